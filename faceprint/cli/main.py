@@ -1,0 +1,14 @@
+"""The ``faceprint`` command. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+from . import core
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
+core.register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,3 @@
+from .base import Detector, nms
+
+__all__ = ["Detector", "nms"]

@@ -1,0 +1,110 @@
+"""SCRFD (InsightFace) detector on onnxruntime: anchor-free boxes and five keypoints.
+
+The network is fully convolutional, so the input is padded only to a multiple of 32
+rather than to a square: a 4:3 photo costs 640x480, not 640x640.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..models.onnx import make_session
+from ..types import Face
+from .base import Detector, nms
+
+_STRIDES = (8, 16, 32)
+_ANCHORS = 2
+
+
+class SCRFD(Detector):
+    name = "scrfd"
+
+    def __init__(
+        self, path: Path, *, det_size: int = 640, threshold: float = 0.5, nms_iou: float = 0.4, threads: int | None = None
+    ) -> None:
+        self.session = make_session(path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.det_size = det_size
+        self.threshold = threshold
+        self.nms_iou = nms_iou
+        self._centers: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def _prepare(self, img: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
+        """Resize to fit ``size`` (w, h) keeping aspect, pad bottom/right; NCHW float blob."""
+        h, w = img.shape[:2]
+        scale = min(size[0] / w, size[1] / h)
+        nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+        resized = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (w, h) else img
+        canvas = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+        canvas[:nh, :nw] = resized
+        blob = cv2.dnn.blobFromImage(canvas, 1.0 / 128.0, size, (127.5, 127.5, 127.5), swapRB=True)
+        return blob, scale
+
+    def input_size(self, img: np.ndarray) -> tuple[int, int]:
+        h, w = img.shape[:2]
+        scale = min(self.det_size / w, self.det_size / h)
+        return (_ceil32(w * scale), _ceil32(h * scale))
+
+    def detect(self, img: np.ndarray) -> list[Face]:
+        size = self.input_size(img)
+        blob, scale = self._prepare(img, size)
+        outs = self.session.run(self.output_names, {self.input_name: blob})
+        return self._decode([o[0] if o.ndim == 3 else o for o in outs], size, scale)
+
+    def detect_batch(self, imgs: Sequence[np.ndarray]) -> list[list[Face]]:
+        """One ONNX call per group of images sharing an input size (e.g. a folder of LFW crops)."""
+        results: list[list[Face]] = [[] for _ in imgs]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, img in enumerate(imgs):
+            groups.setdefault(self.input_size(img), []).append(i)
+        for size, idx in groups.items():
+            if len(idx) == 1:
+                results[idx[0]] = self.detect(imgs[idx[0]])
+                continue
+            prepared = [self._prepare(imgs[i], size) for i in idx]
+            blob = np.concatenate([p[0] for p in prepared])
+            outs = self.session.run(self.output_names, {self.input_name: blob})
+            for j, i in enumerate(idx):
+                results[i] = self._decode([o[j] for o in outs], size, prepared[j][1])
+        return results
+
+    def _anchor_centers(self, h: int, w: int, stride: int) -> np.ndarray:
+        key = (h, w, stride)
+        if key not in self._centers:
+            ys, xs = np.mgrid[:h, :w]
+            c = (np.stack([xs, ys], axis=-1).astype(np.float32) * stride).reshape(-1, 2)
+            self._centers[key] = np.repeat(c, _ANCHORS, axis=0)
+        return self._centers[key]
+
+    def _decode(self, outs: list[np.ndarray], size: tuple[int, int], scale: float) -> list[Face]:
+        n = len(_STRIDES)
+        boxes, scores, kpss = [], [], []
+        for k, stride in enumerate(_STRIDES):
+            s = outs[k].reshape(-1)
+            keep = np.where(s >= self.threshold)[0]
+            if keep.size == 0:
+                continue
+            centers = self._anchor_centers(size[1] // stride, size[0] // stride, stride)[keep]
+            d = outs[n + k].reshape(-1, 4)[keep] * stride
+            boxes.append(np.concatenate([centers - d[:, :2], centers + d[:, 2:]], axis=1))
+            kp = outs[2 * n + k].reshape(-1, 10)[keep] * stride
+            kpss.append(kp.reshape(-1, 5, 2) + centers[:, None, :])
+            scores.append(s[keep])
+        if not scores:
+            return []
+        b = np.concatenate(boxes) / scale
+        sc = np.concatenate(scores)
+        kp = np.concatenate(kpss) / scale
+        keep = nms(b, sc, self.nms_iou)
+        return [
+            Face(bbox=b[i].astype(np.float32), score=float(sc[i]), kps=kp[i].astype(np.float32)) for i in keep
+        ]
+
+
+def _ceil32(v: float) -> int:
+    return max(32, int(np.ceil(v / 32.0)) * 32)

@@ -1,0 +1,61 @@
+"""One error tree. Every error carries a stable Face++-style ``code`` and an HTTP status.
+
+Callers (the CLI, the HTTP layer) catch :class:`FaceprintError` and render ``code`` and
+``message``; nothing below this module ever lets a raw traceback reach a user.
+"""
+
+from __future__ import annotations
+
+
+class FaceprintError(Exception):
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+    def __init__(self, message: str = "", **details: object) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.details = details
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error_code": self.code, "error_message": self.message, **self.details}
+
+
+class BadInput(FaceprintError):
+    code = "BAD_ARGUMENTS"
+    http_status = 400
+
+
+class ImageFormatError(BadInput):
+    code = "IMAGE_ERROR_UNSUPPORTED_FORMAT"
+
+
+class ImageSizeError(BadInput):
+    code = "INVALID_IMAGE_SIZE"
+
+
+class ImageTooLarge(BadInput):
+    code = "IMAGE_FILE_TOO_LARGE"
+
+
+class NoFaceFound(BadInput):
+    code = "NO_FACE_FOUND"
+
+
+class TooManyFaces(BadInput):
+    code = "MULTIPLE_FACES"
+
+
+class LowQuality(BadInput):
+    code = "LOW_QUALITY"
+
+
+class ModelError(FaceprintError):
+    code = "MODEL_ERROR"
+
+
+class ModelNotFound(ModelError):
+    code = "MODEL_NOT_FOUND"
+
+
+class ModelIntegrityError(ModelError):
+    code = "MODEL_INTEGRITY_ERROR"

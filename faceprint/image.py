@@ -1,0 +1,149 @@
+"""Load an image from a path, bytes, base64 text or a numpy array into BGR uint8.
+
+Every failure becomes a :mod:`faceprint.errors` code: nothing from Pillow leaks out.
+Size limits are checked from the header, before any pixel is decoded, so a
+decompression bomb costs a few hundred bytes of parsing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .errors import ImageFormatError, ImageSizeError, ImageTooLarge
+
+ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike, np.ndarray]
+
+# We enforce our own limits from the header; Pillow's own bomb check would only warn or raise later.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_bytes: int = 10 * 1024 * 1024
+    min_side: int = 48
+    max_side: int = 4096
+
+    def check_bytes(self, n: int) -> None:
+        if n > self.max_bytes:
+            raise ImageTooLarge(f"image is {n} bytes; the limit is {self.max_bytes}", limit=self.max_bytes)
+
+    def check_size(self, width: int, height: int) -> None:
+        if min(width, height) < self.min_side or max(width, height) > self.max_side:
+            raise ImageSizeError(
+                f"image is {width}x{height}; each side must be {self.min_side}-{self.max_side} px",
+                width=width,
+                height=height,
+            )
+
+
+DEFAULT_LIMITS = ImageLimits()
+
+
+def load_image(src: ImageInput, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """Return an HxWx3 BGR uint8 array. Numpy input is taken as BGR (OpenCV order), BGRA or gray."""
+    if isinstance(src, np.ndarray):
+        return _from_array(src, limits)
+    return decode_bytes(_read_bytes(src, limits), limits)
+
+
+def _read_bytes(src: ImageInput, limits: ImageLimits) -> bytes:
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        data = bytes(src)
+        limits.check_bytes(len(data))
+        return data
+    if isinstance(src, os.PathLike) or (isinstance(src, str) and _looks_like_path(src)):
+        path = Path(src)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImageFormatError(f"cannot read image file {str(path)!r}: {exc.strerror}") from None
+        limits.check_bytes(size)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ImageFormatError(f"cannot read image file {str(path)!r}: {exc.strerror}") from None
+    if isinstance(src, str):
+        return _from_base64(src, limits)
+    raise ImageFormatError(f"unsupported image input of type {type(src).__name__}")
+
+
+def _looks_like_path(text: str) -> bool:
+    if len(text) > 4096 or text.startswith("data:"):
+        return False
+    return os.path.exists(text) or not _is_base64_alphabet(text)
+
+
+def _is_base64_alphabet(text: str) -> bool:
+    return len(text) >= 64 and all(c.isalnum() or c in "+/=\n\r" for c in text[:256])
+
+
+def _from_base64(text: str, limits: ImageLimits) -> bytes:
+    if text.startswith("data:"):
+        _, _, text = text.partition(",")
+    # base64 is 4/3 of the payload: refuse before decoding something far too big.
+    limits.check_bytes(len(text) * 3 // 4)
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageFormatError("input is neither an existing file nor valid base64") from None
+    limits.check_bytes(len(data))
+    return data
+
+
+def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
+    limits.check_bytes(len(data))
+    if not data:
+        raise ImageFormatError("empty image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+            limits.check_size(*img.size)  # from the header: nothing decoded yet
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            return _pil_to_bgr(img)
+    except (ImageSizeError, ImageTooLarge):
+        raise
+    except Exception as exc:  # Pillow raises many types for corrupt data; all mean one thing here
+        raise ImageFormatError(f"not a decodable image ({type(exc).__name__})") from None
+
+
+def _pil_to_bgr(img: Image.Image) -> np.ndarray:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    rgb = np.asarray(img.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _from_array(arr: np.ndarray, limits: ImageLimits) -> np.ndarray:
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise ImageFormatError(f"array of shape {arr.shape} is not an image (want HxW, HxWx3 or HxWx4)")
+    if arr.dtype != np.uint8:
+        if arr.dtype == np.uint16:
+            arr = (arr >> 8).astype(np.uint8)
+        elif np.issubdtype(arr.dtype, np.floating) and arr.size and float(np.nanmax(arr)) <= 1.0:
+            arr = np.clip(np.nan_to_num(arr) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        else:
+            arr = np.clip(np.nan_to_num(arr.astype(np.float64)), 0, 255).astype(np.uint8)
+    limits.check_size(arr.shape[1], arr.shape[0])
+    return np.ascontiguousarray(arr[:, :, :3])

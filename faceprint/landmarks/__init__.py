@@ -1,0 +1,3 @@
+from .base import Landmarker
+
+__all__ = ["Landmarker"]

@@ -1,0 +1,74 @@
+"""Model packs: named bundles of detector, embedder and optional landmarker, kept in a registry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..detect.base import Detector
+from ..embed.base import Embedder
+from ..errors import ModelNotFound
+from ..landmarks.base import Landmarker
+from .files import ModelFile
+
+DEFAULT_PACK = "arcface-s"
+
+
+@dataclass(frozen=True)
+class Components:
+    detector: Detector
+    embedder: Embedder
+    landmarker: Landmarker | None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    threads: int | None = None
+    det_size: int = 640
+    det_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    summary: str
+    licence: str  # plain words on what the weights may be used for
+    commercial: bool
+    dim: int
+    files: dict[str, ModelFile]  # role -> file
+    builder: Callable[[Pack, BuildOptions], Components]
+
+    def build(self, options: BuildOptions | None = None) -> Components:
+        return self.builder(self, options or BuildOptions())
+
+
+_PACKS: dict[str, Pack] = {}
+
+
+def register_pack(pack: Pack) -> Pack:
+    _PACKS[pack.name] = pack
+    return pack
+
+
+def _load_builtin() -> None:
+    from . import builtin  # noqa: F401  (registers the shipped packs)
+
+
+def available_packs() -> list[Pack]:
+    _load_builtin()
+    return list(_PACKS.values())
+
+
+def default_pack_name() -> str:
+    """The pack used when none is named: ``$FACEPRINT_PACK`` switches everything at once."""
+    return os.environ.get("FACEPRINT_PACK", DEFAULT_PACK)
+
+
+def get_pack(name: str | None = None) -> Pack:
+    _load_builtin()
+    name = name or default_pack_name()
+    try:
+        return _PACKS[name]
+    except KeyError:
+        raise ModelNotFound(f"unknown model pack {name!r}; known: {', '.join(sorted(_PACKS))}") from None
