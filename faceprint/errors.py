@@ -59,3 +59,38 @@ class ModelNotFound(ModelError):
 
 class ModelIntegrityError(ModelError):
     code = "MODEL_INTEGRITY_ERROR"
+
+
+# -- galleries (FaceSets) -------------------------------------------------------------------
+class GalleryError(FaceprintError):
+    code = "GALLERY_ERROR"
+
+
+class InvalidFacesetToken(BadInput):
+    code = "INVALID_FACESET_TOKEN"
+
+
+class InvalidOuterId(BadInput):
+    code = "INVALID_OUTER_ID"
+
+
+class FacesetExist(BadInput):
+    code = "FACESET_EXIST"
+
+
+class InvalidFaceToken(BadInput):
+    code = "INVALID_FACE_TOKEN"
+
+
+class PackMismatch(BadInput):
+    code = "PACK_MISMATCH"
+
+
+class InvalidIndexSpec(BadInput):
+    code = "INVALID_INDEX_SPEC"
+
+
+class EncryptionKeyError(GalleryError):
+    """The data directory is encrypted and no (or a wrong) key was given, or the reverse."""
+
+    code = "ENCRYPTION_KEY_ERROR"

@@ -1,0 +1,130 @@
+"""``IVF{n}[_HNSW{M}],PQ{m}x4fs[,Refine]``: inverted lists of 4-bit fast-scan PQ codes.
+
+The codes take ``m/2`` bytes a face (32 B at 512-D with m=64), so ten million faces fit in a few
+hundred MB. With ``Refine`` the top ``k * refine_factor`` candidates are re-ranked exactly from the
+float32 vectors, read by label from a :class:`VectorSource` (the store), so scores are exact
+cosines and no second copy of the float vectors is kept in memory or beside the index.
+
+Removal deletes the codes from their lists (FAISS compacts the list), so after the snapshot is
+rewritten no code of a removed face is left in it. The coarse centroids and PQ codebooks are
+averages over many faces (training needs ``30 * n`` vectors), not any one face's template.
+"""
+
+from __future__ import annotations
+
+import re
+
+import faiss
+import numpy as np
+
+from ...errors import InvalidIndexSpec
+from ..store.base import VectorSource
+from .base import Hits, SearchParams, VectorIndex, as_queries, register_index, set_threads
+
+TRAIN_PER_LIST = 30  # training vectors per inverted list (FAISS warns under 39; 30 is enough here)
+MAX_TRAIN = 400_000
+
+
+class IVFPQIndex(VectorIndex):
+    def __init__(self, dim: int, nlist: int, hnsw: int, m: int, refine: bool, source: VectorSource | None) -> None:
+        if dim % m:
+            raise InvalidIndexSpec(f"PQ{m} needs the dimension ({dim}) to be a multiple of {m}")
+        self.dim, self.nlist, self.hnsw, self.m, self.refine = dim, nlist, hnsw, m, refine
+        quant = f"_HNSW{hnsw}" if hnsw else ""
+        self.spec = f"IVF{nlist}{quant},PQ{m}x4fs" + (",Refine" if refine else "")
+        self.source = source
+        self.min_train = nlist * TRAIN_PER_LIST
+        self._index = faiss.index_factory(dim, f"IVF{nlist}{quant},PQ{m}x4fs", faiss.METRIC_INNER_PRODUCT)
+        self.default_nprobe = max(8, min(nlist // 32, 256))
+
+    @property
+    def ntotal(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def is_trained(self) -> bool:
+        return bool(self._index.is_trained)
+
+    def train(self, vectors: np.ndarray) -> None:
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(x) < self.nlist:
+            raise InvalidIndexSpec(f"{self.spec} needs at least {self.nlist} vectors to train; got {len(x)}")
+        ivf = faiss.extract_index_ivf(self._index)
+        ivf.cp.niter = 12
+        ivf.cp.max_points_per_centroid = TRAIN_PER_LIST * 2
+        set_threads(2)
+        self._index.train(x)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            set_threads(len(ids))
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+
+    def remove(self, ids: np.ndarray) -> int:
+        if not len(ids):
+            return 0
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))))
+
+    def _set_nprobe(self, nprobe: int) -> None:
+        ivf = faiss.extract_index_ivf(self._index)
+        ivf.nprobe = nprobe
+        if self.hnsw:
+            faiss.downcast_index(ivf.quantizer).hnsw.efSearch = max(2 * nprobe, 64)
+
+    def search(self, queries: np.ndarray, k: int, params: SearchParams | None = None) -> list[Hits]:
+        p = params or SearchParams()
+        q = as_queries(queries, self.dim)
+        if self.ntotal == 0 or k <= 0:
+            return [Hits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(len(q))]
+        self._set_nprobe(p.nprobe or self.default_nprobe)
+        kk = max(k * p.refine_factor, p.min_refine) if self.refine and self.source is not None else k
+        set_threads(len(q))
+        scores, labels = self._index.search(q, min(kk, self.ntotal))
+        out = [Hits(lab[lab >= 0], sc[lab >= 0]) for sc, lab in zip(scores, labels)]
+        if kk == k:
+            return out
+        return self._rerank(q, out, k)
+
+    def _rerank(self, q: np.ndarray, cands: list[Hits], k: int) -> list[Hits]:
+        assert self.source is not None
+        want = np.unique(np.concatenate([h.ids for h in cands]))
+        ids, vecs = self.source.fetch(want)
+        if not len(ids):
+            return [Hits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in cands]
+        row = {int(i): r for r, i in enumerate(ids)}
+        out = []
+        for qi, h in enumerate(cands):
+            rows = np.fromiter((row.get(int(i), -1) for i in h.ids), dtype=np.int64, count=len(h))
+            rows = rows[rows >= 0]
+            exact = vecs[rows] @ q[qi]
+            top = np.argsort(-exact, kind="stable")[:k]
+            out.append(Hits(ids[rows[top]], exact[top].astype(np.float32)))
+        return out
+
+    def to_bytes(self) -> bytes:
+        return faiss.serialize_index(self._index).tobytes()
+
+    def load_bytes(self, data: bytes) -> None:
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        if index.d != self.dim:
+            raise InvalidIndexSpec(f"index file holds {index.d}-D vectors; expected {self.dim}")
+        self._index = index
+
+    def empty_clone(self) -> IVFPQIndex:
+        twin = IVFPQIndex(self.dim, self.nlist, self.hnsw, self.m, self.refine, self.source)
+        if self.is_trained:
+            twin._index = faiss.clone_index(self._index)
+            twin._index.reset()
+        return twin
+
+
+def _ivfpq(m: re.Match[str], dim: int, source: VectorSource | None) -> VectorIndex:
+    nlist, hnsw, pq = int(m["nlist"]), int(m["hnsw"] or 0), int(m["m"])
+    if not (1 <= nlist <= 1 << 20) or pq < 1:
+        raise InvalidIndexSpec(f"bad IVF/PQ sizes in {m.string!r}")
+    return IVFPQIndex(dim, nlist, hnsw, pq, bool(m["refine"]), source)
+
+
+register_index(
+    r"IVF(?P<nlist>\d+)(?:_HNSW(?P<hnsw>\d+))?,PQ(?P<m>\d+)x4fs(?P<refine>,Refine)?", _ivfpq, "IVF1024,PQ64x4fs,Refine"
+)

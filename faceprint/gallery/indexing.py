@@ -1,0 +1,299 @@
+"""Keeps each gallery's in-memory index in step with the store, across threads and processes.
+
+Every write goes to the store first; the index then *catches up* from the store by generation
+(faces added after the index's generation, removals listed since). The same path serves this
+process's own writes, other processes' writes, and a restart after ``kill -9``: on open, a snapshot
+is used only if its generation and count agree with the store once caught up; otherwise the index
+is rebuilt from the store. A search first checks the gallery's generation (one indexed read) and
+catches up if another process wrote.
+
+With ``index_spec="auto"`` a gallery is exact (``Flat``) below ``IndexPolicy.exact_limit`` faces
+and IVF-PQ fast-scan with exact re-rank above it. Crossing the line starts a rebuild in a
+background thread; searches keep using the old index until the new one has caught up and is
+swapped in.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidFacesetToken
+from .crypto import Cipher
+from .index import snapshot
+from .index.base import Hits, SearchParams, VectorIndex, make_index
+from .index.flat import FlatIndex
+from .locks import RWLock, file_lock
+from .store.base import IndexState, Store
+from .types import FaceSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexPolicy:
+    exact_limit: int = 200_000  # "auto": exact search below this many faces, IVF-PQ at or above
+    save_every: int = 50_000  # a written index is re-snapshotted after this many unsaved changes
+    background: bool = True  # rebuilds after crossing a size run in a thread
+    params: SearchParams = field(default_factory=SearchParams)
+    nprobe_fraction: float = 0.75  # IVF lists visited by default (uniform-ish data needs most)
+
+    def choose(self, requested: str, count: int, dim: int, current: VectorIndex | None = None) -> str:
+        if requested != "auto":
+            return requested
+        if count < self.exact_limit and not (current is not None and current.spec != "Flat" and count >= self.exact_limit // 2):
+            return "Flat"
+        nlist = int(2 ** round(math.log2(max(math.sqrt(count), 256))))
+        nlist = min(nlist, 65536)
+        cur_nlist = getattr(current, "nlist", 0)
+        if cur_nlist and nlist / 4 <= cur_nlist <= nlist * 4:
+            return current.spec  # type: ignore[union-attr]
+        m = dim // 8 if dim % 8 == 0 else dim // 4
+        return f"IVF{nlist},PQ{m}x4fs,Refine"
+
+    def search_params(self, index: VectorIndex) -> SearchParams:
+        nlist = getattr(index, "nlist", 0)
+        if not nlist or self.params.nprobe:
+            return self.params
+        nprobe = max(1, int(math.ceil(nlist * self.nprobe_fraction)))
+        return SearchParams(nprobe, self.params.refine_factor, self.params.min_refine)
+
+
+class LiveIndex:
+    """One gallery's index in this process, the generation it reflects, and its lock."""
+
+    def __init__(self, faceset: FaceSet, faceset_id: int, index: VectorIndex, generation: int) -> None:
+        self.faceset_id = faceset_id
+        self.token = faceset.token
+        self.requested = faceset.index_spec
+        self.dim = faceset.dim
+        self.index = index
+        self.generation = generation
+        self.saved_generation = -1
+        self.unsaved = 0
+        self.lock = RWLock()
+        self.rebuilding: threading.Thread | None = None
+
+    def twin(self, index: VectorIndex, generation: int) -> LiveIndex:
+        """A private copy holding a new index, to catch up off-lock before it is swapped in."""
+        other = LiveIndex.__new__(LiveIndex)
+        other.__dict__.update(self.__dict__)
+        other.index, other.generation, other.unsaved, other.lock, other.rebuilding = index, generation, 0, RWLock(), None
+        return other
+
+
+class IndexManager:
+    def __init__(self, store: Store, root: Path, cipher: Cipher, policy: IndexPolicy | None = None) -> None:
+        self.store = store
+        self.root = Path(root)
+        self.cipher = cipher
+        self.policy = policy or IndexPolicy()
+        self._live: dict[str, LiveIndex] = {}
+        self._lock = threading.Lock()
+        self._source = store.vector_source()
+        self._min_trains: dict[tuple[str, int], int] = {}
+
+    def folder(self, token: str) -> Path:
+        return self.root / token
+
+    # -- opening ------------------------------------------------------------------------------
+    def live(self, faceset: FaceSet) -> LiveIndex:
+        with self._lock:
+            live = self._live.get(faceset.token)
+            if live is None:
+                live = self._open(faceset)
+                self._live[faceset.token] = live
+        return live
+
+    def _open(self, faceset: FaceSet) -> LiveIndex:
+        fid = self.store.faceset_id(faceset.tenant, faceset.token)
+        state = self.store.index_state(fid)
+        snap = snapshot.read(self.folder(faceset.token), self.cipher, faceset.token.encode())
+        if snap is not None:
+            meta, data = snap
+            try:
+                index = make_index(meta.spec, faceset.dim, self._source)
+                index.load_bytes(data)
+                usable = index.ntotal == meta.count and meta.dim == faceset.dim
+                usable = usable and state.removed_floor <= meta.generation <= state.generation
+            except Exception as exc:  # noqa: BLE001 - any unreadable snapshot is rebuilt from the store
+                log.warning("index snapshot of %s is unreadable (%s); rebuilding", faceset.token, exc)
+                usable = False
+            if usable:
+                live = LiveIndex(faceset, fid, index, meta.generation)
+                live.saved_generation = meta.generation
+                if self._catch_up(live):
+                    return live
+                log.warning("index snapshot of %s disagrees with the store; rebuilding", faceset.token)
+        spec = self.policy.choose(faceset.index_spec, state.count, faceset.dim)
+        index, gen = self._build(fid, spec, faceset.dim, None)
+        live = LiveIndex(faceset, fid, index, gen)
+        self._catch_up(live)
+        return live
+
+    def _build(self, fid: int, spec: str, dim: int, template: VectorIndex | None) -> tuple[VectorIndex, int]:
+        """A new index of ``spec`` holding every face up to the store's current generation."""
+        state = self.store.index_state(fid)
+        if template is not None and template.spec == spec and template.is_trained:
+            index = template.empty_clone()
+        else:
+            index = make_index(spec, dim, self._source)
+        if not index.is_trained:
+            if state.count < index.min_train:
+                index = FlatIndex(dim)  # exact until there is enough to train on
+            else:
+                index.train(self._sample(fid, state, index.min_train))
+        for ids, vecs in self.store.added_since(fid, -1, upto=state.generation):
+            index.add(ids, vecs)
+        return index, state.generation
+
+    def _sample(self, fid: int, state: IndexState, need: int) -> np.ndarray:
+        rng = np.random.default_rng(fid)
+        keep = min(1.0, 1.2 * need / max(state.count, 1))
+        parts = [v[rng.random(len(v)) < keep] for _, v in self.store.added_since(fid, -1, upto=state.generation)]
+        return np.concatenate(parts)[:need] if parts else np.zeros((0, 0), np.float32)
+
+    # -- catching up --------------------------------------------------------------------------
+    def _apply(self, live: LiveIndex, state: IndexState) -> None:
+        before = live.index.ntotal
+        for ids, vecs in self.store.added_since(live.faceset_id, live.generation, upto=state.generation):
+            live.index.add(ids, vecs)
+        removed = self.store.removed_since(live.faceset_id, live.generation, upto=state.generation)
+        live.index.remove(removed)
+        live.unsaved += abs(live.index.ntotal - before) + len(removed)
+        live.generation = state.generation
+
+    def _catch_up(self, live: LiveIndex) -> bool:
+        """Bring ``live`` to the store's generation; False if it cannot agree (then rebuild)."""
+        for _ in range(3):
+            state = self.store.index_state(live.faceset_id)
+            if live.generation < state.removed_floor or live.generation > state.generation:
+                return False
+            if live.generation != state.generation:
+                with live.lock.write():
+                    self._apply(live, state)
+            if live.index.ntotal == state.count:
+                return True
+        return False
+
+    def sync(self, faceset: FaceSet) -> LiveIndex:
+        """Catch up with every write so far (this process's or another's); maybe start a rebuild."""
+        live = self.live(faceset)
+        try:
+            state = self.store.index_state(live.faceset_id)
+        except InvalidFacesetToken:
+            self.forget(faceset.token)
+            raise
+        if state.generation != live.generation and not self._catch_up(live):
+            self._rebuild_now(live)
+        if live.index.persistent and live.unsaved >= self.policy.save_every:
+            self.save(live)
+        self._maybe_rebuild(live)
+        return live
+
+    def _rebuild_now(self, live: LiveIndex) -> None:
+        spec = self.policy.choose(live.requested, self.store.index_state(live.faceset_id).count, live.dim, live.index)
+        index, gen = self._build(live.faceset_id, spec, live.dim, live.index)
+        with live.lock.write():
+            live.index, live.generation, live.unsaved = index, gen, 1
+        self._catch_up(live)
+
+    def _maybe_rebuild(self, live: LiveIndex) -> None:
+        count = live.index.ntotal
+        want = self.policy.choose(live.requested, count, live.dim, live.index)
+        if want == live.index.spec or live.rebuilding is not None:
+            return
+        if count < self._min_train(want, live.dim):
+            return  # not enough faces to train yet: stay exact
+        if not self.policy.background:
+            self._rebuild_to(live, want)
+            return
+        live.rebuilding = threading.Thread(target=self._rebuild_to, args=(live, want), name=f"rebuild-{live.token}", daemon=True)
+        live.rebuilding.start()
+
+    def _min_train(self, spec: str, dim: int) -> int:
+        key = (spec, dim)
+        if key not in self._min_trains:
+            self._min_trains[key] = make_index(spec, dim, None).min_train
+        return self._min_trains[key]
+
+    def _rebuild_to(self, live: LiveIndex, spec: str) -> None:
+        try:
+            index, gen = self._build(live.faceset_id, spec, live.dim, None)
+            twin = live.twin(index, gen)
+            if not self._catch_up(twin):  # writes that landed while building
+                return
+            with live.lock.write():
+                self._apply_twin(live, twin)
+            log.info("gallery %s now searches with %s (%d faces)", live.token, spec, index.ntotal)
+            self.save(live)
+        except InvalidFacesetToken:
+            pass
+        except Exception:  # noqa: BLE001 - a failed rebuild leaves the old index serving
+            log.exception("background rebuild of %s failed", live.token)
+        finally:
+            live.rebuilding = None
+
+    def _apply_twin(self, live: LiveIndex, twin: LiveIndex) -> None:
+        state = self.store.index_state(live.faceset_id)
+        if twin.generation != state.generation:
+            self._apply(twin, state)
+        live.index, live.generation, live.unsaved = twin.index, twin.generation, twin.unsaved + 1
+
+    def wait(self, token: str | None = None) -> None:
+        """Block until background rebuilds (of one gallery, or all) are done."""
+        for live in list(self._live.values()):
+            thread = live.rebuilding
+            if thread is not None and (token is None or live.token == token):
+                thread.join()
+
+    # -- search -------------------------------------------------------------------------------
+    def search(self, faceset: FaceSet, queries: np.ndarray, k: int) -> list[Hits]:
+        live = self.sync(faceset)
+        with live.lock.read():
+            return live.index.search(queries, k, self.policy.search_params(live.index))
+
+    # -- persistence and erasure --------------------------------------------------------------
+    def save(self, live: LiveIndex) -> None:
+        """Snapshot a written index (after catching up under the gallery's file lock)."""
+        folder = self.folder(live.token)
+        with file_lock(folder / snapshot.LOCK):
+            self._catch_up(live)
+            with live.lock.read():
+                if not live.index.persistent:
+                    snapshot.clear(folder)
+                    return
+                data = live.index.to_bytes()
+                meta = snapshot.SnapshotMeta(live.index.spec, live.dim, live.generation, live.index.ntotal, "")
+            snapshot.write(folder, meta, data, self.cipher, live.token.encode())
+            live.saved_generation, live.unsaved = meta.generation, 0
+
+    def erase(self, faceset: FaceSet) -> None:
+        """After a removal: catch up, then rewrite (or clear) the index files so none holds it."""
+        self.save(self.sync(faceset))
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._live.pop(token, None)
+
+    def drop(self, token: str) -> None:
+        """The gallery was deleted: forget it and remove its index folder."""
+        self.forget(token)
+        with file_lock(self.folder(token) / snapshot.LOCK):
+            snapshot.clear(self.folder(token))
+        snapshot.remove_folder(self.folder(token))
+
+    def close(self) -> None:
+        self.wait()
+        for live in list(self._live.values()):
+            if live.index.persistent and live.generation != live.saved_generation:
+                try:
+                    self.save(live)
+                except InvalidFacesetToken:
+                    pass
+        self._live.clear()

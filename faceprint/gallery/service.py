@@ -1,0 +1,265 @@
+"""GalleryService: the library API over galleries (FaceSets), mirrored by the CLI and the HTTP layer.
+
+    with GalleryService() as svc:                       # ./faceprint-data or $FACEPRINT_DATA
+        svc.create("staff", display_name="Staff")
+        svc.enrol_folder("staff", "photos/")             # photos/<subject>/*.jpg
+        result = svc.search("staff", "door.jpg", SearchOptions(top_k=3, by="subject"))
+        print(result.subject or "unknown")
+
+Every call acts for a ``tenant`` (default ``"default"``) and never sees another tenant's data.
+A gallery is named by its ``faceset_token`` or its ``outer_id``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..compare import Calibration, calibration_for
+from ..engine import FaceEngine
+from ..errors import InvalidFacesetToken, InvalidOuterId, NoFaceFound, PackMismatch
+from ..image import ImageInput
+from ..types import Face
+from . import enrol as enrolling
+from .crypto import Cipher, key_from_env
+from .enrol import EnrolItem, EnrolOptions, Progress
+from .index.base import check_spec
+from .indexing import IndexManager, IndexPolicy
+from .search import SearchOptions, common_pack, search_vectors
+from .store.sqlite import SqliteStore
+from .types import DEFAULT_TENANT, EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page, SearchResult
+
+DATA_ENV = "FACEPRINT_DATA"
+DEFAULT_DATA_DIR = "faceprint-data"
+DB_NAME = "faceprint.db"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
+
+
+@dataclass(frozen=True)
+class GalleryConfig:
+    data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data
+    key: bytes | None = None  # AES key; None: $FACEPRINT_KEY / $FACEPRINT_KEY_FILE if set
+    policy: IndexPolicy = field(default_factory=IndexPolicy)
+    synchronous: str = "FULL"  # SQLite: FULL survives power loss, NORMAL only process crashes
+
+
+class GalleryService:
+    def __init__(
+        self,
+        config: GalleryConfig | None = None,
+        engine: FaceEngine | None = None,
+        calibrations: Callable[[str], Calibration] = calibration_for,
+    ) -> None:
+        self.config = config or GalleryConfig()
+        self.data_dir = Path(self.config.data_dir or default_data_dir())
+        self.cipher = Cipher(self.config.key if self.config.key is not None else key_from_env())
+        self.store = SqliteStore(self.data_dir / DB_NAME, self.cipher, synchronous=self.config.synchronous)
+        self.indexes = IndexManager(self.store, self.data_dir / "index", self.cipher, self.config.policy)
+        self._engine = engine
+        self._calibrations = calibrations
+
+    @property
+    def engine(self) -> FaceEngine:
+        if self._engine is None:
+            self._engine = FaceEngine()
+        return self._engine
+
+    def close(self) -> None:
+        self.indexes.close()
+        self.store.close()
+
+    def __enter__(self) -> GalleryService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- galleries ----------------------------------------------------------------------------
+    def create(
+        self,
+        outer_id: str | None = None,
+        *,
+        display_name: str = "",
+        tags: Sequence[str] = (),
+        user_data: str = "",
+        index_spec: str = "auto",
+        tenant: str = DEFAULT_TENANT,
+    ) -> FaceSet:
+        """A gallery for this service's engine pack."""
+        new = NewFaceSet(self.engine.pack.name, self.engine.dim, outer_id, display_name, tuple(tags), user_data, index_spec, tenant)
+        return self.create_for(new)
+
+    def create_for(self, new: NewFaceSet) -> FaceSet:
+        """A gallery for any pack and dimension (for templates computed elsewhere)."""
+        check_spec(new.index_spec, new.dim)
+        return self.store.create_faceset(new)
+
+    def get(self, ref: str, *, tenant: str = DEFAULT_TENANT) -> FaceSet:
+        """By faceset_token, else by outer_id."""
+        try:
+            return self.store.get_faceset(tenant, token=ref)
+        except InvalidFacesetToken:
+            pass
+        try:
+            return self.store.get_faceset(tenant, outer_id=ref)
+        except InvalidOuterId:
+            raise InvalidFacesetToken(f"no faceset with token or outer_id {ref!r}", faceset=ref) from None
+
+    def list(self, start: int = 0, limit: int = 100, *, tag: str | None = None, tenant: str = DEFAULT_TENANT) -> Page:
+        return self.store.list_facesets(tenant, start, limit, tag)
+
+    def update(self, ref: str, update: FaceSetUpdate, *, tenant: str = DEFAULT_TENANT) -> FaceSet:
+        return self.store.update_faceset(tenant, self.get(ref, tenant=tenant).token, update)
+
+    def delete(self, ref: str, *, tenant: str = DEFAULT_TENANT) -> int:
+        """Delete a gallery and erase every face in it; returns how many faces went."""
+        fs = self.get(ref, tenant=tenant)
+        n = self.store.delete_faceset(tenant, fs.token)
+        self.indexes.drop(fs.token)
+        return n
+
+    # -- faces --------------------------------------------------------------------------------
+    def _check_pack(self, fs: FaceSet) -> None:
+        if fs.pack != self.engine.pack.name:
+            raise PackMismatch(
+                f"faceset {fs.name} holds {fs.pack} templates; this engine runs {self.engine.pack.name}",
+                faceset_pack=fs.pack,
+                engine_pack=self.engine.pack.name,
+            )
+
+    def add_embeddings(self, ref: str, faces: Sequence[NewFace], *, tenant: str = DEFAULT_TENANT) -> list[FaceRecord]:
+        """Store ready-made templates (they must come from the gallery's pack). Durable on return."""
+        fs = self.get(ref, tenant=tenant)
+        records = self.store.add_faces(tenant, fs.token, faces)
+        self.indexes.sync(fs)
+        return records
+
+    def enrol_items(
+        self, ref: str, items: Sequence[EnrolItem], options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
+        progress: Progress | None = None,
+    ) -> EnrolReport:  # fmt: skip
+        fs = self.get(ref, tenant=tenant)
+        self._check_pack(fs)
+        report = enrolling.enrol(
+            self.engine,
+            items,
+            options or EnrolOptions(),
+            lambda faces: self.store.add_faces(tenant, fs.token, faces),
+            lambda hashes: self.store.known_images(tenant, fs.token, hashes),
+            progress,
+        )
+        self.indexes.sync(fs)
+        return report
+
+    def enrol(
+        self, ref: str, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
+    ) -> EnrolReport:
+        """Images of one subject; each must show one face (or ``options.face`` says which)."""
+        items = [EnrolItem(im if isinstance(im, (str, os.PathLike)) else f"#{i}", im, subject) for i, im in enumerate(images)]
+        return self.enrol_items(ref, [EnrolItem(str(it.source), it.image, it.subject) for it in items], options, tenant=tenant)
+
+    def enrol_one(
+        self, ref: str, image: ImageInput, subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
+    ) -> FaceRecord:
+        """One image; raises NO_FACE_FOUND, MULTIPLE_FACES or LOW_QUALITY instead of reporting."""
+        fs = self.get(ref, tenant=tenant)
+        self._check_pack(fs)
+        new = enrolling.prepare_one(self.engine, image, subject, options or EnrolOptions())
+        (record,) = self.store.add_faces(tenant, fs.token, [new])
+        self.indexes.sync(fs)
+        return record
+
+    def enrol_folder(
+        self, ref: str, folder: str | os.PathLike, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
+        progress: Progress | None = None,
+    ) -> EnrolReport:  # fmt: skip
+        """``folder/<subject>/*.jpg``: batched inference, one report."""
+        return self.enrol_items(ref, enrolling.folder_items(folder), options, tenant=tenant, progress=progress)
+
+    def remove_faces(self, ref: str, face_tokens: Sequence[str], *, tenant: str = DEFAULT_TENANT) -> int:
+        """Erase faces: from the store (zeroed, WAL truncated) and from every index file."""
+        fs = self.get(ref, tenant=tenant)
+        n = self.store.remove_faces(tenant, fs.token, face_tokens)
+        self.indexes.erase(fs)
+        return n
+
+    def remove_subject(self, ref: str, subject: str, *, tenant: str = DEFAULT_TENANT) -> int:
+        fs = self.get(ref, tenant=tenant)
+        n = self.store.remove_subject(tenant, fs.token, subject)
+        self.indexes.erase(fs)
+        return n
+
+    def faces(
+        self, ref: str, start: int = 0, limit: int = 100, *, subject: str | None = None, tenant: str = DEFAULT_TENANT
+    ) -> Page:
+        return self.store.list_faces(tenant, self.get(ref, tenant=tenant).token, start, limit, subject)
+
+    def face(self, face_token: str, *, tenant: str = DEFAULT_TENANT) -> FaceRecord:
+        return self.store.get_face(tenant, face_token)
+
+    # -- search -------------------------------------------------------------------------------
+    def _facesets(self, refs: str | Sequence[str], tenant: str) -> list[FaceSet]:
+        names = [refs] if isinstance(refs, str) else list(refs)
+        return [self.get(r, tenant=tenant) for r in names]
+
+    def search_embeddings(
+        self, refs: str | Sequence[str], vectors: np.ndarray, options: SearchOptions | None = None, *, tenant: str = DEFAULT_TENANT
+    ) -> list[SearchResult]:
+        """One result per row of ``vectors`` (templates of the galleries' pack)."""
+        opts = options or SearchOptions()
+        facesets = self._facesets(refs, tenant)
+        first = common_pack(facesets)
+        cal = self._calibrations(first.pack)
+        found = search_vectors(self.indexes, self.store, facesets, vectors, opts, cal)
+        return [SearchResult(m, cal.thresholds, opts.far) for m in found]
+
+    def search(
+        self, refs: str | Sequence[str], probe: ImageInput | Face, options: SearchOptions | None = None, *, tenant: str = DEFAULT_TENANT
+    ) -> SearchResult:
+        """Search with one probe image (its largest face, or ``options.face``) or an embedded Face."""
+        return self.search_batch(refs, [probe], options, tenant=tenant)[0]
+
+    def search_batch(
+        self, refs: str | Sequence[str], probes: Sequence[ImageInput | Face], options: SearchOptions | None = None, *,
+        tenant: str = DEFAULT_TENANT,
+    ) -> list[SearchResult]:  # fmt: skip
+        """Many probes at once: one batched embedding pass and one batched index search."""
+        opts = options or SearchOptions()
+        facesets = self._facesets(refs, tenant)
+        first = common_pack(facesets)
+        faces, counts = self._probe_faces(probes, opts)
+        if any(not isinstance(p, Face) for p in probes):
+            for fs in facesets:
+                self._check_pack(fs)
+        vecs = np.stack([f.embedding for f in faces]).astype(np.float32)  # type: ignore[misc]
+        if vecs.shape[1] != first.dim:
+            raise PackMismatch(f"probe templates have {vecs.shape[1]} dimensions; {first.name} holds {first.dim}")
+        results = self.search_embeddings([fs.token for fs in facesets], vecs, opts, tenant=tenant)
+        return [
+            SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts)
+        ]
+
+    def _probe_faces(self, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
+        faces: list[Face | None] = [p if isinstance(p, Face) else None for p in probes]
+        counts = [1] * len(probes)
+        todo = [i for i, p in enumerate(probes) if not isinstance(p, Face)]
+        if todo:
+            imgs = [self.engine.load(probes[i]) for i in todo]  # type: ignore[arg-type]
+            detected = self.engine.detect_batch(imgs)
+            picked = []
+            for det in detected:
+                picked.append([enrolling.choose_face(det, EnrolOptions(min_quality=0.0, face=opts.face or 0))])
+            embedded = self.engine.embed_faces(imgs, picked)
+            for i, det, (face,) in zip(todo, detected, embedded):
+                faces[i], counts[i] = face, len(det)
+        for f in faces:
+            if f is None or f.embedding is None:
+                raise NoFaceFound("a probe Face has no embedding; pass it through embed() first")
+        return faces, counts  # type: ignore[return-value]

@@ -1,0 +1,112 @@
+"""The metadata-and-vector store behind galleries: one small abstract base, SQLite today.
+
+Every call that names a gallery or a face takes the ``tenant`` it acts for, and a tenant never sees
+another's galleries or faces. Faces carry an integer ``id`` that is never reused: it is the label
+the vector index stores. Each write bumps the gallery's ``generation``; an index that records the
+generation it reflects can catch up from :meth:`Store.added_since` and :meth:`Store.removed_since`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What an index needs to know to tell whether it is stale."""
+
+    generation: int
+    count: int
+    removed_floor: int  # removals at or below this generation are no longer listed
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a search result needs about a stored face."""
+
+    face_token: str
+    subject: str
+    faceset_token: str
+
+
+class VectorSource(ABC):
+    """Where exact float32 vectors are read from, by label, for an exact re-rank."""
+
+    @abstractmethod
+    def fetch(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids found, (n, D) float32 vectors). Labels that no longer exist are left out."""
+
+
+class Store(ABC):
+    # -- galleries ----------------------------------------------------------------------------
+    @abstractmethod
+    def create_faceset(self, new: NewFaceSet) -> FaceSet: ...
+
+    @abstractmethod
+    def get_faceset(self, tenant: str, token: str | None = None, outer_id: str | None = None) -> FaceSet: ...
+
+    @abstractmethod
+    def list_facesets(self, tenant: str, start: int = 0, limit: int = 100, tag: str | None = None) -> Page: ...
+
+    @abstractmethod
+    def update_faceset(self, tenant: str, token: str, update: FaceSetUpdate) -> FaceSet: ...
+
+    @abstractmethod
+    def delete_faceset(self, tenant: str, token: str) -> int:
+        """Delete the gallery and every face in it, erased; returns how many faces went."""
+
+    # -- faces --------------------------------------------------------------------------------
+    @abstractmethod
+    def add_faces(self, tenant: str, token: str, faces: Sequence[NewFace]) -> list[FaceRecord]:
+        """Store faces in one transaction; once this returns they survive a crash."""
+
+    @abstractmethod
+    def remove_faces(self, tenant: str, token: str, face_tokens: Sequence[str]) -> int: ...
+
+    @abstractmethod
+    def remove_subject(self, tenant: str, token: str, subject: str) -> int: ...
+
+    @abstractmethod
+    def list_faces(self, tenant: str, token: str, start: int = 0, limit: int = 100, subject: str | None = None) -> Page: ...
+
+    @abstractmethod
+    def get_face(self, tenant: str, face_token: str) -> FaceRecord: ...
+
+    @abstractmethod
+    def get_embedding(self, tenant: str, face_token: str) -> np.ndarray: ...
+
+    @abstractmethod
+    def known_images(self, tenant: str, token: str, sha256s: Sequence[str]) -> set[str]:
+        """Which of these source-image hashes already gave a face to the gallery."""
+
+    # -- what the index reads -----------------------------------------------------------------
+    @abstractmethod
+    def faceset_id(self, tenant: str, token: str) -> int: ...
+
+    @abstractmethod
+    def index_state(self, faceset_id: int) -> IndexState: ...
+
+    @abstractmethod
+    def added_since(
+        self, faceset_id: int, generation: int, chunk: int = 20000, upto: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) chunks of faces still present that were added in (generation, upto]."""
+
+    @abstractmethod
+    def removed_since(self, faceset_id: int, generation: int, upto: int | None = None) -> np.ndarray:
+        """Labels of faces removed in (generation, upto]."""
+
+    @abstractmethod
+    def vector_source(self) -> VectorSource: ...
+
+    @abstractmethod
+    def resolve(self, ids: np.ndarray) -> dict[int, Resolved]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
