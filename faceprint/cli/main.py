@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from . import core
+from . import core, gallery
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
 core.register(app)
+gallery.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,8 +48,8 @@ class IndexPolicy:
             return requested
         if count < self.exact_limit and not (current is not None and current.spec != "Flat" and count >= self.exact_limit // 2):
             return "Flat"
-        nlist = int(2 ** round(math.log2(max(math.sqrt(count), 256))))
-        nlist = min(nlist, 65536)
+        nlist = int(2 ** round(math.log2(max(math.sqrt(count), 1))))  # ~sqrt(n) lists...
+        nlist = max(1, min(nlist, 65536, 2 ** int(math.log2(max(count // 40, 1)))))  # ...each trained on 30+ faces
         cur_nlist = getattr(current, "nlist", 0)
         if cur_nlist and nlist / 4 <= cur_nlist <= nlist * 4:
             return current.spec  # type: ignore[union-attr]

@@ -23,6 +23,7 @@ from ..compare import Calibration, calibration_for
 from ..engine import FaceEngine
 from ..errors import InvalidFacesetToken, InvalidOuterId, NoFaceFound, PackMismatch
 from ..image import ImageInput
+from ..models.packs import default_pack_name, get_pack
 from ..types import Face
 from . import enrol as enrolling
 from .crypto import Cipher, key_from_env
@@ -47,6 +48,7 @@ class GalleryConfig:
     data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data
     key: bytes | None = None  # AES key; None: $FACEPRINT_KEY / $FACEPRINT_KEY_FILE if set
     policy: IndexPolicy = field(default_factory=IndexPolicy)
+    pack: str | None = None  # pack for new galleries; None: $FACEPRINT_PACK or the default
     synchronous: str = "FULL"  # SQLite: FULL survives power loss, NORMAL only process crashes
 
 
@@ -63,13 +65,29 @@ class GalleryService:
         self.store = SqliteStore(self.data_dir / DB_NAME, self.cipher, synchronous=self.config.synchronous)
         self.indexes = IndexManager(self.store, self.data_dir / "index", self.cipher, self.config.policy)
         self._engine = engine
+        self._engines: dict[str, FaceEngine] = {}
         self._calibrations = calibrations
 
     @property
     def engine(self) -> FaceEngine:
-        if self._engine is None:
-            self._engine = FaceEngine()
-        return self._engine
+        """The engine new galleries are made for: the one given, else one of ``config.pack``."""
+        if self._engine is not None:
+            return self._engine
+        return self.engine_for(self.config.pack or default_pack_name())
+
+    def engine_for(self, pack: str) -> FaceEngine:
+        """An engine of ``pack``: a gallery is always searched and enrolled with its own pack."""
+        if self._engine is not None:
+            if self._engine.pack.name != pack:
+                raise PackMismatch(
+                    f"the gallery holds {pack} templates; this engine runs {self._engine.pack.name}",
+                    faceset_pack=pack,
+                    engine_pack=self._engine.pack.name,
+                )
+            return self._engine
+        if pack not in self._engines:
+            self._engines[pack] = FaceEngine(pack)
+        return self._engines[pack]
 
     def close(self) -> None:
         self.indexes.close()
@@ -93,7 +111,8 @@ class GalleryService:
         tenant: str = DEFAULT_TENANT,
     ) -> FaceSet:
         """A gallery for this service's engine pack."""
-        new = NewFaceSet(self.engine.pack.name, self.engine.dim, outer_id, display_name, tuple(tags), user_data, index_spec, tenant)
+        pack = self._engine.pack if self._engine is not None else get_pack(self.config.pack or default_pack_name())
+        new = NewFaceSet(pack.name, pack.dim, outer_id, display_name, tuple(tags), user_data, index_spec, tenant)
         return self.create_for(new)
 
     def create_for(self, new: NewFaceSet) -> FaceSet:
@@ -126,14 +145,6 @@ class GalleryService:
         return n
 
     # -- faces --------------------------------------------------------------------------------
-    def _check_pack(self, fs: FaceSet) -> None:
-        if fs.pack != self.engine.pack.name:
-            raise PackMismatch(
-                f"faceset {fs.name} holds {fs.pack} templates; this engine runs {self.engine.pack.name}",
-                faceset_pack=fs.pack,
-                engine_pack=self.engine.pack.name,
-            )
-
     def add_embeddings(self, ref: str, faces: Sequence[NewFace], *, tenant: str = DEFAULT_TENANT) -> list[FaceRecord]:
         """Store ready-made templates (they must come from the gallery's pack). Durable on return."""
         fs = self.get(ref, tenant=tenant)
@@ -146,9 +157,8 @@ class GalleryService:
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
         fs = self.get(ref, tenant=tenant)
-        self._check_pack(fs)
         report = enrolling.enrol(
-            self.engine,
+            self.engine_for(fs.pack),
             items,
             options or EnrolOptions(),
             lambda faces: self.store.add_faces(tenant, fs.token, faces),
@@ -170,8 +180,7 @@ class GalleryService:
     ) -> FaceRecord:
         """One image; raises NO_FACE_FOUND, MULTIPLE_FACES or LOW_QUALITY instead of reporting."""
         fs = self.get(ref, tenant=tenant)
-        self._check_pack(fs)
-        new = enrolling.prepare_one(self.engine, image, subject, options or EnrolOptions())
+        new = enrolling.prepare_one(self.engine_for(fs.pack), image, subject, options or EnrolOptions())
         (record,) = self.store.add_faces(tenant, fs.token, [new])
         self.indexes.sync(fs)
         return record
@@ -234,10 +243,7 @@ class GalleryService:
         opts = options or SearchOptions()
         facesets = self._facesets(refs, tenant)
         first = common_pack(facesets)
-        faces, counts = self._probe_faces(probes, opts)
-        if any(not isinstance(p, Face) for p in probes):
-            for fs in facesets:
-                self._check_pack(fs)
+        faces, counts = self._probe_faces(first.pack, probes, opts)
         vecs = np.stack([f.embedding for f in faces]).astype(np.float32)  # type: ignore[misc]
         if vecs.shape[1] != first.dim:
             raise PackMismatch(f"probe templates have {vecs.shape[1]} dimensions; {first.name} holds {first.dim}")
@@ -246,17 +252,18 @@ class GalleryService:
             SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts)
         ]
 
-    def _probe_faces(self, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
+    def _probe_faces(self, pack: str, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
         faces: list[Face | None] = [p if isinstance(p, Face) else None for p in probes]
         counts = [1] * len(probes)
         todo = [i for i, p in enumerate(probes) if not isinstance(p, Face)]
         if todo:
-            imgs = [self.engine.load(probes[i]) for i in todo]  # type: ignore[arg-type]
-            detected = self.engine.detect_batch(imgs)
+            engine = self.engine_for(pack)
+            imgs = [engine.load(probes[i]) for i in todo]  # type: ignore[arg-type]
+            detected = engine.detect_batch(imgs)
             picked = []
             for det in detected:
                 picked.append([enrolling.choose_face(det, EnrolOptions(min_quality=0.0, face=opts.face or 0))])
-            embedded = self.engine.embed_faces(imgs, picked)
+            embedded = engine.embed_faces(imgs, picked)
             for i, det, (face,) in zip(todo, detected, embedded):
                 faces[i], counts[i] = face, len(det)
         for f in faces:

@@ -1,0 +1,224 @@
+"""``faceprint gallery create|list|show|delete``, ``enroll``, ``search`` and ``remove``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from ..compare import FAR_LEVELS
+from ..errors import BadInput
+from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService, SearchOptions
+from ..gallery.enrol import EnrolItem
+from ..types import Quality
+from .output import console, handled, print_json
+
+DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
+PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack for a new gallery.")
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
+TenantOpt = typer.Option("default", "--tenant", help="Tenant the galleries belong to.")
+
+gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, delete.")
+
+
+@contextmanager
+def service(data: Optional[Path], pack: Optional[str] = None) -> Iterator[GalleryService]:
+    with GalleryService(GalleryConfig(data_dir=data, pack=pack)) as svc:
+        yield svc
+
+
+@gallery_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="outer_id: your unique name for the gallery."),
+    display_name: str = typer.Option("", "--display-name"),
+    tags: list[str] = typer.Option([], "--tag", help="A tag (repeatable)."),
+    user_data: str = typer.Option("", "--user-data", help="Up to 16 KB of your own data."),
+    index_spec: str = typer.Option("auto", "--index", help='Index structure: "auto", "Flat", "IVF1024,PQ64x4fs,Refine".'),
+    data: Optional[Path] = DataOpt,
+    pack: Optional[str] = PackOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a gallery."""
+    with handled(as_json), service(data, pack) as svc:
+        fs = svc.create(name, display_name=display_name, tags=tags, user_data=user_data, index_spec=index_spec, tenant=tenant)
+        print_json(fs.to_dict()) if as_json else console.print(f"created {fs.name} ({fs.token}, {fs.pack})")
+
+
+@gallery_app.command("list")
+def list_(
+    start: int = typer.Option(0, "--start", min=0),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000),
+    tag: Optional[str] = typer.Option(None, "--tag"),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List galleries, a page at a time."""
+    with handled(as_json), service(data) as svc:
+        page = svc.list(start, limit, tag=tag, tenant=tenant)
+        if as_json:
+            print_json({"facesets": [fs.to_dict() for fs in page.items], "total": page.total, "next_start": page.next_start})
+            return
+        table = Table(title=f"{page.total} galler{'y' if page.total == 1 else 'ies'}")
+        for col in ("outer_id", "faceset_token", "faces", "pack", "index", "tags"):
+            table.add_column(col)
+        for fs in page.items:
+            table.add_row(fs.outer_id or "", fs.token, str(fs.face_count), fs.pack, fs.index_spec, ",".join(fs.tags))
+        console.print(table)
+        if page.next_start is not None:
+            console.print(f"more: --start {page.next_start}")
+
+
+@gallery_app.command("show")
+def show(
+    name: str = typer.Argument(..., help="outer_id or faceset_token."),
+    start: int = typer.Option(0, "--start", min=0),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000),
+    subject: Optional[str] = typer.Option(None, "--subject"),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """A gallery's details and its faces, a page at a time."""
+    with handled(as_json), service(data) as svc:
+        fs = svc.get(name, tenant=tenant)
+        page = svc.faces(fs.token, start, limit, subject=subject, tenant=tenant)
+        if as_json:
+            print_json({**fs.to_dict(), "faces": [f.to_dict() for f in page.items], "next_start": page.next_start})
+            return
+        console.print(f"{fs.name}: {fs.face_count} faces, pack {fs.pack}, index {fs.index_spec}, token {fs.token}")
+        table = Table()
+        for col in ("face_token", "user_id", "quality"):
+            table.add_column(col)
+        for f in page.items:
+            table.add_row(f.token, f.subject, "" if f.quality is None else f"{f.quality:.0f}")
+        console.print(table)
+        if page.next_start is not None:
+            console.print(f"more: --start {page.next_start}")
+
+
+@gallery_app.command("delete")
+def delete(
+    name: str = typer.Argument(..., help="outer_id or faceset_token."),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Delete a gallery and erase every face in it."""
+    with handled(as_json), service(data) as svc:
+        n = svc.delete(name, tenant=tenant)
+        print_json({"deleted": name, "faces_erased": n}) if as_json else console.print(f"deleted {name}: {n} faces erased")
+
+
+def enroll(
+    gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
+    paths: list[Path] = typer.Argument(..., help="Images of --subject, or one folder DIR/<subject>/*.jpg."),
+    subject: Optional[str] = typer.Option(None, "--subject", help="Who the images show (not with a folder)."),
+    face: Optional[int] = typer.Option(None, "--face", help="With several faces in an image, enrol this one (0 = largest)."),
+    min_quality: float = typer.Option(Quality.THRESHOLD, "--min-quality", help="Refuse faces below this quality (0-100)."),
+    thumbnails: bool = typer.Option(False, "--thumbnails", help="Also store the aligned face thumbnail."),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Enrol images of one subject, or a folder tree DIR/<subject>/*.jpg."""
+    with handled(as_json), service(data) as svc:
+        opts = EnrolOptions(min_quality=min_quality, face=face, keep_thumbnail=thumbnails)
+        folder = len(paths) == 1 and paths[0].is_dir()
+        if folder and subject is not None:
+            raise BadInput("a folder names its subjects by its sub-folders: drop --subject")
+        if not folder and subject is None:
+            raise BadInput("say who the images show with --subject, or give one folder DIR/<subject>/*.jpg")
+        with Progress(console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("enrolling", total=None)
+            step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+            if folder:
+                report = svc.enrol_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
+            else:
+                items = [EnrolItem(str(p), p, subject or "") for p in paths]
+                report = svc.enrol_items(gallery, items, opts, tenant=tenant, progress=step)
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            rate = len(report.enrolled) / report.seconds if report.seconds else 0.0
+            console.print(f"enrolled {len(report.enrolled)}, rejected {len(report.rejected)}, duplicates {len(report.duplicates)}"
+                          f" in {report.seconds:.1f}s ({rate:.1f} faces/s)")  # fmt: skip
+            for r in report.rejected:
+                console.print(f"  rejected {r.source}: {r.code}: {r.reason}")
+            for d in report.duplicates:
+                console.print(f"  duplicate {d}")
+        if not report.enrolled and (report.rejected or not report.duplicates):
+            raise typer.Exit(1)
+
+
+def search(
+    gallery: str = typer.Argument(..., help="outer_id or faceset_token; several separated by commas."),
+    image: Path = typer.Argument(..., help="Probe image."),
+    top: int = typer.Option(5, "--top", min=1, max=100, help="How many results (1-100)."),
+    by: str = typer.Option("subject", "--by", help='"subject": the best face of each subject; "face": every face.'),
+    far: str = typer.Option("1e-4", "--far", help=f"Operating point for known/unknown: {', '.join(FAR_LEVELS)}."),
+    face: Optional[int] = typer.Option(None, "--face", help="Which face of the probe (0 = largest)."),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Search galleries with a probe image. Exit 0 when identified, 1 when unknown."""
+    with handled(as_json), service(data) as svc:
+        result = svc.search(gallery.split(","), image, SearchOptions(top, by, far, face), tenant=tenant)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            console.print(f"{image}: {result.subject or 'unknown'} (threshold at FAR {far}: {result.thresholds[far]:.1f})")
+            table = Table()
+            for col in ("#", "user_id", "confidence", "similarity", "face_token"):
+                table.add_column(col)
+            for i, m in enumerate(result.matches):
+                table.add_row(str(i + 1), m.subject, f"{m.confidence:.1f}", f"{m.score:.3f}", m.face_token)
+            console.print(table)
+    if not result.known:
+        raise typer.Exit(1)
+
+
+def remove(
+    gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
+    faces: list[str] = typer.Option([], "--face", help="face_token to erase (repeatable)."),
+    subject: Optional[str] = typer.Option(None, "--subject", help="Erase every face of this subject."),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Erase faces, or every face of a subject, from a gallery and its index files."""
+    with handled(as_json), service(data) as svc:
+        if bool(faces) == (subject is not None):
+            raise BadInput("give --face TOKEN (repeatable) or --subject S")
+        n = svc.remove_subject(gallery, subject, tenant=tenant) if subject is not None else svc.remove_faces(gallery, faces, tenant=tenant)
+        print_json({"removed": n}) if as_json else console.print(f"removed {n} face(s)")
+
+
+def update(
+    gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
+    new_name: Optional[str] = typer.Option(None, "--outer-id"),
+    display_name: Optional[str] = typer.Option(None, "--display-name"),
+    user_data: Optional[str] = typer.Option(None, "--user-data"),
+    data: Optional[Path] = DataOpt,
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Change a gallery's outer_id, display name or user data."""
+    with handled(as_json), service(data) as svc:
+        fs = svc.update(gallery, FaceSetUpdate(new_name, display_name, None, user_data), tenant=tenant)
+        print_json(fs.to_dict()) if as_json else console.print(f"updated {fs.name}")
+
+
+def register(app: typer.Typer) -> None:
+    gallery_app.command("update")(update)
+    app.add_typer(gallery_app, name="gallery")
+    app.command()(enroll)
+    app.command()(search)
+    app.command()(remove)
