@@ -21,7 +21,8 @@ from ...errors import InvalidIndexSpec
 from ..store.base import VectorSource
 from .base import Hits, SearchParams, VectorIndex, as_queries, register_index, set_threads
 
-TRAIN_PER_LIST = 30  # training vectors per inverted list (FAISS warns under 39; 30 is enough here)
+TRAIN_PER_LIST = 39  # training vectors per inverted list (FAISS asks for 39)
+MIN_TRAIN = 1000  # and enough for the 16 centroids of each PQ sub-quantizer
 MAX_TRAIN = 400_000
 
 
@@ -33,7 +34,7 @@ class IVFPQIndex(VectorIndex):
         quant = f"_HNSW{hnsw}" if hnsw else ""
         self.spec = f"IVF{nlist}{quant},PQ{m}x4fs" + (",Refine" if refine else "")
         self.source = source
-        self.min_train = nlist * TRAIN_PER_LIST
+        self.min_train = max(nlist * TRAIN_PER_LIST, MIN_TRAIN)
         self._index = faiss.index_factory(dim, f"IVF{nlist}{quant},PQ{m}x4fs", faiss.METRIC_INNER_PRODUCT)
         self.default_nprobe = max(8, min(nlist // 32, 256))
 
