@@ -1,3 +1,3 @@
 """Importing this module registers every pack that ships with faceprint."""
 
-from . import arcface_s  # noqa: F401
+from . import arcface_s, dlib, sface  # noqa: F401  (the dlib pack imports dlib only when built)
