@@ -1,0 +1,89 @@
+"""Enrolment throughput (faces/s) from a folder tree of real photos, through GalleryService.
+
+    python bench/enrol.py                      # the first 600 LFW images, as DIR/<person>/*.jpg
+    python bench/enrol.py --folder DIR         # any DIR/<subject>/*.jpg
+
+The baseline in the same run is the bare engine (detect + embed of the same images in the same
+batches, nothing stored): the ratio is what the gallery adds (hashing, duplicate checks, the
+quality gate, SQLite writes with fsync, index updates). Results: bench/results/enrol.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from faceprint import FaceEngine  # noqa: E402
+from faceprint.gallery import EnrolOptions, GalleryConfig, GalleryService  # noqa: E402
+from faceprint.gallery.enrol import folder_items  # noqa: E402
+
+LFW = Path(os.environ.get("FACEPRINT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "lfw" / "images"
+
+
+def lfw_subset(limit: int, into: Path) -> Path:
+    """A DIR/<person>/*.jpg tree of symlinks to the first ``limit`` LFW images (no copy)."""
+    into.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for person in sorted(LFW.iterdir()):
+        for img in sorted(person.glob("*.jpg")):
+            if n >= limit:
+                return into
+            (into / person.name).mkdir(exist_ok=True)
+            (into / person.name / img.name).symlink_to(img)
+            n += 1
+    return into
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--folder", type=Path)
+    ap.add_argument("--images", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--pack", default=None)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "enrol.json"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.folder or lfw_subset(args.images, Path(tmp) / "photos")
+        items = folder_items(folder)
+        engine = FaceEngine(args.pack)
+        engine.embed(items[0].image)  # warm-up
+
+        def bare() -> tuple[int, float]:
+            """Detect, take the largest face, embed it: the same inference, nothing stored."""
+            t0, faces = time.perf_counter(), 0
+            for start in range(0, len(items), args.batch):
+                imgs = [engine.load(it.image) for it in items[start : start + args.batch]]
+                picked = [f[:1] for f in engine.detect_batch(imgs)]
+                faces += sum(len(f) for f in engine.embed_faces(imgs, picked))
+            return faces, time.perf_counter() - t0
+
+        faces, base_s = bare()
+        with GalleryService(GalleryConfig(data_dir=Path(tmp) / "data"), engine=engine) as svc:
+            svc.create("bench")
+            t0 = time.perf_counter()
+            report = svc.enrol_folder("bench", folder, EnrolOptions(batch_size=args.batch, face=0))
+            gal_s = time.perf_counter() - t0
+        _, again_s = bare()  # before and after, to even out a busy machine
+        base_s = (base_s + again_s) / 2
+    out = {
+        "pack": engine.pack.name, "images": len(items), "enrolled": len(report.enrolled), "rejected": len(report.rejected),
+        "rejected_codes": sorted({r.code for r in report.rejected}), "duplicates": len(report.duplicates),
+        "seconds": gal_s, "faces_per_s": len(report.enrolled) / gal_s,
+        "baseline_engine_seconds": base_s, "baseline_faces_per_s": faces / base_s, "cpus": os.cpu_count(),
+    }  # fmt: skip
+    print(f"enrolled {out['enrolled']} of {out['images']} images in {gal_s:.1f}s: {out['faces_per_s']:.1f} faces/s"
+          f" (bare engine {out['baseline_faces_per_s']:.1f} faces/s; ratio {out['faces_per_s'] / out['baseline_faces_per_s']:.2f})")  # fmt: skip
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
