@@ -73,6 +73,19 @@ def test_empty_and_oversized_k(spec):
         small.search(np.ones((1, DIM + 1), np.float32), 1)
 
 
+@pytest.mark.parametrize("spec", SPECS)
+def test_additions_after_a_removal_are_all_found(spec):
+    index, ids, x, src = built(spec, n=1500)
+    index.remove(ids[::3])
+    new = unit(np.random.default_rng(9), 400, DIM)
+    labels = np.arange(400, dtype=np.int64) + 100_000
+    src.rows.update(zip(labels.tolist(), new))
+    index.add(labels, new)
+    assert index.ntotal == 1500 - 500 + 400
+    hits = index.search(np.concatenate([new, x[1::3]]), 1, SearchParams(nprobe=16))
+    assert [h.ids[0] for h in hits] == labels.tolist() + ids[1::3].tolist()
+
+
 def test_ivf_round_trips_through_bytes():
     index, ids, x, src = built("IVF16,PQ16x4fs,Refine")
     twin = make_index(index.spec, DIM, src)
