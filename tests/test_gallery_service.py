@@ -103,6 +103,9 @@ def test_several_galleries_thumbnails_and_paging(svc, shared):
     assert page.total == 2 and page.next_start == 1 and svc.faces("a", start=1, limit=1).next_start is None
     thumb = svc.store.get_thumbnail("default", page.items[0].token)
     assert thumb[:2] == b"\xff\xd8" and svc.store.get_thumbnail("default", svc.faces("b").items[0].token) is None
+    handle = svc.gallery("b")
+    assert handle.search(shared / "gallery" / "test" / "obama_and_biden.jpg", SearchOptions(face=1)).subject == "biden"
+    assert handle.faces().total == 2 and handle.info.outer_id == "b"
     assert svc.update("a", FaceSetUpdate(outer_id="a2", user_data="{}")).outer_id == "a2"
     assert [fs.outer_id for fs in svc.list().items] == ["a2", "b"]
     assert svc.delete("a2") == 2

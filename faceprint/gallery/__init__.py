@@ -4,11 +4,11 @@ from .crypto import Cipher, new_key
 from .enrol import EnrolItem, EnrolOptions
 from .indexing import IndexPolicy
 from .search import SearchOptions
-from .service import GalleryConfig, GalleryService
+from .service import Gallery, GalleryConfig, GalleryService
 from .types import EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, Match, NewFace, NewFaceSet, Page, Rejected, SearchResult
 
 __all__ = [
-    "Cipher", "EnrolItem", "EnrolOptions", "EnrolReport", "FaceRecord", "FaceSet", "FaceSetUpdate", "GalleryConfig",
+    "Cipher", "EnrolItem", "Gallery", "EnrolOptions", "EnrolReport", "FaceRecord", "FaceSet", "FaceSetUpdate", "GalleryConfig",
     "GalleryService", "IndexPolicy", "Match", "NewFace", "NewFaceSet", "Page", "Rejected", "SearchOptions", "SearchResult",
     "new_key",
 ]  # fmt: skip

@@ -99,6 +99,10 @@ class GalleryService:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def gallery(self, ref: str, *, tenant: str = DEFAULT_TENANT) -> Gallery:
+        """A handle bound to one gallery: ``svc.gallery("staff").search("door.jpg")``."""
+        return Gallery(self, self.get(ref, tenant=tenant).token, tenant)
+
     # -- galleries ----------------------------------------------------------------------------
     def create(
         self,
@@ -270,3 +274,41 @@ class GalleryService:
             if f is None or f.embedding is None:
                 raise NoFaceFound("a probe Face has no embedding; pass it through embed() first")
         return faces, counts  # type: ignore[return-value]
+
+
+class Gallery:
+    """One gallery of a :class:`GalleryService`, so calls need not repeat its name and tenant."""
+
+    def __init__(self, service: GalleryService, token: str, tenant: str) -> None:
+        self.service, self.token, self.tenant = service, token, tenant
+
+    @property
+    def info(self) -> FaceSet:
+        return self.service.get(self.token, tenant=self.tenant)
+
+    def enrol(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enrol(self.token, images, subject, options, tenant=self.tenant)
+
+    def enrol_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enrol_folder(self.token, folder, options, tenant=self.tenant)
+
+    def add_embeddings(self, faces: Sequence[NewFace]) -> list[FaceRecord]:
+        return self.service.add_embeddings(self.token, faces, tenant=self.tenant)
+
+    def search(self, probe: ImageInput | Face, options: SearchOptions | None = None) -> SearchResult:
+        return self.service.search(self.token, probe, options, tenant=self.tenant)
+
+    def search_batch(self, probes: Sequence[ImageInput | Face], options: SearchOptions | None = None) -> list[SearchResult]:
+        return self.service.search_batch(self.token, probes, options, tenant=self.tenant)
+
+    def remove_faces(self, face_tokens: Sequence[str]) -> int:
+        return self.service.remove_faces(self.token, face_tokens, tenant=self.tenant)
+
+    def remove_subject(self, subject: str) -> int:
+        return self.service.remove_subject(self.token, subject, tenant=self.tenant)
+
+    def faces(self, start: int = 0, limit: int = 100, *, subject: str | None = None) -> Page:
+        return self.service.faces(self.token, start, limit, subject=subject, tenant=self.tenant)
+
+    def delete(self) -> int:
+        return self.service.delete(self.token, tenant=self.tenant)
