@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from . import core, gallery
+from . import audit, core, gallery, keys, serve
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
 core.register(app)
 gallery.register(app)
+serve.register(app)
+keys.register(app)
+audit.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

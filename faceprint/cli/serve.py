@@ -1,0 +1,83 @@
+"""``faceprint serve``: the Face++ v3-compatible REST service on uvicorn (127.0.0.1 unless told)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
+
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def json_logging(level: str) -> dict:
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"default": handler},
+        "loggers": {
+            "": {"handlers": ["default"], "level": level.upper()},
+            "uvicorn": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+def serve(
+    data: Optional[Path] = DataOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
+    token_ttl: Optional[float] = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
+    purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
+    max_body: int = typer.Option(12 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a request may run."),
+    default_qps: float = typer.Option(10.0, "--default-qps", help="Rate limit for keys made without --qps."),
+    batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
+    batch_window_ms: float = typer.Option(4.0, "--batch-window-ms"),
+    max_batch: int = typer.Option(16, "--max-batch"),
+    allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
+    allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from ..service import ServiceConfig, create_app
+    from ..service.config import BatchPolicy, UrlPolicy
+
+    config = ServiceConfig.from_env(
+        data_dir=data, pack=pack, token_ttl_s=token_ttl, purge_interval_s=purge_interval, max_body_bytes=max_body,
+        request_timeout_s=timeout, default_qps=default_qps,
+        urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
+        batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch),
+    )  # fmt: skip
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
+    uvicorn.run(
+        create_app(config), host=host, port=port, log_config=json_logging(log_level), access_log=False,
+        timeout_keep_alive=5, limit_concurrency=1000,
+    )  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,170 @@
+"""The app factory: ``create_app(ServiceConfig)`` -> FastAPI, with Face++ errors, limits and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import BadInput, FaceprintError
+from .config import ServiceConfig
+from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
+from .facepp import error_body, new_request_id
+from .routers import admin, compare, detect, face, faceset, ops, search
+from .runtime import Runtime
+
+log = logging.getLogger("faceprint.service")
+access = logging.getLogger("faceprint.access")
+
+
+def _state(request: Request) -> tuple[str, int]:
+    st = request.scope.get("state", {})
+    start = st.get("start", time.perf_counter())
+    return st.get("request_id", new_request_id()), int((time.perf_counter() - start) * 1000)
+
+
+def error_response(request: Request, exc: FaceprintError) -> JSONResponse:
+    rid, used = _state(request)
+    return JSONResponse(error_body(exc, rid, used), status_code=exc.http_status)
+
+
+class Guard:
+    """Pure ASGI: request id and clock, body cap (413), time limit, metrics and one JSON log line."""
+
+    def __init__(self, app: ASGIApp, config: ServiceConfig) -> None:
+        self.app, self.config = app, config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        rid = new_request_id()
+        scope.setdefault("state", {}).update(start=start, request_id=rid)
+        status = {"code": 500, "started": False}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["started"] = message["status"], True
+            await send(message)
+
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        limit = self.config.max_body_bytes
+        try:
+            if length is not None and int(length) > limit:
+                raise RequestTooLarge(f"request body is over {limit} bytes")
+        except ValueError:
+            pass
+        except RequestTooLarge as exc:
+            await self._reply(scope, send_wrapper, exc, rid, start)
+            self._record(scope, status["code"], start, rid)
+            return
+        seen = 0
+
+        async def capped_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise RequestTooLarge(f"request body is over {limit} bytes")
+            return message
+
+        try:
+            await asyncio.wait_for(self.app(scope, capped_receive, send_wrapper), self.config.request_timeout_s)
+        except TimeoutError:
+            if not status["started"]:
+                await self._reply(scope, send_wrapper, RequestTimeout(f"no answer within {self.config.request_timeout_s:g} s", param="timeout"), rid, start)
+        except RequestTooLarge as exc:
+            if not status["started"]:
+                await self._reply(scope, send_wrapper, exc, rid, start)
+        except Exception:  # already answered 500 by the app's handler, which re-raises for servers to log
+            if not status["started"]:
+                await self._reply(scope, send_wrapper, FaceprintError("internal error; see the server log"), rid, start)
+        self._record(scope, status["code"], start, rid)
+
+    async def _reply(self, scope: Scope, send: Send, exc: FaceprintError, rid: str, start: float) -> None:
+        body = json.dumps(error_body(exc, rid, int((time.perf_counter() - start) * 1000))).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if isinstance(exc, RequestTooLarge):
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _record(self, scope: Scope, status: int, start: float, rid: str) -> None:
+        seconds = time.perf_counter() - start
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or "unmatched"
+        rt: Runtime | None = getattr(scope.get("app").state, "runtime", None) if scope.get("app") else None
+        if rt is not None:
+            rt.metrics.requests.labels(endpoint, str(status)).inc()
+            rt.metrics.latency.labels(endpoint).observe(seconds)
+        st = scope.get("state", {})
+        access.info(
+            "request",
+            extra={"request_id": rid, "method": scope.get("method"), "path": scope.get("path"), "status": status,
+                   "ms": round(seconds * 1000, 1), "api_key": st.get("api_key")},
+        )  # fmt: skip
+
+
+def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The service. ``runtime`` lets a caller share one already-built runtime (engine, stores)."""
+    config = config or ServiceConfig()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or await asyncio.to_thread(Runtime.build, config)
+        app.state.runtime = rt
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if runtime is None:
+                await asyncio.to_thread(rt.close)
+
+    app = FastAPI(
+        title="faceprint",
+        summary="Self-hosted face recognition with a Face++ v3-compatible API",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.ready = False
+
+    @app.exception_handler(FaceprintError)
+    async def on_error(request: Request, exc: FaceprintError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.error("request failed: %s: %s", exc.code, exc.message)
+        return error_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in (404, 405):
+            return error_response(request, ApiNotFound(f"no API at {request.method} {request.url.path}"))
+        err = FaceprintError(str(exc.detail))
+        err.http_status = exc.status_code  # type: ignore[misc]
+        return error_response(request, err)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        loc = [str(p) for e in exc.errors() for p in e.get("loc", ())[1:]]
+        return error_response(request, BadInput("invalid arguments", param=", ".join(loc) or "request"))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(request, FaceprintError("internal error; see the server log"))
+
+    for module in (detect, compare, search, faceset, face, admin, ops):
+        app.include_router(module.router)
+    app.add_middleware(Guard, config=config)
+    return app

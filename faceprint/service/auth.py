@@ -1,0 +1,85 @@
+"""The per-request gate: read the form, check ``api_key``/``api_secret``, the scope and the rate.
+
+``need(scope, endpoint)`` gives a FastAPI dependency that yields a :class:`Call`; handlers note
+what they touched on it (faceset, faces, results) and the dependency appends the audit line
+with the outcome when the request ends, whether it succeeded or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import anyio.to_thread
+from fastapi import Depends, Request
+from starlette.datastructures import UploadFile
+
+from ..errors import FaceprintError
+from .errors import AuthenticationError, AuthorizationError
+from .facepp import FormValue, Params
+from .keys import ApiKey
+from .runtime import Runtime, runtime
+
+
+@dataclass
+class Call:
+    key: ApiKey
+    params: Params
+    endpoint: str
+    faceset: str | None = None
+    faces: int = 0
+    results: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def tenant(self) -> str:
+        return self.key.tenant
+
+
+async def read_params(request: Request, rt: Runtime) -> Params:
+    fields: dict[str, FormValue] = dict(request.query_params)
+    if request.method == "POST":
+        limit = rt.config.max_body_bytes
+        form = await request.form(max_files=16, max_fields=200, max_part_size=limit)
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                fields[name] = await value.read()
+            else:
+                fields[name] = value
+        await form.close()
+    return Params(fields)
+
+
+def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
+    async def gate(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Call]:
+        params = await read_params(request, rt)
+        api_key = params.text("api_key", limit=128)
+        secret = params.text("api_secret", limit=256)
+        if api_key is None or secret is None:
+            raise AuthenticationError("api_key and api_secret are required")
+        try:
+            key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret)
+        except AuthenticationError:
+            rt.audit.append(key=api_key[:64], tenant="", endpoint=endpoint, outcome="AUTHENTICATION_ERROR")
+            raise
+        call = Call(key, params, endpoint)
+        outcome = "ok"
+        try:
+            if not key.allows(scope):
+                raise AuthorizationError(f"this api_key lacks the {scope!r} scope", param=f"Denied. Needs scope {scope}")
+            rt.limiter.check(key.api_key, key.qps)
+            request.state.api_key = key.api_key
+            yield call
+        except FaceprintError as exc:
+            outcome = exc.code
+            raise
+        except Exception:
+            outcome = "INTERNAL_ERROR"
+            raise
+        finally:
+            rt.audit.append(
+                key=key.api_key, tenant=key.tenant, endpoint=endpoint, faceset=call.faceset, faces=call.faces,
+                results=call.results, outcome=outcome,
+            )  # fmt: skip
+
+    return gate

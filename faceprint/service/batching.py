@@ -1,0 +1,107 @@
+"""Micro-batching: concurrent requests share one detector and one embedder call.
+
+Requests hand decoded images to :class:`MicroBatcher`; a worker thread takes the first, waits up
+to ``window_ms`` for more (at most ``max_batch``), then runs the whole group through
+:func:`analyse` (one detector call per input size, one landmark call per image, one embedder
+call for every face) and hands each request its faces. With batching off, :func:`analyse` runs
+per request in the thread pool instead. Either way inference never runs on the event loop.
+``bench/server_load.py`` measures one against the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import anyio.to_thread
+import numpy as np
+
+from ..engine import FaceEngine
+from ..types import Face
+from .config import BatchPolicy
+
+log = logging.getLogger(__name__)
+
+
+def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray]) -> list[list[Face]]:
+    """Every face of every image, largest first, with pose, quality, 106 landmarks and embedding."""
+    detected = engine.detect_batch(list(imgs))
+    with_points = [engine.add_landmarks(img, faces) for img, faces in zip(imgs, detected)]
+    return engine.embed_faces(list(imgs), with_points)
+
+
+@dataclass
+class _Job:
+    img: np.ndarray
+    future: Future
+
+
+class MicroBatcher:
+    def __init__(self, engine: FaceEngine, policy: BatchPolicy, on_batch: Callable[[int], None] | None = None) -> None:
+        self.engine = engine
+        self.policy = policy
+        self._on_batch = on_batch
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        if policy.enabled:
+            self._worker = threading.Thread(target=self._run, name="faceprint-batcher", daemon=True)
+            self._worker.start()
+
+    async def faces(self, img: np.ndarray) -> list[Face]:
+        if self._worker is None:
+            return (await anyio.to_thread.run_sync(analyse, self.engine, [img]))[0]
+        fut: Future = Future()
+        self._queue.put(_Job(img, fut))
+        return await asyncio.wrap_future(fut)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def _collect(self, first: _Job) -> tuple[list[_Job], bool]:
+        batch, stop = [first], False
+        deadline = time.monotonic() + self.policy.window_ms / 1000.0
+        while len(batch) < self.policy.max_batch:
+            left = deadline - time.monotonic()
+            try:
+                job = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                stop = True
+                break
+            batch.append(job)
+        return batch, stop
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stop = self._collect(first)
+            self._process(batch)
+            if stop:
+                return
+
+    def _process(self, batch: list[_Job]) -> None:
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
+        try:
+            results = analyse(self.engine, [j.img for j in batch])
+        except Exception as exc:  # one bad input must not fail its neighbours: retry them one by one
+            if len(batch) > 1:
+                for job in batch:
+                    self._process([job])
+            else:
+                batch[0].future.set_exception(exc)
+            return
+        for job, faces in zip(batch, results):
+            job.future.set_result(faces)

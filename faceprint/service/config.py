@@ -1,0 +1,68 @@
+"""Every knob of the service in one frozen object; ``faceprint serve`` fills it from flags and env."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..image import ImageLimits
+
+DAY = 86400.0
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """``image_url`` fetching: off unless hosts are allow-listed (closes SSRF by default)."""
+
+    allow_hosts: tuple[str, ...] = ()  # exact host names or IP literals; empty: image_url is refused
+    allow_private: bool = False  # also allow loopback/link-local/private addresses of allow-listed hosts
+    max_bytes: int = 10 * 1024 * 1024
+    timeout_s: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.allow_hosts)
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    enabled: bool = True
+    window_ms: float = 4.0  # how long the worker waits for more requests after the first
+    max_batch: int = 16  # images per shared engine call
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data
+    pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
+    token_ttl_s: float = 3 * DAY  # face tokens from detect expire unless added to a faceset
+    purge_interval_s: float = 60.0  # how often expired face tokens are deleted
+    max_body_bytes: int = 12 * 1024 * 1024  # whole request; larger gets 413
+    request_timeout_s: float = 30.0  # a request still running after this gets 500 INTERNAL_ERROR: timeout
+    max_result_count: int = 100  # return_result_count upper bound (Face++: 5)
+    faceset_capacity: int = 1_000_000  # faces per faceset (Face++: 10,000)
+    max_facesets: int = 10_000  # facesets per tenant
+    max_add_tokens: int = 100  # face tokens per create/addface call (Face++: 5)
+    max_remove_tokens: int = 10_000  # face tokens per removeface call (Face++: 1,000)
+    analyze_faces: int = 5  # faces per image that get landmarks and attributes, largest first (as Face++)
+    default_qps: float = 10.0  # rate limit of keys created without --qps
+    images: ImageLimits = field(default_factory=lambda: ImageLimits(max_bytes=10 * 1024 * 1024, max_side=4096))
+    urls: UrlPolicy = field(default_factory=UrlPolicy)
+    batching: BatchPolicy = field(default_factory=BatchPolicy)
+    audit_fsync: bool = False  # fsync every audit line (slower; survives power loss)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServiceConfig:
+        """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds), then overrides."""
+        base: dict[str, object] = {
+            "token_ttl_s": _env_float("FACEPRINT_TOKEN_TTL", 3 * DAY),
+            "purge_interval_s": _env_float("FACEPRINT_PURGE_INTERVAL", 60.0),
+        }
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)  # type: ignore[arg-type]

@@ -1,0 +1,148 @@
+"""API keys: a public ``api_key``, a secret shown once and stored only as a salted scrypt hash.
+
+Each key has scopes (``detect``, ``compare``, ``faceset:read``, ``faceset:write``, ``admin``; no
+scope implies another), a rate (requests per second) and a tenant. A key made without ``--tenant`` is its
+own tenant, so its facesets and face tokens are visible to it alone.
+
+Checking scrypt costs ~50 ms, so after one successful check the service remembers an HMAC of
+the secret under a per-process random key (never the secret itself); the key's row (revoked,
+scopes, rate) is still read on every request, so a revocation takes effect at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput
+from .db import Db
+from .errors import AuthenticationError
+
+SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin")
+KEYS_DB = "keys.db"
+_N, _R, _P = 2**14, 8, 1
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS api_keys(
+        api_key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        qps REAL NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created REAL NOT NULL,
+        revoked REAL)""",
+)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    api_key: str
+    name: str
+    tenant: str
+    scopes: tuple[str, ...]
+    qps: float
+    created: float
+    revoked: float | None = None
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "api_key": self.api_key, "name": self.name, "tenant": self.tenant, "scopes": list(self.scopes),
+            "qps": self.qps, "created": self.created, "revoked": self.revoked,
+        }  # fmt: skip
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(base64.b64decode(digest))
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    scopes = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise BadInput(f"unknown scope(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SCOPES)}")
+    return scopes
+
+
+def _row(r: tuple) -> ApiKey:
+    return ApiKey(r[0], r[1], r[2], tuple(r[3].split(",")), r[4], r[6], r[7])
+
+
+class KeyStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.db = Db(Path(data_dir) / KEYS_DB, _SCHEMA)
+        self._pepper = secrets.token_bytes(32)
+        self._verified: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def create(self, name: str, scopes: tuple[str, ...], qps: float, tenant: str | None = None) -> tuple[ApiKey, str]:
+        """A new key and its secret; the secret is not kept anywhere, so show it now or never."""
+        if qps <= 0:
+            raise BadInput("qps must be positive")
+        api_key = "fpk_" + secrets.token_urlsafe(18)
+        secret = secrets.token_urlsafe(32)
+        key = ApiKey(api_key, name, tenant or api_key, scopes, float(qps), time.time())
+        with self.db.write() as c:
+            c.execute(
+                "INSERT INTO api_keys VALUES (?,?,?,?,?,?,?,NULL)",
+                (key.api_key, key.name, key.tenant, ",".join(scopes), key.qps, hash_secret(secret), key.created),
+            )
+        return key, secret
+
+    def list(self) -> list[ApiKey]:
+        rows = self.db.conn().execute("SELECT * FROM api_keys ORDER BY created").fetchall()
+        return [_row(r) for r in rows]
+
+    def revoke(self, api_key: str) -> bool:
+        with self.db.write() as c:
+            n = c.execute("UPDATE api_keys SET revoked=? WHERE api_key=? AND revoked IS NULL", (time.time(), api_key)).rowcount
+        return n > 0
+
+    def authenticate(self, api_key: str, api_secret: str) -> ApiKey:
+        """The key, if it exists, is not revoked and the secret matches; else AUTHENTICATION_ERROR."""
+        row = self.db.conn().execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
+        mac = hmac.new(self._pepper, api_secret.encode(), hashlib.sha256).digest()
+        if row is None:
+            check_secret(api_secret, _DUMMY)  # the same work as for a real key: no timing oracle
+            raise AuthenticationError("api_key and api_secret do not match")
+        if row[7] is not None:
+            raise AuthenticationError("api_key has been revoked")
+        with self._lock:
+            known = self._verified.get(api_key)
+        if known is None or not hmac.compare_digest(known, mac):
+            if not check_secret(api_secret, row[5]):
+                raise AuthenticationError("api_key and api_secret do not match")
+            with self._lock:
+                self._verified[api_key] = mac
+        return _row(row)
+
+
+_DUMMY = hash_secret("not a secret", b"0123456789abcdef")

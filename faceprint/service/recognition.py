@@ -1,0 +1,201 @@
+"""What detect, compare, search and face/analyze do, over the engine, the batcher and the stores.
+
+Plain async functions of typed inputs; the routers only parse forms and shape Face++ replies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import anyio.to_thread
+import numpy as np
+
+from ..compare import Calibration, cosine
+from ..errors import FaceprintError, ImageFormatError, InvalidFaceToken
+from ..gallery import GalleryService, SearchOptions
+from ..image import decode_bytes
+from ..types import Face
+from .batching import MicroBatcher
+from .config import ServiceConfig
+from .errors import EmptyFaceset
+from .facesets import resolve_faceset
+from .fetch import fetch
+from .tokens import StoredFace, TokenStore
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """One image argument: ``param`` names the form field, for error messages."""
+
+    param: str
+    data: bytes | None = None  # image_file bytes
+    base64: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A face to compare or search with: a face token, or an image (its largest face)."""
+
+    face_token: str | None = None
+    image: ImageRef | None = None
+    rectangle: tuple[int, int, int, int] | None = None  # top, left, width, height: use the face there
+
+
+@dataclass(frozen=True)
+class Side:
+    """One image (or token) after analysis: all its faces with their tokens, and the one chosen."""
+
+    faces: list[Face] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    image_id: str | None = None
+    chosen: int | None = None  # index into faces; None: no face
+
+    @property
+    def face(self) -> Face | None:
+        return None if self.chosen is None else self.faces[self.chosen]
+
+
+@dataclass(frozen=True)
+class Compared:
+    side1: Side
+    side2: Side
+    confidence: float | None  # None when either side has no face
+    thresholds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Hit:
+    face_token: str
+    user_id: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Searched:
+    side: Side
+    hits: list[Hit]
+    thresholds: dict[str, float]
+
+
+def _iou(box: np.ndarray, rect: tuple[int, int, int, int]) -> float:
+    top, left, w, h = rect
+    x1, y1, x2, y2 = max(box[0], left), max(box[1], top), min(box[2], left + w), min(box[3], top + h)
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (box[2] - box[0]) * (box[3] - box[1]) + w * h - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def pick_rectangle(faces: Sequence[Face], rect: tuple[int, int, int, int]) -> list[Face]:
+    """The detected face that best overlaps a caller's rectangle (IoU >= 0.3), else none."""
+    if not faces:
+        return []
+    best = max(faces, key=lambda f: _iou(f.bbox, rect))
+    return [best] if _iou(best.bbox, rect) >= 0.3 else []
+
+
+class Recognition:
+    def __init__(
+        self, config: ServiceConfig, batcher: MicroBatcher, tokens: TokenStore, gallery: GalleryService
+    ) -> None:
+        self.config = config
+        self.batcher = batcher
+        self.tokens = tokens
+        self.gallery = gallery
+        self.pack = batcher.engine.pack.name
+
+    @property
+    def calibration(self) -> Calibration:
+        return self.batcher.engine.calibration
+
+    # -- images ---------------------------------------------------------------------------------
+    def _bytes(self, ref: ImageRef) -> bytes:
+        if ref.data is not None:
+            return ref.data
+        if ref.base64 is not None:
+            text = ref.base64.split(",", 1)[1] if ref.base64.startswith("data:") else ref.base64
+            self.config.images.check_bytes(len(text) * 3 // 4)
+            try:
+                return base64.b64decode("".join(text.split()), validate=True)
+            except (binascii.Error, ValueError):
+                raise ImageFormatError("image_base64 is not valid base64", param=ref.param) from None
+        assert ref.url is not None
+        return fetch(ref.url, self.config.urls, ref.param)
+
+    def _load(self, ref: ImageRef) -> tuple[np.ndarray, str]:
+        data = self._bytes(ref)
+        try:
+            img = decode_bytes(data, self.config.images)
+        except FaceprintError as exc:
+            exc.details.setdefault("param", ref.param)
+            raise
+        return img, base64.b64encode(hashlib.md5(data).digest()).decode()
+
+    async def image_faces(self, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> tuple[list[Face], str]:
+        img, image_id = await anyio.to_thread.run_sync(self._load, ref)
+        faces = await self.batcher.faces(img)
+        return (pick_rectangle(faces, rect) if rect is not None else faces), image_id
+
+    # -- detect ---------------------------------------------------------------------------------
+    async def detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> Side:
+        """Every face with a fresh face token (it expires unless added to a faceset)."""
+        faces, image_id = await self.image_faces(ref, rect)
+        tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces)
+        return Side(faces, tokens, image_id, 0 if faces else None)
+
+    # -- face tokens ----------------------------------------------------------------------------
+    def lookup(self, tenant: str, token: str) -> StoredFace:
+        """A face token of this tenant: minted by the API, or a face enrolled through the library."""
+        try:
+            return self.tokens.get(tenant, token)
+        except InvalidFaceToken:
+            pass
+        record = self.gallery.face(token, tenant=tenant)  # raises INVALID_FACE_TOKEN for other tenants too
+        vec = self.gallery.store.get_embedding(tenant, token)
+        box = np.array(record.bbox if record.bbox is not None else (0, 0, 0, 0), np.float32)
+        face = Face(bbox=box, score=1.0, kps=np.zeros((5, 2), np.float32), embedding=vec)
+        fs = self.gallery.store.get_faceset(tenant, token=record.faceset_token)
+        return StoredFace(token, tenant, fs.pack, face, record.subject, None)
+
+    async def _side(self, tenant: str, probe: Probe) -> Side:
+        if probe.face_token is not None:
+            stored = await anyio.to_thread.run_sync(self.lookup, tenant, probe.face_token)
+            return Side([stored.face], [stored.token], None, 0)
+        assert probe.image is not None
+        return await self.detect(tenant, probe.image, probe.rectangle)
+
+    # -- compare and search ---------------------------------------------------------------------
+    async def compare(self, tenant: str, a: Probe, b: Probe) -> Compared:
+        s1 = await self._side(tenant, a)
+        s2 = await self._side(tenant, b)
+        conf = None
+        if s1.face is not None and s2.face is not None:
+            assert s1.face.embedding is not None and s2.face.embedding is not None
+            conf = float(self.calibration.confidence(cosine(s1.face.embedding, s2.face.embedding)))
+        return Compared(s1, s2, conf, self.calibration.thresholds)
+
+    async def search(self, tenant: str, probe: Probe, faceset_token: str | None, outer_id: str | None, count: int) -> Searched:
+        fs = await anyio.to_thread.run_sync(lambda: resolve_faceset(self.gallery, tenant, faceset_token, outer_id))
+        if fs.face_count == 0:
+            raise EmptyFaceset("the faceset has no faces")
+        side = await self._side(tenant, probe)
+        if side.face is None:
+            return Searched(side, [], {})
+        vec = np.asarray(side.face.embedding, np.float32)[None, :]
+
+        def run() -> list[Hit]:
+            (result,) = self.gallery.search_embeddings(fs.token, vec, SearchOptions(top_k=count), tenant=tenant)
+            named = self.tokens.from_gallery([m.face_token for m in result.matches])
+            return [
+                Hit(*named.get(m.face_token, (m.face_token, m.subject)), confidence=m.confidence) for m in result.matches
+            ]
+
+        hits = await anyio.to_thread.run_sync(run)
+        return Searched(side, hits, self.calibration.thresholds)
+
+    def analyze(self, tenant: str, face_tokens: Sequence[str]) -> list[StoredFace]:
+        return [self.lookup(tenant, t) for t in face_tokens]

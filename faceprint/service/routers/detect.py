@@ -1,0 +1,39 @@
+"""POST /facepp/v3/detect"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from .. import facepp
+from ..auth import Call, need
+from ..runtime import Runtime, runtime
+from . import IMAGE, doc, head
+
+router = APIRouter(tags=["detect"])
+
+
+@router.post(
+    "/facepp/v3/detect",
+    summary="Detect faces; mint face tokens (72 h unless added to a faceset)",
+    openapi_extra=doc(
+        **IMAGE,
+        return_landmark="0 none, 1: 83 points, 2: 106 points",
+        return_attributes="none, or a comma list of headpose,facequality,blur,eyestatus,mouthstatus,smiling",
+        calculate_all="1: landmarks and attributes for every face, not only the 5 largest",
+        face_rectangle="top,left,width,height: analyse the detected face that best overlaps it",
+    ),
+)
+async def detect(request: Request, call: Call = Depends(need("detect", "detect")), rt: Runtime = Depends(runtime)) -> dict:
+    p = call.params
+    p.refuse("beauty_score_min", "beauty_score_max")
+    image, scheme, wanted = p.image(), p.landmark(), p.attributes()
+    everyone, rect = p.flag("calculate_all", False), p.rectangle("face_rectangle")
+    side = await rt.recognition.detect(call.tenant, image, rect)  # type: ignore[arg-type]
+    call.faces = len(side.faces)
+    rt.metrics.faces.labels("detect").inc(len(side.faces))
+    top = len(side.faces) if everyone else rt.config.analyze_faces
+    faces = [
+        facepp.face_json(f, t, scheme=scheme, wanted=wanted, analyse=i < top)
+        for i, (f, t) in enumerate(zip(side.faces, side.tokens))
+    ]
+    return {**head(request), "faces": faces, "image_id": side.image_id, "face_num": len(faces)}
