@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faceprint import FaceEngine  # noqa: E402
-from faceprint.gallery import EnrolOptions, GalleryConfig, GalleryService  # noqa: E402
-from faceprint.gallery.enrol import folder_items  # noqa: E402
+from faceprint import FaceEngine
+from faceprint.gallery import EnrolOptions, GalleryConfig, GalleryService
+from faceprint.gallery.enrol import folder_items
 
 LFW = Path(os.environ.get("FACEPRINT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "lfw" / "images"
 

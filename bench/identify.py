@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from faceprint.compare import Calibration, calibration_for  # noqa: E402
-from faceprint.errors import ModelError  # noqa: E402
-from faceprint.gallery import GalleryConfig, GalleryService, NewFace, NewFaceSet, SearchOptions  # noqa: E402
+from faceprint.compare import Calibration, calibration_for
+from faceprint.errors import ModelError
+from faceprint.gallery import GalleryConfig, GalleryService, NewFace, NewFaceSet, SearchOptions
 
 
 @dataclass(frozen=True)

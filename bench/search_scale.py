@@ -34,13 +34,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import Synthetic  # noqa: E402
+from synthetic import Synthetic
 
-from faceprint.gallery.index.base import SearchParams, set_threads  # noqa: E402
-from faceprint.gallery.index.flat import FlatIndex  # noqa: E402
-from faceprint.gallery.index.ivfpq import IVFPQIndex  # noqa: E402
-from faceprint.gallery.indexing import IndexPolicy  # noqa: E402
-from faceprint.gallery.store.base import VectorSource  # noqa: E402
+from faceprint.gallery.index.base import SearchParams, set_threads
+from faceprint.gallery.index.flat import FlatIndex
+from faceprint.gallery.index.ivfpq import IVFPQIndex
+from faceprint.gallery.indexing import IndexPolicy
+from faceprint.gallery.store.base import VectorSource
 
 HERE = Path(__file__).resolve().parent
 

@@ -66,7 +66,7 @@ def test_empty_and_oversized_k(spec):
     index = make_index(spec, DIM, Memory())
     q = unit(np.random.default_rng(3), 2, DIM)
     assert [len(h) for h in index.search(q, 5)] == [0, 0]
-    small, ids, x, _ = built(spec, n=1200)
+    small, _, x, _ = built(spec, n=1200)
     h = small.search(x[0], 2000, SearchParams(nprobe=16, refine_factor=1, min_refine=1))[0]
     assert 0 < len(h) <= 1200 and np.all(h.ids >= 0)
     with pytest.raises(InvalidIndexSpec):
@@ -87,7 +87,7 @@ def test_additions_after_a_removal_are_all_found(spec):
 
 
 def test_ivf_round_trips_through_bytes():
-    index, ids, x, src = built("IVF16,PQ16x4fs,Refine")
+    index, _, x, src = built("IVF16,PQ16x4fs,Refine")
     twin = make_index(index.spec, DIM, src)
     twin.load_bytes(index.to_bytes())
     a = index.search(x[:20], 3, SearchParams(nprobe=4))

@@ -73,7 +73,7 @@ def test_auto_switches_to_ivf_in_the_background_while_search_goes_on(tmp_path):
         try:
             while not stop.is_set():
                 seen.append(top1(svc, "g", x[:5]) == [r.token for r in first[:5]])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     stop = threading.Event()

@@ -107,11 +107,11 @@ def test_several_galleries_thumbnails_and_paging(svc, shared):
     assert handle.search(shared / "gallery" / "test" / "obama_and_biden.jpg", SearchOptions(face=1)).subject == "biden"
     assert handle.faces().total == 2 and handle.info.outer_id == "b"
     assert svc.update("a", FaceSetUpdate(outer_id="a2", user_data="{}")).outer_id == "a2"
-    assert [fs.outer_id for fs in svc.list().items] == ["a2", "b"]
+    assert [fs.outer_id for fs in svc.galleries().items] == ["a2", "b"]
     assert svc.delete("a2") == 2
     with pytest.raises(InvalidFacesetToken):
         svc.get("a2")
-    assert [fs.outer_id for fs in svc.list().items] == ["b"]
+    assert [fs.outer_id for fs in svc.galleries().items] == ["b"]
 
 
 def test_packs_do_not_mix_and_tenants_do_not_meet(svc, shared):
@@ -126,7 +126,7 @@ def test_packs_do_not_mix_and_tenants_do_not_meet(svc, shared):
     with pytest.raises(InvalidFacesetToken):
         svc.get("mine", tenant="someone-else")
     svc.create("mine", tenant="someone-else")  # the same outer_id in another tenant
-    assert svc.list(tenant="someone-else").total == 1 and svc.list().total == 2
+    assert svc.galleries(tenant="someone-else").total == 1 and svc.galleries().total == 2
     for bad in ({"top_k": 0}, {"top_k": 101}, {"by": "person"}, {"far": "1e-2"}):
         with pytest.raises(BadInput):
             SearchOptions(**bad)

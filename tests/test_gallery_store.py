@@ -75,7 +75,7 @@ def test_generations_list_what_an_index_must_catch_up(tmp_path):
     removed = st.removed_since(fid, g1.generation)
     assert len(removed) == 2 and set(removed) & set(np.concatenate(all_ids).tolist()) == set()
     assert len(st.removed_since(fid, 3)) == 1 and len(st.removed_since(fid, 0, upto=3)) == 1
-    found, got = st.fetch_vectors(np.concatenate(all_ids))
+    _, got = st.fetch_vectors(np.concatenate(all_ids))
     np.testing.assert_array_equal(got, np.concatenate(all_vecs))
     with pytest.raises(PackMismatch):
         st.add_faces("default", fs.token, [NewFace(np.ones(16, np.float32))])

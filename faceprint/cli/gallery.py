@@ -61,7 +61,7 @@ def list_(
 ) -> None:
     """List galleries, a page at a time."""
     with handled(as_json), service(data) as svc:
-        page = svc.list(start, limit, tag=tag, tenant=tenant)
+        page = svc.galleries(start, limit, tag=tag, tenant=tenant)
         if as_json:
             print_json({"facesets": [fs.to_dict() for fs in page.items], "total": page.total, "next_start": page.next_start})
             return
@@ -197,7 +197,11 @@ def remove(
     with handled(as_json), service(data) as svc:
         if bool(faces) == (subject is not None):
             raise BadInput("give --face TOKEN (repeatable) or --subject S")
-        n = svc.remove_subject(gallery, subject, tenant=tenant) if subject is not None else svc.remove_faces(gallery, faces, tenant=tenant)
+        n = (
+            svc.remove_subject(gallery, subject, tenant=tenant)
+            if subject is not None
+            else svc.remove_faces(gallery, faces, tenant=tenant)
+        )
         print_json({"removed": n}) if as_json else console.print(f"removed {n} face(s)")
 
 

@@ -8,7 +8,23 @@ from .service import Gallery, GalleryConfig, GalleryService
 from .types import EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, Match, NewFace, NewFaceSet, Page, Rejected, SearchResult
 
 __all__ = [
-    "Cipher", "EnrolItem", "Gallery", "EnrolOptions", "EnrolReport", "FaceRecord", "FaceSet", "FaceSetUpdate", "GalleryConfig",
-    "GalleryService", "IndexPolicy", "Match", "NewFace", "NewFaceSet", "Page", "Rejected", "SearchOptions", "SearchResult",
+    "Cipher",
+    "EnrolItem",
+    "EnrolOptions",
+    "EnrolReport",
+    "FaceRecord",
+    "FaceSet",
+    "FaceSetUpdate",
+    "Gallery",
+    "GalleryConfig",
+    "GalleryService",
+    "IndexPolicy",
+    "Match",
+    "NewFace",
+    "NewFaceSet",
+    "Page",
+    "Rejected",
+    "SearchOptions",
+    "SearchResult",
     "new_key",
 ]  # fmt: skip

@@ -121,7 +121,7 @@ class IndexManager:
                 index.load_bytes(data)
                 usable = index.ntotal == meta.count and meta.dim == faceset.dim
                 usable = usable and state.removed_floor <= meta.generation <= state.generation
-            except Exception as exc:  # noqa: BLE001 - any unreadable snapshot is rebuilt from the store
+            except Exception as exc:
                 log.warning("index snapshot of %s is unreadable (%s); rebuilding", faceset.token, exc)
                 usable = False
             if usable:
@@ -234,7 +234,7 @@ class IndexManager:
             self.save(live)
         except InvalidFacesetToken:
             pass
-        except Exception:  # noqa: BLE001 - a failed rebuild leaves the old index serving
+        except Exception:
             log.exception("background rebuild of %s failed", live.token)
         finally:
             live.rebuilding = None

@@ -93,17 +93,17 @@ def _gather(
 ) -> list[list[Match]]:
     per_query: list[list[tuple[int, float]]] = [[] for _ in range(len(q))]
     for fs in facesets:
-        for qi, hits in enumerate(manager.search(fs, q, k)):
-            per_query[qi].extend(zip(hits.ids.tolist(), hits.scores.tolist()))
-    labels = np.unique(np.array([i for hits in per_query for i, _ in hits], dtype=np.int64))
+        for qi, found in enumerate(manager.search(fs, q, k)):
+            per_query[qi].extend(zip(found.ids.tolist(), found.scores.tolist()))
+    labels = np.unique(np.array([i for pairs in per_query for i, _ in pairs], dtype=np.int64))
     resolved = store.resolve(labels)  # faces removed since the index last caught up drop out here
-    confidence: Callable[[float], float] = lambda s: float(calibration.confidence(s))  # noqa: E731
+    confidence: Callable[[float], float] = lambda s: float(calibration.confidence(s))
     out = []
-    for hits in per_query:
+    for pairs in per_query:
         out.append(
             [
                 Match(r.face_token, r.subject, float(s), confidence(s), r.faceset_token)
-                for i, s in hits
+                for i, s in pairs
                 if (r := resolved.get(i)) is not None
             ]
         )

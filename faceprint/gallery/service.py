@@ -135,7 +135,7 @@ class GalleryService:
         except InvalidOuterId:
             raise InvalidFacesetToken(f"no faceset with token or outer_id {ref!r}", faceset=ref) from None
 
-    def list(self, start: int = 0, limit: int = 100, *, tag: str | None = None, tenant: str = DEFAULT_TENANT) -> Page:
+    def galleries(self, start: int = 0, limit: int = 100, *, tag: str | None = None, tenant: str = DEFAULT_TENANT) -> Page:
         return self.store.list_facesets(tenant, start, limit, tag)
 
     def update(self, ref: str, update: FaceSetUpdate, *, tenant: str = DEFAULT_TENANT) -> FaceSet:
@@ -173,11 +173,19 @@ class GalleryService:
         return report
 
     def enrol(
-        self, ref: str, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
+        self,
+        ref: str,
+        images: Sequence[ImageInput],
+        subject: str,
+        options: EnrolOptions | None = None,
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> EnrolReport:
         """Images of one subject; each must show one face (or ``options.face`` says which)."""
-        items = [EnrolItem(im if isinstance(im, (str, os.PathLike)) else f"#{i}", im, subject) for i, im in enumerate(images)]
-        return self.enrol_items(ref, [EnrolItem(str(it.source), it.image, it.subject) for it in items], options, tenant=tenant)
+        items = [
+            EnrolItem(str(im) if isinstance(im, (str, os.PathLike)) else f"#{i}", im, subject) for i, im in enumerate(images)
+        ]
+        return self.enrol_items(ref, items, options, tenant=tenant)
 
     def enrol_one(
         self, ref: str, image: ImageInput, subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
@@ -223,7 +231,12 @@ class GalleryService:
         return [self.get(r, tenant=tenant) for r in names]
 
     def search_embeddings(
-        self, refs: str | Sequence[str], vectors: np.ndarray, options: SearchOptions | None = None, *, tenant: str = DEFAULT_TENANT
+        self,
+        refs: str | Sequence[str],
+        vectors: np.ndarray,
+        options: SearchOptions | None = None,
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> list[SearchResult]:
         """One result per row of ``vectors`` (templates of the galleries' pack)."""
         opts = options or SearchOptions()
@@ -234,7 +247,12 @@ class GalleryService:
         return [SearchResult(m, cal.thresholds, opts.far) for m in found]
 
     def search(
-        self, refs: str | Sequence[str], probe: ImageInput | Face, options: SearchOptions | None = None, *, tenant: str = DEFAULT_TENANT
+        self,
+        refs: str | Sequence[str],
+        probe: ImageInput | Face,
+        options: SearchOptions | None = None,
+        *,
+        tenant: str = DEFAULT_TENANT,
     ) -> SearchResult:
         """Search with one probe image (its largest face, or ``options.face``) or an embedded Face."""
         return self.search_batch(refs, [probe], options, tenant=tenant)[0]
@@ -252,9 +270,7 @@ class GalleryService:
         if vecs.shape[1] != first.dim:
             raise PackMismatch(f"probe templates have {vecs.shape[1]} dimensions; {first.name} holds {first.dim}")
         results = self.search_embeddings([fs.token for fs in facesets], vecs, opts, tenant=tenant)
-        return [
-            SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts)
-        ]
+        return [SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts)]
 
     def _probe_faces(self, pack: str, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
         faces: list[Face | None] = [p if isinstance(p, Face) else None for p in probes]

@@ -54,7 +54,7 @@ class VectorIndex(ABC):
     def is_trained(self) -> bool:
         return True
 
-    def train(self, vectors: np.ndarray) -> None:  # noqa: B027 - most indexes need no training
+    def train(self, vectors: np.ndarray) -> None:
         """Learn the structure from a sample; only indexes with ``min_train > 0`` need it."""
 
     @abstractmethod

@@ -73,6 +73,7 @@ class IVFPQIndex(VectorIndex):
             return 0
         ivf = faiss.extract_index_ivf(self._index)
         lists, packer, removed = ivf.invlists, ivf.get_CodePacker(), 0
+        assert lists is not None
         for no in range(ivf.nlist):
             n = lists.list_size(no)
             if not n:
@@ -96,7 +97,7 @@ class IVFPQIndex(VectorIndex):
         ivf = faiss.extract_index_ivf(self._index)
         ivf.nprobe = nprobe
         if self.hnsw:
-            faiss.downcast_index(ivf.quantizer).hnsw.efSearch = max(2 * nprobe, 64)
+            faiss.downcast_index(ivf.quantizer).hnsw.efSearch = max(2 * nprobe, 64)  # type: ignore[attr-defined]
 
     def search(self, queries: np.ndarray, k: int, params: SearchParams | None = None) -> list[Hits]:
         p = params or SearchParams()

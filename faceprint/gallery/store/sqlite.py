@@ -149,7 +149,10 @@ class SqliteStore(Store):
         now = time.time()
         token = secrets.token_hex(16)
         with self._write() as c:
-            if outer is not None and c.execute("SELECT 1 FROM facesets WHERE tenant=? AND outer_id=?", (new.tenant, outer)).fetchone():
+            if (
+                outer is not None
+                and c.execute("SELECT 1 FROM facesets WHERE tenant=? AND outer_id=?", (new.tenant, outer)).fetchone()
+            ):
                 raise FacesetExist(f"a faceset with outer_id {outer!r} exists", outer_id=outer)
             c.execute(
                 "INSERT INTO facesets(token, tenant, outer_id, display_name, tags, user_data, pack, dim, index_spec, created, updated)"
@@ -169,7 +172,9 @@ class SqliteStore(Store):
             args.append(tag)
         c = self._conn()
         total = c.execute(f"SELECT COUNT(*) FROM facesets WHERE {where}", args).fetchone()[0]
-        rows = c.execute(f"SELECT {_FACESET_COLS} FROM facesets WHERE {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, start])
+        rows = c.execute(
+            f"SELECT {_FACESET_COLS} FROM facesets WHERE {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, start]
+        )
         items = tuple(_faceset(r) for r in rows)
         return Page(items, total, start, start + len(items) if start + len(items) < total else None)
 
@@ -185,9 +190,12 @@ class SqliteStore(Store):
             sets["user_data"] = validate.user_data(update.user_data)
         with self._write() as c:
             row = self._faceset_row(c, tenant, token, None)
-            if "outer_id" in sets and c.execute(
-                "SELECT 1 FROM facesets WHERE tenant=? AND outer_id=? AND id<>?", (tenant, sets["outer_id"], row[0])
-            ).fetchone():
+            if (
+                "outer_id" in sets
+                and c.execute(
+                    "SELECT 1 FROM facesets WHERE tenant=? AND outer_id=? AND id<>?", (tenant, sets["outer_id"], row[0])
+                ).fetchone()
+            ):
                 raise FacesetExist(f"a faceset with outer_id {sets['outer_id']!r} exists", outer_id=sets["outer_id"])
             if sets:
                 cols = ", ".join(f"{k}=?" for k in sets)
@@ -225,7 +233,9 @@ class SqliteStore(Store):
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
-            c.execute("UPDATE facesets SET generation=?, face_count=face_count+?, updated=? WHERE id=?", (gen, len(rows), now, fid))
+            c.execute(
+                "UPDATE facesets SET generation=?, face_count=face_count+?, updated=? WHERE id=?", (gen, len(rows), now, fid)
+            )
         return [
             FaceRecord(t, token, r[2], None if r[5] is None else tuple(r[5:9]), r[9], r[10], now, r[11] is not None)
             for t, r in zip(tokens, rows)
@@ -241,7 +251,10 @@ class SqliteStore(Store):
             for part in _chunks(ids):
                 c.execute(f"DELETE FROM faces WHERE id IN ({','.join('?' * len(part))})", part)
             c.executemany("INSERT INTO tombstones(faceset_id, gen, face_id) VALUES (?,?,?)", [(fid, gen, i) for i in ids])
-            c.execute("UPDATE facesets SET generation=?, face_count=face_count-?, updated=? WHERE id=?", (gen, len(ids), time.time(), fid))
+            c.execute(
+                "UPDATE facesets SET generation=?, face_count=face_count-?, updated=? WHERE id=?",
+                (gen, len(ids), time.time(), fid),
+            )
             self._prune_tombstones(c, fid)
         self.erase_now()
         return len(ids)
@@ -281,9 +294,14 @@ class SqliteStore(Store):
         return Page(items, total, start, start + len(items) if start + len(items) < total else None)
 
     def _face_row(self, tenant: str, face_token: str, cols: str) -> tuple:
-        row = self._conn().execute(
-            f"SELECT {cols} FROM faces f JOIN facesets s ON s.id=f.faceset_id WHERE s.tenant=? AND f.token=?", (tenant, face_token)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {cols} FROM faces f JOIN facesets s ON s.id=f.faceset_id WHERE s.tenant=? AND f.token=?",
+                (tenant, face_token),
+            )
+            .fetchone()
+        )
         if row is None:
             raise InvalidFaceToken(f"no face with token {face_token!r}", face_token=face_token)
         return row
@@ -313,7 +331,11 @@ class SqliteStore(Store):
         return int(self._faceset_row(self._conn(), tenant, token, None)[0])
 
     def index_state(self, faceset_id: int) -> IndexState:
-        row = self._conn().execute("SELECT generation, face_count, removed_floor FROM facesets WHERE id=?", (faceset_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT generation, face_count, removed_floor FROM facesets WHERE id=?", (faceset_id,))
+            .fetchone()
+        )
         if row is None:
             raise InvalidFacesetToken("the faceset was deleted")
         return IndexState(*row)
@@ -343,9 +365,11 @@ class SqliteStore(Store):
 
     def removed_since(self, faceset_id: int, generation: int, upto: int | None = None) -> np.ndarray:
         upto = (1 << 62) if upto is None else upto
-        rows = self._conn().execute(
-            "SELECT face_id FROM tombstones WHERE faceset_id=? AND gen>? AND gen<=?", (faceset_id, generation, upto)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute("SELECT face_id FROM tombstones WHERE faceset_id=? AND gen>? AND gen<=?", (faceset_id, generation, upto))
+            .fetchall()
+        )
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def vector_source(self) -> VectorSource:
@@ -354,7 +378,9 @@ class SqliteStore(Store):
     def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c, rows = self._conn(), []
         for part in _chunks([int(i) for i in ids]):
-            rows += c.execute(f"SELECT id, token, embedding FROM faces WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+            rows += c.execute(
+                f"SELECT id, token, embedding FROM faces WHERE id IN ({','.join('?' * len(part))})", part
+            ).fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
         return self._vectors(rows)
