@@ -26,7 +26,7 @@ from .types import Face, Verdict
 class EngineConfig:
     pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
     det_size: int = 640  # the detector sees the image scaled to fit this square
-    det_threshold: float = 0.5
+    det_threshold: float | None = None  # None: the pack's measured default
     min_face: int = 0  # ignore faces whose box is narrower than this many pixels
     threads: int | None = None  # onnxruntime threads per model; None: all cores up to 4
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)

@@ -89,6 +89,8 @@ def compare(
             f"confidence [bold]{verdict.confidence:.2f}[/] / 100 (cosine {verdict.similarity:.3f}); "
             f"faces found: {verdict.faces_a} and {verdict.faces_b} (largest compared)"
         )
+        words = "[green]same person[/]" if verdict.match(far) else "[red]not the same person[/]"
+        console.print(f"verdict at FAR {far}: {words}")
     raise typer.Exit(0 if verdict.match(far) else 1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..detect.base import Detector
 from ..embed.base import Embedder
@@ -26,7 +26,7 @@ class Components:
 class BuildOptions:
     threads: int | None = None
     det_size: int = 640
-    det_threshold: float = 0.5
+    det_threshold: float | None = None  # None: the pack's own default
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,13 @@ class Pack:
     dim: int
     files: dict[str, ModelFile]  # role -> file
     builder: Callable[[Pack, BuildOptions], Components]
+    det_threshold: float = 0.5  # detector score cut-off measured to keep real faces and drop false boxes
 
     def build(self, options: BuildOptions | None = None) -> Components:
-        return self.builder(self, options or BuildOptions())
+        opt = options or BuildOptions()
+        if opt.det_threshold is None:
+            opt = replace(opt, det_threshold=self.det_threshold)
+        return self.builder(self, opt)
 
 
 _PACKS: dict[str, Pack] = {}

