@@ -94,3 +94,42 @@ class EncryptionKeyError(GalleryError):
     """The data directory is encrypted and no (or a wrong) key was given, or the reverse."""
 
     code = "ENCRYPTION_KEY_ERROR"
+
+
+# -- video ------------------------------------------------------------------------------------
+class VideoError(BadInput):
+    code = "VIDEO_ERROR"
+
+
+class VideoFormatError(VideoError):
+    """Not a video container FFmpeg recognises (a text file, an image, random bytes)."""
+
+    code = "VIDEO_ERROR_UNSUPPORTED_FORMAT"
+
+
+class VideoEmpty(VideoError):
+    code = "VIDEO_ERROR_EMPTY_FILE"
+
+
+class VideoTruncated(VideoError):
+    """A recognised container whose data ends early (an interrupted upload or copy)."""
+
+    code = "VIDEO_ERROR_TRUNCATED"
+
+
+class VideoCorrupt(VideoError):
+    code = "VIDEO_ERROR_CORRUPT"
+
+
+class NoVideoStream(VideoError):
+    """The container holds no video stream (audio only, subtitles only)."""
+
+    code = "VIDEO_ERROR_NO_VIDEO_STREAM"
+
+
+class UnsupportedCodec(VideoError):
+    code = "VIDEO_ERROR_UNSUPPORTED_CODEC"
+
+
+class VideoTooLarge(VideoError):
+    code = "VIDEO_ERROR_TOO_LARGE"

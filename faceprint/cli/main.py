@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import audit, core, gallery, keys, serve
+from . import audit, core, gallery, keys, serve, video
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
 core.register(app)
@@ -12,6 +12,7 @@ gallery.register(app)
 serve.register(app)
 keys.register(app)
 audit.register(app)
+video.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -317,6 +317,9 @@ class Gallery:
     def search_batch(self, probes: Sequence[ImageInput | Face], options: SearchOptions | None = None) -> list[SearchResult]:
         return self.service.search_batch(self.token, probes, options, tenant=self.tenant)
 
+    def search_embeddings(self, vectors: np.ndarray, options: SearchOptions | None = None) -> list[SearchResult]:
+        return self.service.search_embeddings(self.token, vectors, options, tenant=self.tenant)
+
     def remove_faces(self, face_tokens: Sequence[str]) -> int:
         return self.service.remove_faces(self.token, face_tokens, tenant=self.tenant)
 
