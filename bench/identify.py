@@ -123,10 +123,18 @@ def metrics(found: np.ndarray, names: list[str], sp: Split, ranked: list) -> dic
     return out
 
 
-def run(pack: str, args: argparse.Namespace) -> dict:
-    from lfw_data import lfw_embeddings
+def load(pack: str, cache: str | None):
+    from lfw_data import LfwEmbeddings, lfw_embeddings
 
-    lfw = lfw_embeddings(pack)
+    if cache is None:
+        return lfw_embeddings(pack)
+    z = np.load(cache, allow_pickle=False)
+    paths = [str(p) for p in z["paths"]]
+    return LfwEmbeddings(pack, paths, [p.split("/")[0] for p in paths], z["emb"], z["emb_flip"], z["found"], 0.0)
+
+
+def run(pack: str, args: argparse.Namespace) -> dict:
+    lfw = load(pack, getattr(args, "cache", None))
     emb = lfw.emb.astype(np.float32)
     sp = split(lfw.names, lfw.found, args.seed)
     ranked, t_gallery = gallery_search(pack, emb, lfw.names, sp, 5)
@@ -138,7 +146,7 @@ def run(pack: str, args: argparse.Namespace) -> dict:
         counts[n] += 1
     people = sum(1 for c in counts.values() if c >= 2)
     return {
-        "pack": pack, "images": len(lfw.paths), "faces_found": int(lfw.found.sum()),
+        "pack": pack, "embeddings": getattr(args, "cache", None) or "bench/lfw_data.py cache", "images": len(lfw.paths), "faces_found": int(lfw.found.sum()),
         "gallery": len(sp.gallery), "gallery_people_2plus": people, "distractors": len(sp.gallery) - people,
         "mated_probes": len(sp.mated), "nonmated_probes": len(sp.nonmated), **m,
         "baseline_numpy": b, "search_seconds": t_gallery, "baseline_seconds": t_numpy,
@@ -150,6 +158,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", action="append", help="pack(s) to run; default: every pack with an LFW cache")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", help="an .npz of LFW embeddings (paths, emb, emb_flip, found) to use for --pack")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "identify.json"))
     args = ap.parse_args()
     packs = args.pack or sorted(p.stem.removeprefix("lfw_") for p in (ROOT / "bench" / ".cache").glob("lfw_*.npz"))
