@@ -54,7 +54,10 @@ def serve(
     default_qps: float = typer.Option(10.0, "--default-qps", help="Rate limit for keys made without --qps."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
     batch_window_ms: float = typer.Option(4.0, "--batch-window-ms"),
-    max_batch: int = typer.Option(16, "--max-batch"),
+    max_batch: int = typer.Option(8, "--max-batch"),
+    batch_workers: int = typer.Option(2, "--batch-workers", help="Threads forming and running batches."),
+    detect_together: bool = typer.Option(False, "--detect-together/--detect-apart", help="One detector call per batch (GPU) or per image (CPU)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
     allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
     log_level: str = typer.Option("info", "--log-level"),
@@ -69,7 +72,8 @@ def serve(
         data_dir=data, pack=pack, token_ttl_s=token_ttl, purge_interval_s=purge_interval, max_body_bytes=max_body,
         request_timeout_s=timeout, default_qps=default_qps,
         urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
-        batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch),
+        batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch, workers=batch_workers, detect_together=detect_together),
+        threads=threads,
     )  # fmt: skip
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)

@@ -3,7 +3,8 @@
 Requests hand decoded images to :class:`MicroBatcher`; a worker thread takes the first, waits up
 to ``window_ms`` for more (at most ``max_batch``), then runs the whole group through
 :func:`analyse` (one detector call per input size, one landmark call per image, one embedder
-call for every face) and hands each request its faces. With batching off, :func:`analyse` runs
+call for every face) and hands each request its faces. ``workers`` threads (default 2) do this
+side by side, so one group computes while the next one gathers. With batching off, :func:`analyse` runs
 per request in the thread pool instead. Either way inference never runs on the event loop.
 ``bench/server_load.py`` measures one against the other.
 """
@@ -29,9 +30,17 @@ from .config import BatchPolicy
 log = logging.getLogger(__name__)
 
 
-def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray]) -> list[list[Face]]:
-    """Every face of every image, largest first, with pose, quality, 106 landmarks and embedding."""
-    detected = engine.detect_batch(list(imgs))
+def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray], detect_together: bool = True) -> list[list[Face]]:
+    """Every face of every image, largest first, with pose, quality, 106 landmarks and embedding.
+
+    ``detect_together``: one detector call for all same-size images; else one call per image
+    (on small CPUs a big detector batch is slower per image than single calls: see the bench).
+    The embedder always gets every face of the group at once (it chunks as suits the hardware).
+    """
+    if detect_together:
+        detected = engine.detect_batch(list(imgs))
+    else:
+        detected = [engine.detect_batch([img])[0] for img in imgs]
     with_points = [engine.add_landmarks(img, faces) for img, faces in zip(imgs, detected)]
     return engine.embed_faces(list(imgs), with_points)
 
@@ -48,23 +57,26 @@ class MicroBatcher:
         self.policy = policy
         self._on_batch = on_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         if policy.enabled:
-            self._worker = threading.Thread(target=self._run, name="faceprint-batcher", daemon=True)
-            self._worker.start()
+            for i in range(max(1, policy.workers)):
+                worker = threading.Thread(target=self._run, name=f"faceprint-batcher-{i}", daemon=True)
+                worker.start()
+                self._workers.append(worker)
 
     async def faces(self, img: np.ndarray) -> list[Face]:
-        if self._worker is None:
+        if not self._workers:
             return (await anyio.to_thread.run_sync(analyse, self.engine, [img]))[0]
         fut: Future = Future()
         self._queue.put(_Job(img, fut))
         return await asyncio.wrap_future(fut)
 
     def close(self) -> None:
-        if self._worker is not None:
+        for _ in self._workers:
             self._queue.put(None)
-            self._worker.join(timeout=10)
-            self._worker = None
+        for worker in self._workers:
+            worker.join(timeout=10)
+        self._workers = []
 
     def _collect(self, first: _Job) -> tuple[list[_Job], bool]:
         batch, stop = [first], False
@@ -95,7 +107,7 @@ class MicroBatcher:
         if self._on_batch is not None:
             self._on_batch(len(batch))
         try:
-            results = analyse(self.engine, [j.img for j in batch])
+            results = analyse(self.engine, [j.img for j in batch], self.policy.detect_together)
         except Exception as exc:  # one bad input must not fail its neighbours: retry them one by one
             if len(batch) > 1:
                 for job in batch:

@@ -33,14 +33,17 @@ class UrlPolicy:
 @dataclass(frozen=True)
 class BatchPolicy:
     enabled: bool = True
-    window_ms: float = 4.0  # how long the worker waits for more requests after the first
-    max_batch: int = 16  # images per shared engine call
+    window_ms: float = 4.0  # how long a worker waits for more requests after the first
+    max_batch: int = 8  # images per shared engine call
+    workers: int = 2  # batching threads: one group computes while the next gathers
+    detect_together: bool = False  # one detector call per group (GPU) or per image (measured faster on CPU)
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
     data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data
     pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
+    threads: int | None = None  # onnxruntime threads per model call; None: all cores up to 4
     token_ttl_s: float = 3 * DAY  # face tokens from detect expire unless added to a faceset
     purge_interval_s: float = 60.0  # how often expired face tokens are deleted
     max_body_bytes: int = 12 * 1024 * 1024  # whole request; larger gets 413

@@ -17,6 +17,9 @@ class Db:
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Writers of this process queue here rather than in SQLite's busy handler, which sleeps
+        # in steps of up to 100 ms while another connection holds the write lock.
+        self._write_lock = threading.Lock()
         with self.write() as c:
             for stmt in schema:
                 c.execute(stmt)
@@ -37,13 +40,14 @@ class Db:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         c = self.conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
+        with self._write_lock:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Fold the WAL back and truncate it, so deleted rows leave no copy behind."""

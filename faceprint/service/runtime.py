@@ -48,7 +48,7 @@ class Runtime:
     def build(cls, config: ServiceConfig) -> Runtime:
         data_dir = Path(config.data_dir or default_data_dir())
         data_dir.mkdir(parents=True, exist_ok=True)
-        engine = FaceEngine(config.pack, EngineConfig(pack=config.pack, limits=config.images))
+        engine = FaceEngine(config.pack, EngineConfig(pack=config.pack, threads=config.threads, limits=config.images))
         gallery = GalleryService(GalleryConfig(data_dir=data_dir, pack=engine.pack.name), engine=engine)
         tokens = TokenStore(data_dir, gallery.cipher, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)

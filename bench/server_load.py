@@ -1,0 +1,212 @@
+"""Load on ``faceprint serve`` over loopback: detect, compare and search at several concurrencies.
+
+The server is a real ``faceprint serve`` process; this script is the load generator, a separate
+process driving it with an async HTTP client (httpx) that keeps ``concurrency`` requests in
+flight for ``--seconds`` per cell. Probes are real photos (obama.jpg, obama2.jpg, biden.jpg from
+the face_recognition test images, fetched by tests/conftest.py). Search runs against a faceset
+of ``--gallery`` faces (default 100k): synthetic unit vectors written through the gallery
+library's low-level ``add_embeddings`` (quick to fill), plus the real faces of the probes.
+
+Micro-batching is measured in the same run: detect at each concurrency above 1 also runs against
+a second server started with ``--no-batching``; the ratio is req/s with batching over req/s
+without. Every cell (endpoint, concurrency, batching) gets ``--seconds`` in total, in slices of
+``--slice`` seconds taken in turns, so that load from other processes on the machine falls on
+all cells alike rather than on whichever ran during a busy minute.
+
+Run:  .venv/bin/python bench/server_load.py [--seconds 30] [--concurrency 1,8,32] [--gallery 100000]
+Prints a table and writes bench/results/server_load.json. Any 5xx makes it exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+
+from tests.conftest import fetch_test_images  # noqa: E402
+from tests.service.support import Server  # noqa: E402
+
+
+def fill(data: Path, n: int, photos: Path) -> tuple[str, str, str]:
+    """A key (high qps) and a faceset of n synthetic faces plus the probes' real faces."""
+    from faceprint import FaceEngine
+    from faceprint.gallery import GalleryConfig, GalleryService, NewFace
+    from faceprint.service.keys import KeyStore
+
+    keys = KeyStore(data)
+    key, secret = keys.create("bench", ("detect", "compare", "faceset:read", "faceset:write"), qps=1e6)
+    keys.close()
+    engine = FaceEngine()
+    with GalleryService(GalleryConfig(data_dir=data, synchronous="NORMAL"), engine=engine) as svc:
+        fs = svc.create("bench", tenant=key.tenant)
+        rng = np.random.default_rng(0)
+        t = time.perf_counter()
+        for start in range(0, n, 20_000):
+            m = min(20_000, n - start)
+            vecs = rng.standard_normal((m, engine.dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            svc.add_embeddings(fs.token, [NewFace(v, f"synthetic-{start + i}") for i, v in enumerate(vecs)], tenant=key.tenant)
+        real = [NewFace(engine.template(photos / p)[0].embedding, p.split(".")[0]) for p in ("obama.jpg", "biden.jpg")]
+        svc.add_embeddings(fs.token, real, tenant=key.tenant)
+        print(f"gallery: {n + len(real)} faces in {time.perf_counter() - t:.1f} s", flush=True)
+        return key.api_key, secret, fs.token
+
+
+def request_for(endpoint: str, photos: Path, auth: dict, faceset: str):
+    obama, obama2, biden = ((photos / p).read_bytes() for p in ("obama.jpg", "obama2.jpg", "biden.jpg"))
+    if endpoint == "detect":
+        return "/facepp/v3/detect", auth, {"image_file": ("obama.jpg", obama, "image/jpeg")}
+    if endpoint == "compare":
+        return "/facepp/v3/compare", auth, {"image_file1": ("obama2.jpg", obama2, "image/jpeg"), "image_file2": ("biden.jpg", biden, "image/jpeg")}
+    return "/facepp/v3/search", {**auth, "faceset_token": faceset, "return_result_count": "5"}, {"image_file": ("obama2.jpg", obama2, "image/jpeg")}
+
+
+async def load(url: str, path: str, data: dict, files: dict, concurrency: int, seconds: float, warm: bool) -> dict:
+    """Keep ``concurrency`` requests in flight for ``seconds``; raw latencies and status counts."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        if warm:
+            for _ in range(min(concurrency, 4)):
+                await client.post(path, data=data, files=files)
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                try:
+                    r = await client.post(path, data=data, files=files)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    if r.status_code == 200:
+                        latencies.append(time.perf_counter() - t)
+                except httpx.HTTPError:
+                    errors += 1
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - begin
+    return {"latencies": latencies, "statuses": statuses, "errors": errors, "wall": wall}
+
+
+def summarise(raw: list[dict]) -> dict:
+    q = sorted(x for r in raw for x in r["latencies"])
+    statuses: dict[int, int] = {}
+    for r in raw:
+        for k, v in r["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    wall = sum(r["wall"] for r in raw)
+    failed = sum(r["errors"] for r in raw) + sum(v for k, v in statuses.items() if k != 200)
+    return {
+        "requests": len(q) + failed,
+        "ok": len(q),
+        "req_per_s": round(len(q) / wall, 2),
+        "p50_ms": round(1000 * statistics.median(q), 1) if q else None,
+        "p99_ms": round(1000 * q[min(len(q) - 1, int(0.99 * len(q)))], 1) if q else None,
+        "errors": failed,
+        "status_5xx": sum(v for k, v in statuses.items() if k >= 500),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(wall, 1),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="Measured seconds per cell (endpoint, concurrency, batching).")
+    ap.add_argument("--slice", type=float, default=5.0, help="Cells take turns in slices this long, so drifting load hits all alike.")
+    ap.add_argument("--concurrency", default="1,8,32")
+    ap.add_argument("--endpoints", default="detect,compare,search")
+    ap.add_argument("--gallery", type=int, default=100_000)
+    ap.add_argument("--out", type=Path, default=RESULTS / "server_load.json")
+    ap.add_argument("--server-args", default="", help="Extra `faceprint serve` flags for both servers, e.g. '--threads 1'.")
+    args = ap.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    endpoints = args.endpoints.split(",")
+    photos = fetch_test_images()
+    tmp = Path(tempfile.mkdtemp(prefix="faceprint-load-"))
+    api_key, secret, faceset = fill(tmp / "data", args.gallery if "search" in endpoints else 0, photos)
+    auth = {"api_key": api_key, "api_secret": secret}
+    extra = args.server_args.split()
+    # Both servers share the data directory (SQLite in WAL mode), so one key and gallery serve both.
+    servers = {True: Server(tmp / "data", "--default-qps", "1000000", *extra)}
+    cells = [(e, c, True) for e in endpoints for c in levels]
+    if "detect" in endpoints and any(c > 1 for c in levels):
+        servers[False] = Server(tmp / "data", "--no-batching", "--default-qps", "1000000", *extra)
+        cells += [("detect", c, False) for c in levels if c > 1]
+    raw: dict[tuple, list[dict]] = {cell: [] for cell in cells}
+    try:
+        rounds = max(1, round(args.seconds / args.slice))
+        for r in range(rounds):
+            order = cells[r % len(cells):] + cells[: r % len(cells)]  # rotate who goes first
+            for endpoint, c, batching in order:
+                path, data, files = request_for(endpoint, photos, auth, faceset)
+                part = asyncio.run(load(servers[batching].url, path, data, files, c, args.seconds / rounds, warm=r == 0))
+                raw[(endpoint, c, batching)].append(part)
+            print(f"round {r + 1}/{rounds} done", flush=True)
+        batch_sizes = _batch_sizes(servers[True].url)
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    results = []
+    for (endpoint, c, batching), parts in raw.items():
+        cell = {"endpoint": endpoint, "concurrency": c, "batching": batching, **summarise(parts)}
+        results.append(cell)
+        print(f"{endpoint:8s} c={c:<3d} batching={'on ' if batching else 'off'} {cell['req_per_s']:8.2f} req/s  p50 {cell['p50_ms']} ms"
+              f"  p99 {cell['p99_ms']} ms  errors {cell['errors']}  5xx {cell['status_5xx']}", flush=True)
+    rps = {(x["endpoint"], x["concurrency"], x["batching"]): x["req_per_s"] for x in results}
+    ratios = {f"detect_c{c}": round(rps[("detect", c, True)] / max(rps[("detect", c, False)], 1e-9), 3)
+              for c in levels if ("detect", c, False) in rps}  # fmt: skip
+    scaling = round(rps[("detect", 8, True)] / rps[("detect", 1, True)], 3) if ("detect", 8, True) in rps and ("detect", 1, True) in rps else None
+    total_5xx = sum(x["status_5xx"] for x in results)
+    summary = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "load_average_at_end": os.getloadavg()},
+        "seconds_per_cell": args.seconds,
+        "slice_seconds": args.seconds / rounds,
+        "server_args": extra,
+        "gallery_faces": args.gallery if "search" in endpoints else 0,
+        "cells": results,
+        "microbatching_ratio": ratios,
+        "batch_size_histogram": batch_sizes,
+        "detect_c8_over_c1": scaling,
+        "total_5xx": total_5xx,
+    }  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+    print(f"\nmicro-batching gain, detect req/s with / without: {ratios}")
+    print(f"detect throughput c8 / c1 (batching on): {scaling}")
+    print(f"load average at the end: {os.getloadavg()}")
+    print(f"5xx responses: {total_5xx}; wrote {args.out}")
+    return 1 if total_5xx else 0
+
+
+def _batch_sizes(url: str) -> dict[str, float]:
+    text = httpx.get(url + "/metrics").text
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("faceprint_batch_images_bucket"):
+            le = line.split('le="')[1].split('"')[0]
+            out[le] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
