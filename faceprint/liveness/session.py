@@ -1,0 +1,174 @@
+"""Challenge sessions: a random 2-4 action challenge, a single-use nonce and an expiry.
+
+    store = SessionStore(data_dir / "liveness.db")          # or SessionStore() in memory
+    issued = store.issue(tenant="t1")                       # IssuedSession: nonce + challenge
+    challenge = store.consume(issued.nonce, tenant="t1")    # once; a second call: NonceReused
+
+The nonce comes from :mod:`secrets` (192 bits) and only its SHA-256 is stored, so a copy of
+the database cannot be used to answer a session. ``consume`` is one atomic UPDATE: two
+concurrent verifications of one nonce cannot both win. An expired session is consumed too
+(it cannot be retried) and raises :class:`SessionExpired`. A reference template attached at
+issue time is handed back once by ``consume`` and erased from the row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .actions import Action
+from .errors import InvalidChallenge, NonceReused, NonceUnknown, SessionExpired
+
+DEFAULT_TTL_S = 120.0
+KEEP_SPENT_S = 86400.0  # spent and expired rows stay this long, so a replay reads NONCE_REUSED
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS liveness_sessions(
+        nonce_hash TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        actions TEXT NOT NULL,
+        issued REAL NOT NULL,
+        expires REAL NOT NULL,
+        used REAL,
+        reference BLOB,
+        reference_info TEXT NOT NULL DEFAULT '{}')""",
+    "CREATE INDEX IF NOT EXISTS liveness_sessions_expires ON liveness_sessions(expires)",
+)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What the client must perform, in order, before ``expires_at`` (Unix seconds)."""
+
+    actions: tuple[Action, ...]
+    issued_at: float
+    expires_at: float
+    tenant: str = ""
+    reference: np.ndarray | None = field(default=None, compare=False, repr=False)  # (D,) template
+    reference_info: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "actions": [a.value for a in self.actions],
+            "issued_at": round(self.issued_at, 3),
+            "expires_at": round(self.expires_at, 3),
+        }
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    nonce: str  # the only copy: give it to the client (Face++ FaceID calls it biz_token)
+    challenge: Challenge
+
+    def to_dict(self) -> dict[str, object]:
+        return {"nonce": self.nonce, **self.challenge.to_dict()}
+
+
+def random_actions(k: int | None = None, pool: Sequence[Action] = tuple(Action)) -> tuple[Action, ...]:
+    """2-4 distinct actions in random order, from the OS's CSPRNG."""
+    rng = secrets.SystemRandom()
+    n = rng.randint(2, 4) if k is None else k
+    if not 1 <= n <= min(4, len(pool)):
+        raise InvalidChallenge(f"cannot draw {n} distinct actions from {len(pool)}")
+    return tuple(rng.sample(list(pool), n))
+
+
+def _hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SessionStore:
+    """SQLite-backed sessions; ``path=None`` keeps them in memory (CLI, tests)."""
+
+    def __init__(self, path: Path | None = None, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None, check_same_thread=False,
+                                     timeout=30.0)  # fmt: skip
+        if path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA secure_delete=ON")
+        self._lock = threading.Lock()
+        for stmt in _SCHEMA:
+            self._conn.execute(stmt)
+
+    def issue(
+        self,
+        actions: Sequence[Action] | None = None,
+        *,
+        tenant: str = "",
+        ttl_s: float = DEFAULT_TTL_S,
+        reference: np.ndarray | None = None,
+        reference_info: dict[str, object] | None = None,
+    ) -> IssuedSession:
+        acts = tuple(actions) if actions else random_actions()
+        if len(set(acts)) != len(acts) or not 1 <= len(acts) <= 4:
+            raise InvalidChallenge("a challenge has 1-4 distinct actions")
+        if not ttl_s > 0:
+            raise InvalidChallenge("the session lifetime must be positive", param="ttl")
+        nonce = secrets.token_urlsafe(24)
+        now = self.clock()
+        info = dict(reference_info or {})
+        blob = None if reference is None else np.asarray(reference, dtype=np.float32).tobytes()
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO liveness_sessions(nonce_hash, tenant, actions, issued, expires, reference, reference_info)"
+                " VALUES(?,?,?,?,?,?,?)",
+                (_hash(nonce), tenant, ",".join(a.value for a in acts), now, now + ttl_s, blob, json.dumps(info)),
+            )
+        ref = None if reference is None else np.asarray(reference, dtype=np.float32)
+        return IssuedSession(nonce, Challenge(acts, now, now + ttl_s, tenant, ref, info))
+
+    def consume(self, nonce: str, *, tenant: str = "") -> Challenge:
+        """Spend the nonce and return its challenge (with the reference, this once)."""
+        if not isinstance(nonce, str) or not 8 <= len(nonce) <= 128:
+            raise NonceUnknown("no such session", param="biz_token")
+        key = _hash(nonce)
+        now = self.clock()
+        with self._lock:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                row = c.execute(
+                    "SELECT tenant, actions, issued, expires, used, reference, reference_info"
+                    " FROM liveness_sessions WHERE nonce_hash=?",
+                    (key,),
+                ).fetchone()
+                if row is None or row[0] != tenant:
+                    raise NonceUnknown("no such session", param="biz_token")
+                if row[4] is not None:
+                    raise NonceReused("this session was already used; request a new one", param="biz_token")
+                c.execute("UPDATE liveness_sessions SET used=?, reference=NULL WHERE nonce_hash=?", (now, key))
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+        _, actions, issued, expires, _, blob, info = row
+        if now > expires:
+            raise SessionExpired(f"the session expired {now - expires:.1f} s ago", param="biz_token")
+        ref = None if blob is None else np.frombuffer(blob, dtype=np.float32).copy()
+        acts = tuple(Action(a) for a in actions.split(","))
+        return Challenge(acts, issued, expires, tenant, ref, json.loads(info))
+
+    def purge(self, keep_s: float = KEEP_SPENT_S) -> int:
+        """Delete sessions that expired more than ``keep_s`` ago; erase unused expired references."""
+        now = self.clock()
+        with self._lock:
+            self._conn.execute("UPDATE liveness_sessions SET reference=NULL WHERE expires < ?", (now,))
+            cur = self._conn.execute("DELETE FROM liveness_sessions WHERE expires < ?", (now - keep_s,))
+        return int(cur.rowcount)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
