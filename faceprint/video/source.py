@@ -50,6 +50,9 @@ _SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"OggS"), (0, b"FLV"), (0, b"\x00\x00\x01\xba"),  # Ogg, FLV, MPEG-PS
 )  # fmt: skip
 
+# FFmpeg opens single images too (JPEG, PNG...): as a "video" of one frame. We refuse them.
+_IMAGE_DEMUXERS = frozenset({"image2", "gif", "webp", "apng"})
+
 
 @dataclass(frozen=True)
 class SourceConfig:
@@ -127,12 +130,17 @@ class VideoSource:
         if not head:
             raise VideoEmpty("the file is empty (0 bytes)", path=str(self.path))
         try:
-            return av.open(str(self.path), mode="r", metadata_errors="ignore")
+            container = av.open(str(self.path), mode="r", metadata_errors="ignore")
         except av.error.FFmpegError:
             if _known_container(head):
                 raise VideoTruncated("the video file ends early or is damaged: its index cannot be read",
                                      path=str(self.path)) from None  # fmt: skip
             raise VideoFormatError("not a video file FFmpeg can read", path=str(self.path)) from None
+        demuxer = container.format.name
+        if demuxer in _IMAGE_DEMUXERS or demuxer.endswith("_pipe"):
+            container.close()
+            raise VideoFormatError(f"this is a still image ({demuxer.removesuffix('_pipe')}), not a video", path=str(self.path))
+        return container
 
     def _video_stream(self) -> av.video.stream.VideoStream:
         streams = self._container.streams.video
