@@ -23,7 +23,7 @@ from ..engine import EngineConfig, FaceEngine
 from .analysis import AnalysisConfig, FrameAnalysis, FrameResult
 from .annotate import annotate
 from .identify import Identification, IdentifyConfig, Searcher, identify
-from .sink import VideoSink
+from .sink import VideoSink, codec_for
 from .source import SourceConfig, VideoInfo, open_video
 from .timeline import SubjectTimeline, build_timeline, write_csv, write_json
 
@@ -144,7 +144,8 @@ def process_video(
 ) -> VideoResult:
     """The whole file: timeline of who appears when, and an annotated copy at ``out`` if given."""
     opts = options or VideoOptions()
-    if out is not None and not opts.keep_frames:
+    if out is not None:
+        codec_for(out)  # an output we cannot write fails now, not after the whole video
         opts = replace(opts, keep_frames=True)
     engine = engine or video_engine(None, opts)
     analysis = FrameAnalysis(engine, opts.analysis)

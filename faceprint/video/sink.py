@@ -42,12 +42,18 @@ CODECS: dict[str, Codec] = {
 }
 
 
+def codec_for(path: str | os.PathLike) -> Codec:
+    """The registered codec for a file name; an unknown extension is a clear error up front."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in CODECS:
+        raise VideoFormatError(f"cannot write {suffix or 'extension-less'} files; use one of {', '.join(CODECS)}")
+    return CODECS[suffix]
+
+
 class VideoSink:
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float = 30.0, codec: Codec | None = None) -> None:
         self.path = Path(path)
-        self.codec = codec or CODECS.get(self.path.suffix.lower())  # type: ignore[assignment]
-        if self.codec is None:
-            raise VideoFormatError(f"cannot write {self.path.suffix or 'extension-less'} files; use one of {', '.join(CODECS)}")
+        self.codec = codec or codec_for(self.path)
         if width < 2 or height < 2:
             raise BadInput(f"frame size {width}x{height} is too small to encode")
         # 4:2:0 chroma needs even sizes: an odd last row or column is dropped

@@ -23,7 +23,7 @@ THUMB_SIDE = 112
 class TrackletConfig:
     keep: int = 3  # best faces kept (and later embedded) per track
     min_gap_s: float = 0.2  # kept faces are at least this far apart in time
-    margin: float = 1.0  # crop margin on each side, in face widths (alignment needs ~0.6)
+    margin: float = 0.75  # crop margin on each side, in face sizes (0.7 embeds identically on the real clip, 0.5 does not)
 
 
 @dataclass(frozen=True, eq=False)

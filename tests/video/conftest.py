@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from faceprint.gallery import Gallery, GalleryConfig, GalleryService, NewFace
-from faceprint.video import VideoOptions, VideoResult, process_video, video_engine
+from faceprint.video import AnalysisConfig, VideoOptions, VideoResult, open_video, process_video, video_engine
+from faceprint.video.analysis import FrameAnalysis
 
 from .support import STILLS, distractor_images, embed_distractors
 
@@ -66,3 +67,13 @@ def every3(hamilton: Path, gallery: Gallery, vengine, annotated: Path) -> VideoR
 @pytest.fixture(scope="session")
 def every1(hamilton: Path, gallery: Gallery, vengine) -> VideoResult:
     return process_video(hamilton, gallery, VideoOptions.every(1), engine=vengine)
+
+
+@pytest.fixture(scope="session")
+def analysed(hamilton: Path, vengine) -> FrameAnalysis:
+    """The clip's frame loop alone (detector on every 3rd frame): tracklets and cuts for identify()."""
+    analysis = FrameAnalysis(vengine, AnalysisConfig(detect_every=3))
+    with open_video(hamilton) as video:
+        for _ in analysis.run(video):
+            pass
+    return analysis
