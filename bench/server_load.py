@@ -145,10 +145,10 @@ def main() -> int:
     auth = {"api_key": api_key, "api_secret": secret}
     extra = args.server_args.split()
     # Both servers share the data directory (SQLite in WAL mode), so one key and gallery serve both.
-    servers = {True: Server(tmp / "data", "--default-qps", "1000000", *extra)}
+    servers = {True: Server(tmp / "data", *extra)}
     cells = [(e, c, True) for e in endpoints for c in levels]
     if "detect" in endpoints and any(c > 1 for c in levels):
-        servers[False] = Server(tmp / "data", "--no-batching", "--default-qps", "1000000", *extra)
+        servers[False] = Server(tmp / "data", "--no-batching", *extra)
         cells += [("detect", c, False) for c in levels if c > 1]
     raw: dict[tuple, list[dict]] = {cell: [] for cell in cells}
     try:

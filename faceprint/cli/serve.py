@@ -51,7 +51,6 @@ def serve(
     purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
     max_body: int = typer.Option(12 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a request may run."),
-    default_qps: float = typer.Option(10.0, "--default-qps", help="Rate limit for keys made without --qps."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
     batch_window_ms: float = typer.Option(4.0, "--batch-window-ms"),
     max_batch: int = typer.Option(8, "--max-batch"),
@@ -70,7 +69,7 @@ def serve(
 
     config = ServiceConfig.from_env(
         data_dir=data, pack=pack, token_ttl_s=token_ttl, purge_interval_s=purge_interval, max_body_bytes=max_body,
-        request_timeout_s=timeout, default_qps=default_qps,
+        request_timeout_s=timeout,
         urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
         batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch, workers=batch_workers, detect_together=detect_together),
         threads=threads,

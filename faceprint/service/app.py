@@ -57,15 +57,20 @@ class Guard:
                 status["code"], status["started"] = message["status"], True
             await send(message)
 
+        cut = {"off": False}
+
+        async def app_send(message: Message) -> None:
+            if not cut["off"]:  # once the body is cut off, the 413 below is the only answer
+                await send_wrapper(message)
+
         length = dict(scope.get("headers", [])).get(b"content-length")
         limit = self.config.max_body_bytes
         try:
-            if length is not None and int(length) > limit:
-                raise RequestTooLarge(f"request body is over {limit} bytes")
+            declared = int(length) if length is not None else None
         except ValueError:
-            pass
-        except RequestTooLarge as exc:
-            await self._reply(scope, send_wrapper, exc, rid, start)
+            declared = None
+        if declared is not None and declared > limit:
+            await self._reply(scope, send_wrapper, RequestTooLarge(f"request body is over {limit} bytes"), rid, start)
             self._record(scope, status["code"], start, rid)
             return
         seen = 0
@@ -76,20 +81,20 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    cut["off"] = True
                     raise RequestTooLarge(f"request body is over {limit} bytes")
             return message
 
         try:
-            await asyncio.wait_for(self.app(scope, capped_receive, send_wrapper), self.config.request_timeout_s)
+            await asyncio.wait_for(self.app(scope, capped_receive, app_send), self.config.request_timeout_s)
         except TimeoutError:
             if not status["started"]:
                 await self._reply(scope, send_wrapper, RequestTimeout(f"no answer within {self.config.request_timeout_s:g} s", param="timeout"), rid, start)
-        except RequestTooLarge as exc:
-            if not status["started"]:
-                await self._reply(scope, send_wrapper, exc, rid, start)
-        except Exception:  # already answered 500 by the app's handler, which re-raises for servers to log
-            if not status["started"]:
+        except Exception:  # already answered by the app's handler, which re-raises for servers to log
+            if not status["started"] and not cut["off"]:
                 await self._reply(scope, send_wrapper, FaceprintError("internal error; see the server log"), rid, start)
+        if cut["off"] and not status["started"]:
+            await self._reply(scope, send_wrapper, RequestTooLarge(f"request body is over {limit} bytes"), rid, start)
         self._record(scope, status["code"], start, rid)
 
     async def _reply(self, scope: Scope, send: Send, exc: FaceprintError, rid: str, start: float) -> None:
@@ -150,6 +155,10 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code in (404, 405):
             return error_response(request, ApiNotFound(f"no API at {request.method} {request.url.path}"))
+        if exc.status_code == 400:  # e.g. a malformed multipart body
+            return error_response(request, BadInput(f"cannot read the request: {exc.detail}", param="request body"))
+        if exc.status_code == 413:
+            return error_response(request, RequestTooLarge(str(exc.detail)))
         err = FaceprintError(str(exc.detail))
         err.http_status = exc.status_code  # type: ignore[misc]
         return error_response(request, err)

@@ -54,7 +54,6 @@ class ServiceConfig:
     max_add_tokens: int = 100  # face tokens per create/addface call (Face++: 5)
     max_remove_tokens: int = 10_000  # face tokens per removeface call (Face++: 1,000)
     analyze_faces: int = 5  # faces per image that get landmarks and attributes, largest first (as Face++)
-    default_qps: float = 10.0  # rate limit of keys created without --qps
     images: ImageLimits = field(default_factory=lambda: ImageLimits(max_bytes=10 * 1024 * 1024, max_side=4096))
     urls: UrlPolicy = field(default_factory=UrlPolicy)
     batching: BatchPolicy = field(default_factory=BatchPolicy)

@@ -314,6 +314,10 @@ def test_health_ready_metrics_docs_and_unknown_api(server, key, photos):
         assert c.get("/docs").status_code == 200
         r = c.post("/facepp/v3/nothing", data=key.auth)
         assert r.status_code == 404 and r.json()["error_message"] == "API_NOT_FOUND"
+        r = c.get("/facepp/v3/detect")
+        assert r.status_code == 404 and r.json()["error_message"] == "API_NOT_FOUND"
+        r = c.post("/facepp/v3/detect", content=b"--x\r\nnot multipart", headers={"content-type": "multipart/form-data; boundary=x"})
+        assert r.status_code in (400, 401) and r.json()["error_message"].split(":")[0] in ("BAD_ARGUMENTS", "AUTHENTICATION_ERROR")
 
 
 def test_admin_audit_endpoint(server, key, photos):
