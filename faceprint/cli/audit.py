@@ -21,9 +21,18 @@ def _dir(data: Optional[Path]) -> Path:
 
 
 @audit_app.callback()
-def main(ctx: typer.Context) -> None:
+def main(
+    ctx: typer.Context,
+    data: Optional[Path] = DataOpt,
+    tenant: Optional[str] = typer.Option(None, "--tenant"),
+    key: Optional[str] = typer.Option(None, "--key"),
+    start: int = typer.Option(0, "--start", help="Lines after this sequence number."),
+    limit: int = typer.Option(100, "--limit", min=1),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Without a command: print audit lines (as ``show``)."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(show)
+        show(data=data, tenant=tenant, key=key, start=start, limit=limit, as_json=as_json)
 
 
 @audit_app.command("show")

@@ -80,6 +80,7 @@ def test_server_audit_log_verifies_and_cli_catches_a_hand_edited_line(server, ke
         assert set(e) == {"seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome", "prev", "hash"}
     shown = json.loads(cli("audit", "show", "--json", "--data", str(copy), "--limit", "1000").stdout)
     assert len(shown) == len(entries)
+    assert json.loads(cli("audit", "--json", "--data", str(copy), "--limit", "1000").stdout) == shown  # bare `faceprint audit`
 
     lines = (copy / "audit.log").read_text().splitlines()
     target = next(i for i, e in enumerate(entries) if e["endpoint"] == "detect" and e["outcome"] == "ok")
