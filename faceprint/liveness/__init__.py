@@ -21,6 +21,9 @@ from .sequence import FrameSequence, SequenceLimits
 from .session import Challenge, IssuedSession, SessionStore, random_actions
 from .track import FaceTrack, FrameObservation, follow, observe
 from .verifier import (
+    Analysis,
+    analyse,
+    decide,
     DEFAULT_CONFIG,
     Failure,
     LivenessConfig,
@@ -31,7 +34,7 @@ from .verifier import (
 )
 
 __all__ = [
-    "DEFAULT_CONFIG", "Action", "Challenge", "Event", "EventConfig", "FaceTrack", "Failure", "FrameObservation",
+    "DEFAULT_CONFIG", "Action", "Analysis", "analyse", "decide", "Challenge", "Event", "EventConfig", "FaceTrack", "Failure", "FrameObservation",
     "FrameSequence", "IssuedSession", "LivenessConfig", "LivenessResult", "Reason", "SequenceLimits", "SessionStore",
     "detect_events", "follow", "observe", "parse_actions", "random_actions", "verify_observations", "verify_sequence",
 ]  # fmt: skip

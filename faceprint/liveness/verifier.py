@@ -133,7 +133,7 @@ class LivenessResult:
         }
 
 
-def _timing(t: np.ndarray, n_actions: int, c: LivenessConfig) -> tuple[list[Failure], dict[str, float]]:
+def _timing(t: np.ndarray, c: LivenessConfig) -> tuple[list[Failure], dict[str, float]]:
     out: list[Failure] = []
     dt = np.diff(t)
     duration = float(t[-1] - t[0]) if len(t) else 0.0
@@ -150,11 +150,15 @@ def _timing(t: np.ndarray, n_actions: int, c: LivenessConfig) -> tuple[list[Fail
         stats["fps"] = 1.0 / med if med > 0 else 0.0
         if med <= 0 or 1.0 / med < c.min_fps:
             out.append(Failure(Reason.LOW_FRAME_RATE, f"frame rate under {c.min_fps:g} fps", {"fps": round(stats["fps"], 2)}))
-    if duration < c.min_s_per_action * n_actions:
-        out.append(Failure(Reason.CLIP_TOO_SHORT, f"{duration:.2f} s is too short for {n_actions} action(s)"))
-    if duration > c.lead_s + c.max_s_per_action * n_actions:
-        out.append(Failure(Reason.CLIP_TOO_LONG, f"{duration:.2f} s is too long for {n_actions} action(s)"))
     return out, stats
+
+
+def _duration(duration: float, n_actions: int, c: LivenessConfig) -> list[Failure]:
+    if duration < c.min_s_per_action * n_actions:
+        return [Failure(Reason.CLIP_TOO_SHORT, f"{duration:.2f} s is too short for {n_actions} action(s)")]
+    if duration > c.lead_s + c.max_s_per_action * n_actions:
+        return [Failure(Reason.CLIP_TOO_LONG, f"{duration:.2f} s is too long for {n_actions} action(s)")]
+    return []
 
 
 def _presence(track: FaceTrack, c: LivenessConfig) -> tuple[list[Failure], dict[str, float]]:
@@ -268,28 +272,47 @@ def match_actions(actions: Sequence[Action], events: Sequence[Event], c: Livenes
     return out, matched
 
 
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything about a sequence that does not depend on the challenge (computed once)."""
+
+    track: FaceTrack
+    signals: Signals
+    events: tuple[Event, ...]
+    failures: tuple[Failure, ...]  # challenge-independent rule failures
+    best_frame: int | None
+    stats: dict[str, float]
+
+
+def analyse(observations: list[FrameObservation], config: LivenessConfig = DEFAULT_CONFIG) -> Analysis:
+    """Follow one face, apply every rule that does not depend on the challenge, find the events."""
+    c = config
+    track = follow(observations, c.track)
+    failures: list[Failure] = []
+    stats: dict[str, float] = {}
+    best = best_frame(track)
+    for more, st in (_timing(track.times, c), _presence(track, c), _identity(track, best, c), _rigidity(observations, track, c)):
+        failures += more
+        stats.update(st)
+    sig = track_signals(track)
+    return Analysis(track, sig, tuple(detect_events(sig, c.events)), tuple(failures), best, stats)
+
+
+def decide(analysis: Analysis, actions: Sequence[Action], config: LivenessConfig = DEFAULT_CONFIG) -> LivenessResult:
+    """The verdict on one challenge: the analysis's failures plus duration and action rules."""
+    a = analysis
+    failures = list(a.failures) + _duration(a.stats.get("duration_s", 0.0), len(actions), config)
+    t0 = float(a.track.times[0]) if len(a.track) else 0.0
+    more, matched = match_actions(actions, a.events, config, t0)
+    failures += more
+    return LivenessResult(not failures, tuple(actions), tuple(failures), a.events, tuple(matched), a.best_frame,
+                          a.stats, a.track, a.signals)  # fmt: skip
+
+
 def verify_observations(observations: list[FrameObservation], actions: Sequence[Action],
                         config: LivenessConfig = DEFAULT_CONFIG) -> LivenessResult:  # fmt: skip
     """Follow one face through the observed frames and apply every rule."""
-    c = config
-    track = follow(observations, c.track)
-    failures, stats = _timing(track.times, len(actions), c)
-    more, st = _presence(track, c)
-    failures += more
-    stats.update(st)
-    best = best_frame(track)
-    more, st = _identity(track, best, c)
-    failures += more
-    stats.update(st)
-    more, st = _rigidity(observations, track, c)
-    failures += more
-    stats.update(st)
-    sig = track_signals(track)
-    events = detect_events(sig, c.events)
-    t0 = float(track.times[0]) if len(track) else 0.0
-    more, matched = match_actions(actions, events, c, t0)
-    failures += more
-    return LivenessResult(not failures, tuple(actions), tuple(failures), tuple(events), tuple(matched), best, stats, track, sig)
+    return decide(analyse(observations, config), actions, config)
 
 
 def verify_sequence(engine: FaceEngine, seq: FrameSequence, actions: Sequence[Action],

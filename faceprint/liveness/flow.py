@@ -1,0 +1,145 @@
+"""The FaceID-style flow: a reference and a challenge first, then a clip that must be live, the
+same person as the reference, and (when enforced) pass the passive check.
+
+    flow = FaceIDFlow(engine, SessionStore(path))
+    issued = flow.start(flow.reference_from_image("id_photo.jpg"), tenant="t1")   # biz_token
+    result = flow.verify(issued.nonce, FrameSequence.from_video("clip.mp4"), tenant="t1")
+    result.decision, result.reasons
+
+The comparison uses the sharpest near-frontal frame of the live track (the verifier has
+already checked that every frame of the track shows the same person). Its ``confidence`` and
+``thresholds`` are the engine's calibrated Face++-style values; the flow accepts a match at
+``config.far``. The passive detector's score is always reported; it changes the decision only
+when ``pad_enforce`` is set, because the detectors we have are weak (docs/liveness.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..compare import FAR_LEVELS, cosine
+from ..engine import FaceEngine
+from ..errors import NoFaceFound
+from ..image import ImageInput
+from .actions import Action
+from .errors import InvalidReference
+from .pad import DEFAULT_DETECTOR, PADResult, get_detector
+from .sequence import FrameSequence
+from .session import DEFAULT_TTL_S, IssuedSession, SessionStore
+from .track import FrameObservation, observe
+from .verifier import DEFAULT_CONFIG, LivenessConfig, LivenessResult, verify_observations
+
+FACE_MISMATCH = "FACE_MISMATCH"
+PAD_ATTACK = "PAD_ATTACK"
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    liveness: LivenessConfig = DEFAULT_CONFIG
+    pad_detector: str | None = DEFAULT_DETECTOR  # None: no passive check at all
+    pad_enforce: bool = False  # True: a passive "attack" verdict fails the flow
+    far: str = "1e-4"  # operating point of the reference comparison
+    session_ttl_s: float = DEFAULT_TTL_S
+
+
+@dataclass(frozen=True)
+class Reference:
+    embedding: np.ndarray  # (D,) unit template
+    kind: str  # "image", "face_token" or "subject"
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class FaceIDResult:
+    decision: bool
+    reasons: tuple[str, ...]  # every reason the decision is negative; empty when it passes
+    liveness: LivenessResult
+    pad: PADResult | None
+    compare: dict[str, Any] | None  # similarity, confidence, thresholds, match, frame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": "accept" if self.decision else "reject",
+            "reasons": list(self.reasons),
+            "liveness": self.liveness.to_dict(),
+            "pad": None if self.pad is None else self.pad.to_dict(),
+            "compare": self.compare,
+        }
+
+
+class FaceIDFlow:
+    def __init__(self, engine: FaceEngine, store: SessionStore | None = None, config: FlowConfig | None = None) -> None:
+        self.engine = engine
+        self.store = store or SessionStore()
+        self.config = config or FlowConfig()
+        if self.config.far not in FAR_LEVELS:
+            raise InvalidReference(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
+        self.pad = get_detector(self.config.pad_detector) if self.config.pad_detector else None
+
+    def reference_from_image(self, image: ImageInput) -> Reference:
+        try:
+            face, n = self.engine.template(image)
+        except NoFaceFound:
+            raise InvalidReference("no face found in the reference image", param="image") from None
+        assert face.embedding is not None
+        return Reference(face.embedding, "image", {"faces_found": n})
+
+    def start(self, reference: Reference | None = None, *, tenant: str = "", actions: tuple[Action, ...] | None = None) -> IssuedSession:
+        if reference is not None and reference.embedding.shape != (self.engine.dim,):
+            raise InvalidReference(f"the reference template has {reference.embedding.shape[-1]} dimensions; "
+                                   f"this pack's have {self.engine.dim}")  # fmt: skip
+        return self.store.issue(
+            actions, tenant=tenant, ttl_s=self.config.session_ttl_s,
+            reference=None if reference is None else reference.embedding,
+            reference_info=None if reference is None else {"kind": reference.kind, **reference.info},
+        )  # fmt: skip
+
+    def verify(self, nonce: str, seq: FrameSequence, *, tenant: str = "") -> FaceIDResult:
+        """Spend the session (NonceReused / SessionExpired / NonceUnknown if it cannot be) and judge the clip."""
+        challenge = self.store.consume(nonce, tenant=tenant)
+        return self.judge(challenge.actions, seq, challenge.reference, challenge.reference_info)
+
+    def judge(self, actions: tuple[Action, ...], seq: FrameSequence, reference: np.ndarray | None = None,
+              reference_info: dict[str, Any] | None = None, *,
+              observations: list[FrameObservation] | None = None) -> FaceIDResult:  # fmt: skip
+        """Liveness, passive score and comparison for a clip against a challenge (no session).
+
+        ``observations``: this engine's :func:`observe` of ``seq``, when already computed.
+        """
+        obs = observations if observations is not None else observe(self.engine, seq)
+        live = verify_observations(obs, actions, self.config.liveness)
+        reasons = list(live.reasons)
+        pad = None
+        if self.pad is not None and live.track is not None:
+            pad = self.pad.score_frames(seq.images, live.track.faces)
+            if self.config.pad_enforce and pad.attack:
+                reasons.append(PAD_ATTACK)
+        compare = None
+        if reference is not None:
+            compare = self._compare(live, reference, reference_info or {})
+            if compare is None or not compare["match"]:
+                reasons.append(FACE_MISMATCH)
+        return FaceIDResult(not reasons, tuple(dict.fromkeys(reasons)), live, pad, compare)
+
+    def _compare(self, live: LivenessResult, reference: np.ndarray, info: dict[str, Any]) -> dict[str, Any] | None:
+        if live.best_frame is None or live.track is None:
+            return None
+        face = live.track.faces[live.best_frame]
+        if face is None or face.embedding is None:
+            return None
+        cal = self.engine.calibration
+        sim = cosine(reference, face.embedding)
+        conf = float(cal.confidence(sim))
+        return {
+            "reference": info.get("kind", "template"),
+            "frame": live.best_frame,
+            "time": round(float(live.track.times[live.best_frame]), 3),
+            "similarity": round(sim, 5),
+            "confidence": round(conf, 3),
+            "thresholds": {k: round(v, 3) for k, v in cal.thresholds.items()},
+            "far": self.config.far,
+            "match": conf >= cal.thresholds[self.config.far],
+        }

@@ -1,0 +1,96 @@
+"""The passive presentation-attack detection (PAD) plug-in interface and its registry.
+
+A detector scores face crops: 0 looks bona fide, 1 looks like an attack. ``threshold`` is its
+documented operating point (score >= threshold: attack). A clip is scored as the median over
+up to ``max_frames`` evenly spaced frames of the track, so one odd frame does not decide.
+
+    detector = get_detector("glare")
+    result = detector.score_frames(images, faces)     # PADResult(score, attack, frames, ...)
+
+Register a new detector with ``register("name", factory)``; the factory takes no arguments.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import BadInput
+from ...types import Face
+
+
+class UnknownDetector(BadInput):
+    code = "UNKNOWN_PAD_DETECTOR"
+
+
+@dataclass(frozen=True)
+class PADResult:
+    detector: str
+    score: float  # 0 bona fide .. 1 attack (median over frames)
+    threshold: float
+    frames: int  # frames scored
+    per_frame: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def attack(self) -> bool:
+        return self.score >= self.threshold
+
+    def to_dict(self) -> dict[str, object]:
+        return {"detector": self.detector, "score": round(self.score, 4), "threshold": self.threshold,
+                "attack": self.attack, "frames": self.frames}  # fmt: skip
+
+
+def face_crop(image: np.ndarray, face: Face, margin: float = 0.0) -> np.ndarray | None:
+    x1, y1, x2, y2 = (float(v) for v in face.bbox)
+    w, h = x2 - x1, y2 - y1
+    hh, ww = image.shape[:2]
+    a, b = int(max(0, x1 - margin * w)), int(max(0, y1 - margin * h))
+    c, d = int(min(ww, x2 + margin * w)), int(min(hh, y2 + margin * h))
+    if c - a < 8 or d - b < 8:
+        return None
+    return image[b:d, a:c]
+
+
+class PADDetector(ABC):
+    name: str = ""
+    threshold: float = 0.5
+    summary: str = ""
+    max_frames: int = 15
+
+    @abstractmethod
+    def score_crop(self, crop: np.ndarray) -> float:
+        """0..1 for one BGR face crop."""
+
+    def score_frames(self, images: Sequence[np.ndarray], faces: Sequence[Face | None]) -> PADResult:
+        pairs = [(im, f) for im, f in zip(images, faces) if f is not None]
+        if len(pairs) > self.max_frames:
+            idx = np.linspace(0, len(pairs) - 1, self.max_frames).round().astype(int)
+            pairs = [pairs[i] for i in idx]
+        scores = []
+        for im, f in pairs:
+            crop = face_crop(im, f)
+            if crop is not None:
+                scores.append(float(self.score_crop(crop)))
+        score = float(np.median(scores)) if scores else float("nan")
+        return PADResult(self.name, score, self.threshold, len(scores), tuple(scores))
+
+
+_REGISTRY: dict[str, Callable[[], PADDetector]] = {}
+
+
+def register(name: str, factory: Callable[[], PADDetector]) -> None:
+    _REGISTRY[name] = factory
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_detector(name: str) -> PADDetector:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise UnknownDetector(f"no PAD detector {name!r}; available: {', '.join(available())}", param="pad") from None
