@@ -19,7 +19,7 @@ from ..errors import BadInput, FaceprintError
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
 from .facepp import error_body, new_request_id
-from .routers import admin, compare, detect, face, faceset, ops, search
+from .routers import admin, compare, detect, face, faceid, faceset, ops, search
 from .runtime import Runtime
 
 log = logging.getLogger("faceprint.service")
@@ -173,7 +173,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         log.exception("unhandled error")
         return error_response(request, FaceprintError("internal error; see the server log"))
 
-    for module in (detect, compare, search, faceset, face, admin, ops):
+    for module in (detect, compare, search, faceset, face, faceid, admin, ops):
         app.include_router(module.router)
     app.add_middleware(Guard, config=config)
     return app

@@ -30,6 +30,7 @@ class Call:
     faces: int = 0
     results: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+    outcome: str | None = None  # what a successful call decided, for the audit line (default "ok")
 
     @property
     def tenant(self) -> str:
@@ -70,6 +71,7 @@ def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
             rt.limiter.check(key.api_key, key.qps)
             request.state.api_key = key.api_key
             yield call
+            outcome = call.outcome or "ok"
         except FaceprintError as exc:
             outcome = exc.code
             raise

@@ -1,0 +1,133 @@
+"""FaceID over HTTP: references resolved from the service's own stores, sessions in the data dir.
+
+The router parses forms and shapes replies; this module turns a reference (an image, a face
+token or a gallery subject) into a template, issues and spends sessions through
+:class:`~faceprint.liveness.flow.FaceIDFlow`, and reads uploaded clips or frame lists.
+Sessions live in ``<data>/liveness.db`` (nonce hashes only; the reference template is erased
+when the session is spent). Built lazily, once per app.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import BadInput, PackMismatch
+from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
+from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
+from ..liveness.session import IssuedSession
+from .recognition import ImageRef
+from .runtime import Runtime
+
+LIVENESS_DB = "liveness.db"
+# Over HTTP a verify must finish inside the request time limit: 240 frames is 8 s at 30 fps.
+HTTP_LIMITS = SequenceLimits(max_frames=240, max_duration_s=20.0, max_side=1280)
+MIN_TTL_S, MAX_TTL_S = 1, 3600
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    face_token: str | None = None
+    image: ImageRef | None = None
+    faceset: str | None = None  # faceset_token or outer_id, with subject
+    subject: str | None = None
+
+
+class FaceID:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.flow = FaceIDFlow(rt.engine, SessionStore(rt.data_dir / LIVENESS_DB))
+
+    # -- biz_token --------------------------------------------------------------------------------
+    def reference(self, tenant: str, spec: ReferenceSpec) -> Reference:
+        pack = self.rt.engine.pack.name
+        if spec.face_token is not None:
+            stored = self.rt.recognition.lookup(tenant, spec.face_token)
+            if stored.pack != pack or stored.face.embedding is None:
+                raise PackMismatch(f"face token {spec.face_token} was made with pack {stored.pack}; this server uses {pack}")
+            return Reference(stored.face.embedding, "face_token", {"face_token": spec.face_token})
+        if spec.image is not None:
+            img, _ = self.rt.recognition._load(spec.image)
+            return self.flow.reference_from_image(img)
+        assert spec.faceset is not None and spec.subject is not None
+        fs = self.rt.gallery.get(spec.faceset, tenant=tenant)
+        if fs.pack != pack:
+            raise PackMismatch(f"faceset {spec.faceset} holds {fs.pack} templates; this server uses {pack}")
+        faces = self.rt.gallery.faces(fs.token, 0, 100, subject=spec.subject, tenant=tenant).items
+        if not faces:
+            raise BadInput(f"no face of subject {spec.subject!r} in faceset {spec.faceset}", param="subject")
+        vecs = np.stack([self.rt.gallery.store.get_embedding(tenant, f.token) for f in faces])
+        mean = vecs.mean(axis=0)
+        return Reference((mean / np.linalg.norm(mean)).astype(np.float32), "subject",
+                         {"faceset_token": fs.token, "subject": spec.subject, "faces": len(faces)})  # fmt: skip
+
+    def issue(self, tenant: str, spec: ReferenceSpec, actions: str | None, ttl_s: int) -> IssuedSession:
+        ref = self.reference(tenant, spec)
+        acts = parse_actions(actions) if actions else None
+        if not MIN_TTL_S <= ttl_s <= MAX_TTL_S:
+            raise BadInput(f"expire_seconds must be {MIN_TTL_S}-{MAX_TTL_S}", param="expire_seconds")
+        store = self.flow.store
+        return store.issue(acts, tenant=tenant, ttl_s=float(ttl_s), reference=ref.embedding,
+                           reference_info={"kind": ref.kind, **ref.info})  # fmt: skip
+
+    # -- verify -----------------------------------------------------------------------------------
+    def verify(self, tenant: str, biz_token: str, video: bytes | None, frames: Sequence[bytes], times: Sequence[float] | None) -> FaceIDResult:
+        challenge = self.flow.store.consume(biz_token, tenant=tenant)  # spent first: one try per session
+        seq = self.read(video, frames, times)
+        return self.flow.judge(challenge.actions, seq, challenge.reference, challenge.reference_info)
+
+    @staticmethod
+    def read(video: bytes | None, frames: Sequence[bytes], times: Sequence[float] | None) -> FrameSequence:
+        if video is not None:
+            fd, path = tempfile.mkstemp(prefix="faceid-", suffix=".video")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(video)
+                return FrameSequence.from_video(path, limits=HTTP_LIMITS)
+            finally:
+                os.unlink(path)
+        return FrameSequence.from_images(list(frames), times, limits=HTTP_LIMITS)
+
+
+_lock = threading.Lock()
+
+
+def faceid_for(rt: Runtime) -> FaceID:
+    """The app's FaceID service, built on first use and kept on the runtime object."""
+    with _lock:
+        svc = getattr(rt, "_faceid", None)
+        if svc is None:
+            svc = FaceID(rt)
+            object.__setattr__(rt, "_faceid", svc)
+        return svc
+
+
+MAX_ARCHIVE_ENTRY = 10 * 1024 * 1024
+
+
+def frames_from_zip(data: bytes) -> list[bytes]:
+    """Frames packed as a zip of images, in name order; bounded against zip bombs."""
+    import io
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = sorted((i for i in zf.infolist() if not i.is_dir()), key=lambda i: i.filename)
+    except (zipfile.BadZipFile, ValueError):
+        raise BadInput("frames_file must be a zip archive of images", param="frames_file") from None
+    if len(infos) > HTTP_LIMITS.max_frames:
+        raise BadInput(f"frames_file holds {len(infos)} files; at most {HTTP_LIMITS.max_frames}", param="frames_file")
+    out = []
+    for info in infos:
+        if info.file_size > MAX_ARCHIVE_ENTRY:
+            raise BadInput(f"{info.filename} is over {MAX_ARCHIVE_ENTRY} bytes", param="frames_file")
+        try:
+            out.append(zf.read(info)[: MAX_ARCHIVE_ENTRY + 1])
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError):
+            raise BadInput(f"cannot read {info.filename} from frames_file", param="frames_file") from None
+    return out
