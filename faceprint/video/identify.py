@@ -45,7 +45,8 @@ class IdentifyConfig:
     merge_far: str = "1e-4"  # appearance bar to merge people across cuts and long gaps
     merge_min_quality: float = 25.0  # both sides need a face at least this good to merge by appearance
     relink_gap_s: float = 2.0  # longest break re-linked within a shot
-    relink_distance: float = 1.5  # box sizes the face may move per second of break (plus one)
+    relink_distance: float = 0.5  # box sizes between where a track ends and the next starts, at once...
+    relink_speed: float = 1.5  # ...plus this many box sizes per second of break
     min_detections: int = 2  # people seen fewer times are dropped as noise
 
     def __post_init__(self) -> None:
@@ -140,7 +141,7 @@ def _relink(groups: list[_Group], shots: Sequence[int], cfg: IdentifyConfig, bar
             size = max(ab[2] - ab[0], ab[3] - ab[1], bb[2] - bb[0], bb[3] - bb[1])
             dist = float(np.linalg.norm((ab[:2] + ab[2:]) / 2 - (bb[:2] + bb[2:]) / 2))
             sim = float(groups[i].template @ groups[j].template)
-            if dist <= cfg.relink_distance * size * (1.0 + gap) and sim >= bar and not groups[i].frames & groups[j].frames:
+            if dist <= size * (cfg.relink_distance + cfg.relink_speed * gap) and sim >= bar and not groups[i].frames & groups[j].frames:
                 links.append((gap - sim, i, j))
     nxt: dict[int, int] = {}
     taken: set[int] = set()

@@ -24,7 +24,7 @@ from .analysis import AnalysisConfig, FrameAnalysis, FrameResult
 from .annotate import annotate
 from .identify import Identification, IdentifyConfig, Searcher, identify
 from .sink import VideoSink, codec_for
-from .source import SourceConfig, VideoInfo, open_video
+from .source import SourceConfig, VideoInfo, open_video, read_ahead
 from .timeline import SubjectTimeline, build_timeline, write_csv, write_json
 
 Progress = Callable[[str, int, int | None], None]  # (stage, frames done, frames expected or None)
@@ -178,7 +178,7 @@ def write_annotated(
     by_index = {f.index: f for f in result.frames}
     source = replace(result.options.source, allow_truncated=True)
     with open_video(path, source) as video, VideoSink(out, video.info.width, video.info.height, video.info.fps) as sink:
-        for frame in video:
+        for frame in read_ahead(iter(video)):
             fr = by_index.get(frame.index)
             img = frame.image
             if fr is not None and len(fr.detections):

@@ -113,6 +113,7 @@ class ByteTracker:
         self._tracks: list[_Track] = []
         self._next_id = 1
         self._time: float | None = None
+        self._fresh = True  # the first frame, or the first after a cut: new tracks are confirmed at once
 
     @property
     def active_ids(self) -> list[int]:
@@ -121,6 +122,7 @@ class ByteTracker:
     def reset(self) -> None:
         """End every track (a shot cut): nothing seen before may continue a track after it."""
         self._tracks = []
+        self._fresh = True
 
     def _advance(self, t: float) -> None:
         steps = 1.0 if self._time is None else max(t - self._time, 0.0) * self.config.frame_rate
@@ -173,8 +175,8 @@ class ByteTracker:
             fresh[r].confirmed = True
             self._take(fresh[r], dets, rest[c], t, ids)
         dropped = {id(fresh[r]) for r in left_fresh}
-        # 4. new tracks; on the very first frame they count as confirmed at once, as in ByteTrack
-        first = self._next_id == 1
+        # 4. new tracks; on a first frame (of the video, as in ByteTrack, or of a shot) confirmed at once
+        first, self._fresh = self._fresh, False
         for c in left_rest:
             i = rest[c]
             if score[i] >= new_score:

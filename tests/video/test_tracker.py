@@ -99,6 +99,7 @@ def test_reset_ends_every_track_and_ids_are_never_reused():
     tr.reset()
     assert tr.active_ids == [] and len(tr.predict(3 / FPS)) == 0
     assert tr.update(dets((box(100, 100), 0.9)), 4 / FPS).tracker_id.tolist() == [2]
+    assert tr.active_ids == [2]  # the first frame of a shot confirms its tracks, as the video's first does
 
 
 def test_variable_frame_rate_moves_by_elapsed_time():
