@@ -90,12 +90,18 @@ class FileVectors(VectorSource):
         return np.frombuffer(data, dtype=np.float32).reshape(-1, self.dim)
 
 
+CPU_MS: list[float] = []  # thread CPU time of the last timed_queries call, per query
+
+
 def timed_queries(index, queries: np.ndarray, params: SearchParams | None) -> tuple[list[float], np.ndarray]:
+    """Wall-clock latency per query; CPU_MS gets the thread's CPU time (what a busy machine doesn't inflate)."""
     lat, top = [], np.full(len(queries), -1, dtype=np.int64)
+    CPU_MS.clear()
     for i, q in enumerate(queries):
-        t = time.perf_counter()
+        c, t = time.thread_time(), time.perf_counter()
         hits = index.search(q, 1, params)[0]
         lat.append(time.perf_counter() - t)
+        CPU_MS.append((time.thread_time() - c) * 1e3)
         if len(hits):
             top[i] = hits.ids[0]
     return lat, top
@@ -127,9 +133,12 @@ def run_size(n: int, args: argparse.Namespace, bandwidth: float) -> dict:
     path = work / f"vectors-{n}.f32"
     print(f"\n== {n:,} faces ==", flush=True)
     t0 = time.perf_counter()
-    with open(path, "wb") as fh:  # written, not mapped: the file never counts as this process's RSS
-        for _, x in synth.gallery():
-            fh.write(np.ascontiguousarray(x, dtype=np.float32).tobytes())
+    if args.reuse and path.exists() and path.stat().st_size == n * dim * 4:
+        print(f"reusing {path} (same seed, same generator)", flush=True)
+    else:
+        with open(path, "wb") as fh:  # written, not mapped: the file never counts as this process's RSS
+            for _, x in synth.gallery():
+                fh.write(np.ascontiguousarray(x, dtype=np.float32).tobytes())
     gen_s = time.perf_counter() - t0
     ids_q, queries = synth.probes(args.queries)
     print(f"generated in {gen_s:.0f}s", flush=True)
@@ -160,15 +169,20 @@ def run_size(n: int, args: argparse.Namespace, bandwidth: float) -> dict:
             {
                 "nprobe": params.nprobe, "nprobe_fraction": frac, "rerank_candidates": max(params.min_refine, params.refine_factor),
                 "p50_ms": float(np.median(lat) * 1e3), "p99_ms": float(np.percentile(lat, 99) * 1e3),
+                "p50_cpu_ms": float(np.median(CPU_MS)), "load_avg": os.getloadavg(),
                 "batch_qps": batch_qps(index, queries, params), "hit1": float((top == ids_q).mean()), "top1": top,
             }
         )  # fmt: skip
         r = ann_rows[-1]
-        print(f"  nprobe {r['nprobe']}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, batch {r['batch_qps']:.0f} q/s, hit@1 {r['hit1']:.4f}", flush=True)
+        print(f"  nprobe {r['nprobe']}: p50 {r['p50_ms']:.2f} ms (CPU {r['p50_cpu_ms']:.2f} ms), p99 {r['p99_ms']:.2f} ms, batch {r['batch_qps']:.0f} q/s, hit@1 {r['hit1']:.4f}", flush=True)
     mem_after = rss()
 
     exact: dict = {}
-    if n <= args.exact_max:
+    if args.skip_exact:
+        exact["note"] = "skipped (--skip-exact)"
+        for r in ann_rows:
+            r.pop("top1")
+    elif n <= args.exact_max:
         flat = FlatIndex(dim)
         t0 = time.perf_counter()
         flat.add(np.arange(n), source.rows(0, n))
@@ -177,6 +191,7 @@ def run_size(n: int, args: argparse.Namespace, bandwidth: float) -> dict:
         nq = min(len(queries), args.exact_queries)
         bw_before = memory_bandwidth(0.5)
         lat, _ = timed_queries(flat, queries[:nq], None)
+        exact["p50_cpu_ms"] = float(np.median(CPU_MS))
         bandwidth = max(bw_before, memory_bandwidth(0.5))  # measured right beside the exact timings
         exact["memory_bandwidth_Bps"] = bandwidth
         exact["p50_ms"] = float(np.median(lat) * 1e3)
@@ -191,8 +206,8 @@ def run_size(n: int, args: argparse.Namespace, bandwidth: float) -> dict:
         top = exact_top1_streaming(source, queries)
         exact["batched_pass_s"] = time.perf_counter() - t0
         exact["note"] = "float32 vectors exceed memory: exact top-1 from one batched pass; no single-query latency"
-    exact["hit1"] = float((top == ids_q).mean())
-    for r in ann_rows:
+    exact["hit1"] = float((top == ids_q).mean()) if not args.skip_exact else None
+    for r in ann_rows if not args.skip_exact else []:
         r["agree_with_exact"] = float((r.pop("top1") == top).mean())
         r["hit1_vs_exact"] = r["hit1"] / exact["hit1"] if exact["hit1"] else None
         if "p50_ms" in exact:
@@ -218,6 +233,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default=str(HERE / ".cache" / "search_scale"))
     ap.add_argument("--keep", action="store_true", help="keep the vector files")
+    ap.add_argument("--reuse", action="store_true", help="reuse a vector file of the right size left by --keep")
+    ap.add_argument("--skip-exact", action="store_true", help="no exact baseline (e.g. a sweep after a full run)")
+    ap.add_argument("--tag", default="", help="suffix for this run's key in the JSON")
     ap.add_argument("--out", default=str(HERE / "results" / "search_scale.json"))
     args = ap.parse_args()
 
@@ -231,14 +249,15 @@ def main() -> None:
         entry = run_size(n, args, bandwidth)
         entry["memory_bandwidth_Bps"] = bandwidth
         entry["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()}
-        results["sizes"][str(n)] = entry
+        results["sizes"][f"{n}{args.tag}"] = entry
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(results, indent=2))
         best = entry["ivfpq"][0]
         ex = entry["exact"]
-        print(f"  ratios vs exact: p50 speedup {best.get('speedup_vs_exact_p50', float('nan')):.1f}x, "
-              f"hit@1 {best['hit1']:.4f} vs {ex['hit1']:.4f}; exact at {ex.get('fraction_of_bandwidth', float('nan')):.0%} "
-              f"of copy bandwidth", flush=True)  # fmt: skip
+        if ex.get("hit1") is not None:
+            print(f"  ratios vs exact: p50 speedup {best.get('speedup_vs_exact_p50', float('nan')):.1f}x, "
+                  f"hit@1 {best['hit1']:.4f} vs {ex['hit1']:.4f}; exact at {ex.get('fraction_of_bandwidth', float('nan')):.0%} "
+                  f"of copy bandwidth", flush=True)  # fmt: skip
     print(f"\nwrote {out_path}")
 
 
