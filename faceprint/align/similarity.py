@@ -44,3 +44,16 @@ def align_crop(img: np.ndarray, kps: np.ndarray, size: int = 112) -> np.ndarray:
     template = ARCFACE_TEMPLATE * (size / 112.0)
     m = estimate_similarity(kps, template)
     return cv2.warpAffine(img, m, (size, size), borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
+_MIRROR_ORDER = [1, 0, 2, 4, 3]  # left/right keypoints swap places in a mirror
+
+
+def mirror(img: np.ndarray, kps: np.ndarray, bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The horizontally mirrored image with its face's keypoints (re-ordered) and box."""
+    w = img.shape[1]
+    m_kps = kps.copy()
+    m_kps[:, 0] = w - 1 - m_kps[:, 0]
+    x1, y1, x2, y2 = bbox
+    m_box = np.array([w - 1 - x2, y1, w - 1 - x1, y2], np.float32)
+    return np.ascontiguousarray(img[:, ::-1]), m_kps[_MIRROR_ORDER], m_box

@@ -90,7 +90,7 @@ def compare(
             f"faces found: {verdict.faces_a} and {verdict.faces_b} (largest compared)"
         )
         words = "[green]same person[/]" if verdict.match(far) else "[red]not the same person[/]"
-        console.print(f"verdict at FAR {far}: {words}")
+        console.print(f"verdict at FAR {far}: {words}", soft_wrap=True)
     raise typer.Exit(0 if verdict.match(far) else 1)
 
 
@@ -135,7 +135,8 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
         console.print(table)
     console.print(
         "InsightFace's weights (the arcface-s pack) are licensed for non-commercial research only. "
-        "The sface and dlib packs allow commercial use: set FACEPRINT_PACK=sface (or pass --pack) to switch everything."
+        "The sface and dlib packs allow commercial use: set FACEPRINT_PACK=sface (or pass --pack) to switch everything.",
+        soft_wrap=True,
     )
 
 
