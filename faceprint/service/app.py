@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import BadInput, FaceprintError
+from . import video_jobs
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
 from .facepp import error_body, new_request_id
-from .routers import admin, compare, detect, face, faceid, faceset, ops, search
+from .routers import admin, compare, detect, face, faceid, faceset, ops, search, video
 from .runtime import Runtime
 
 log = logging.getLogger("faceprint.service")
@@ -129,11 +130,13 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or await asyncio.to_thread(Runtime.build, config)
         app.state.runtime = rt
+        await asyncio.to_thread(video_jobs.start, rt)  # resumes jobs a previous run left unfinished
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await asyncio.to_thread(video_jobs.stop, rt)
             if runtime is None:
                 await asyncio.to_thread(rt.close)
 
@@ -173,7 +176,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         log.exception("unhandled error")
         return error_response(request, FaceprintError("internal error; see the server log"))
 
-    for module in (detect, compare, search, faceset, face, faceid, admin, ops):
+    for module in (detect, compare, search, faceset, face, faceid, video, admin, ops):
         app.include_router(module.router)
     app.add_middleware(Guard, config=config)
     return app

@@ -1,0 +1,62 @@
+"""POST /v1/video/jobs and GET /v1/video/jobs/{job_id}: who appears when in an uploaded video.
+
+The upload (``video_file``) is checked before it is queued, so a file that is not a video, is
+empty, truncated, audio only or in a codec we do not decode gets its ``VIDEO_ERROR_*`` code at
+once. ``faceset_token`` or ``outer_id`` names the gallery to identify against (none: everyone is
+``unknown-N``); ``detect_every``, ``min_face``, ``far`` and ``per_frame`` are as in the CLI.
+Both need the ``faceset:read`` scope; credentials for GET go in the query string (``api_key``, ``api_secret``).
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+
+from ...compare import FAR_LEVELS
+from ...errors import BadInput
+from ..auth import Call, need
+from ..errors import MissingArguments
+from ..runtime import Runtime, runtime
+from ..video_jobs import JobRequest, jobs_for
+from . import doc, head
+
+router = APIRouter(tags=["video"])
+
+_SUBMIT = {
+    "video_file": "The video (multipart upload): mp4, webm, mov, avi, mkv",
+    "faceset_token": "Gallery to identify against (or outer_id; neither: everyone is unknown-N)",
+    "outer_id": "Gallery by outer_id",
+    "detect_every": "Run the detector on every Nth frame, 1-100 (default 1); tracking fills the rest",
+    "min_face": "Ignore faces narrower than this many pixels (default 0)",
+    "far": "Open-set operating point: 1e-3, 1e-4 or 1e-5 (default 1e-5)",
+    "per_frame": "1: the result also lists every frame's tracked faces (default 0)",
+}
+
+
+@router.post("/v1/video/jobs", summary="Queue a video: find and identify the people in it", openapi_extra=doc(**_SUBMIT))
+async def submit(request: Request, call: Call = Depends(need("faceset:read", "video/jobs")), rt: Runtime = Depends(runtime)) -> dict:
+    p = call.params
+    p.exclusive("faceset_token", "outer_id")
+    video = p.fields.get("video_file")
+    if video in (None, ""):
+        raise MissingArguments("video_file is required", param="video_file")
+    if not isinstance(video, bytes):
+        raise BadInput("video_file must be a file upload (multipart/form-data)", param="video_file")
+    far = p.text("far", limit=8) or "1e-5"
+    if far not in FAR_LEVELS:
+        raise BadInput(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
+    faceset = p.text("faceset_token", limit=64) or p.text("outer_id", limit=255)
+    if faceset is not None:
+        call.faceset = (await anyio.to_thread.run_sync(lambda: rt.gallery.get(faceset, tenant=call.tenant))).token
+    job = JobRequest(faceset=call.faceset, detect_every=p.integer("detect_every", 1, 1, 100),
+                     min_face=p.integer("min_face", 0, 0, 10_000), far=far, per_frame=p.flag("per_frame", False))  # fmt: skip
+    out = await anyio.to_thread.run_sync(jobs_for(rt).submit, call.tenant, video, job)
+    call.outcome = str(out["job_id"])
+    return {**head(request), **out}
+
+
+@router.get("/v1/video/jobs/{job_id}", summary="A video job's status, progress and result")
+async def status(job_id: str, request: Request, call: Call = Depends(need("faceset:read", "video/jobs/get")),
+                 rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
+    out = await anyio.to_thread.run_sync(jobs_for(rt).get, call.tenant, job_id[:64])
+    return {**head(request), **out}

@@ -1,0 +1,265 @@
+"""Video jobs over HTTP: uploads queued, processed on worker threads, persisted in SQLite.
+
+    POST /v1/video/jobs            -> job_id (the upload is checked first: a bad file is a 400 code)
+    GET  /v1/video/jobs/{job_id}   -> status, progress and, once done, the timeline
+
+Jobs live in ``<data>/video_jobs.db`` and their uploads in ``<data>/video_jobs/`` until they
+finish. At start-up, jobs left ``queued`` go back on the queue and jobs left ``running`` (the
+server stopped or died mid-job) start again from the beginning, up to ``max_attempts`` runs in
+all; past that, or with the upload gone, a job is ``failed`` with ``JOB_INTERRUPTED`` and the
+reason. At most ``max_queued`` jobs wait; one more is refused (``CONCURRENCY_LIMIT_EXCEEDED``)
+until the queue drains: the client backs off instead of the server filling its disk.
+
+Settings come from the environment when the app starts: ``FACEPRINT_VIDEO_WORKERS`` (1),
+``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FaceprintError
+from ..video import AnalysisConfig, IdentifyConfig, VideoOptions, open_video, process_video, video_engine
+from .db import Db
+from .errors import ConcurrencyLimitExceeded
+from .runtime import Runtime
+
+log = logging.getLogger("faceprint.video_jobs")
+
+DB_NAME = "video_jobs.db"
+UPLOADS = "video_jobs"
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS jobs (
+        job_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, status TEXT NOT NULL,
+        created REAL NOT NULL, updated REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        frames_done INTEGER NOT NULL DEFAULT 0, frames_total INTEGER, progress REAL NOT NULL DEFAULT 0,
+        upload TEXT, options TEXT NOT NULL, result TEXT, error_code TEXT, error_message TEXT)""",
+    "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created)",
+)
+
+
+class JobInterrupted(FaceprintError):
+    code = "JOB_INTERRUPTED"
+
+
+class InvalidJobId(FaceprintError):
+    code = "INVALID_JOB_ID"
+    http_status = 400
+
+
+class _Stopping(Exception):
+    """Raised inside a running job when the server shuts down: the job stays ``running``."""
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    workers: int = 1
+    max_queued: int = 8
+    max_attempts: int = 3
+    progress_every_s: float = 0.25  # how often a running job writes its progress
+
+    @classmethod
+    def from_env(cls) -> JobsConfig:
+        def num(name: str, default: int) -> int:
+            raw = os.environ.get(name)
+            return int(raw) if raw else default
+
+        return cls(num("FACEPRINT_VIDEO_WORKERS", 1), num("FACEPRINT_VIDEO_QUEUE", 8), num("FACEPRINT_VIDEO_MAX_ATTEMPTS", 3))
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    faceset: str | None  # faceset_token or outer_id; None: everyone is unknown-N
+    detect_every: int = 1
+    min_face: int = 0
+    far: str = "1e-5"
+    per_frame: bool = False
+
+    def options(self) -> VideoOptions:
+        return VideoOptions(AnalysisConfig(detect_every=self.detect_every, min_face=self.min_face), IdentifyConfig(far=self.far))
+
+
+class VideoJobs:
+    def __init__(self, rt: Runtime, config: JobsConfig | None = None) -> None:
+        self.rt = rt
+        self.config = config or JobsConfig.from_env()
+        self.db = Db(rt.data_dir / DB_NAME, SCHEMA)
+        self.uploads = rt.data_dir / UPLOADS
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._engine_lock = threading.Lock()
+        self._submit_lock = threading.Lock()
+        self._engine = None
+        self._threads: list[threading.Thread] = []
+
+    # -- lifetime ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Re-queue what a previous run left, then start the workers."""
+        with self.db.write() as c:
+            rows = c.execute("SELECT job_id, status, attempts, upload FROM jobs WHERE status IN (?, ?) ORDER BY created",
+                             (QUEUED, RUNNING)).fetchall()  # fmt: skip
+        for job_id, status, attempts, upload in rows:
+            if upload is None or not Path(upload).exists():
+                self._fail(job_id, JobInterrupted("the server restarted and the uploaded video is gone"))
+            elif status == RUNNING and attempts >= self.config.max_attempts:
+                self._fail(job_id, JobInterrupted(f"the server stopped during each of {attempts} runs of this job"))
+            else:
+                self._set(job_id, status=QUEUED, frames_done=0, progress=0.0)
+                self._queue.put(job_id)
+                log.info("video job %s resumed after a restart (was %s, %d runs so far)", job_id, status, attempts)
+        for k in range(max(self.config.workers, 1)):
+            t = threading.Thread(target=self._work, name=f"faceprint-video-{k}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def close(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30)
+        self.db.close()
+
+    # -- requests ---------------------------------------------------------------------------------
+    def submit(self, tenant: str, data: bytes, request: JobRequest) -> dict[str, object]:
+        """Check the upload is a video we can decode, then queue it; a full queue refuses it."""
+        with self._submit_lock:
+            waiting = self.db.conn().execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (QUEUED,)).fetchone()[0]
+            if waiting >= self.config.max_queued:
+                raise ConcurrencyLimitExceeded(f"{waiting} video jobs are waiting; retry when the queue drains", param="video_file")
+            job_id = "vjob_" + secrets.token_hex(12)
+            path = self.uploads / f"{job_id}.video"  # FFmpeg reads the container from the bytes, not the name
+            path.write_bytes(data)
+            try:
+                with open_video(path) as video:  # a bad file is the caller's 400, not a failed job
+                    total = video.info.frame_count
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            now = time.time()
+            with self.db.write() as c:
+                c.execute(
+                    "INSERT INTO jobs (job_id, tenant, status, created, updated, frames_total, upload, options)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (job_id, tenant, QUEUED, now, now, total, str(path), json.dumps(vars(request))),
+                )
+        self._queue.put(job_id)
+        return {"job_id": job_id, "status": QUEUED, "queued_before": waiting}
+
+    def get(self, tenant: str, job_id: str) -> dict[str, object]:
+        row = self.db.conn().execute(
+            "SELECT job_id, tenant, status, created, updated, attempts, frames_done, frames_total, progress, options,"
+            " result, error_code, error_message FROM jobs WHERE job_id = ?",
+            (job_id,),
+        ).fetchone()
+        if row is None or row[1] != tenant:
+            raise InvalidJobId("no video job with this job_id", param="job_id")
+        out: dict[str, object] = {
+            "job_id": row[0], "status": row[2], "created": round(row[3], 3), "updated": round(row[4], 3),
+            "runs": row[5], "frames_done": row[6], "frames_total": row[7], "progress": round(row[8], 4),
+            "options": json.loads(row[9]),
+        }  # fmt: skip
+        if row[10] is not None:
+            out["result"] = json.loads(row[10])
+        if row[11] is not None:
+            out["error"] = {"error_code": row[11], "error_message": row[12]}
+        return out
+
+    # -- workers ----------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job_id = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._run(job_id)
+            except _Stopping:
+                log.info("video job %s interrupted by shutdown; it resumes at the next start", job_id)
+                return
+            except Exception:  # noqa: BLE001 - recorded on the job; the worker lives on
+                log.exception("video job %s crashed", job_id)
+                self._fail(job_id, FaceprintError("internal error while processing the video; see the server log"))
+
+    def _run(self, job_id: str) -> None:
+        with self.db.write() as c:
+            row = c.execute("SELECT tenant, upload, options, status FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None or row[3] != QUEUED:
+                return
+            c.execute("UPDATE jobs SET status = ?, attempts = attempts + 1, updated = ? WHERE job_id = ?", (RUNNING, time.time(), job_id))
+        tenant, upload, options = row[0], Path(row[1]), JobRequest(**json.loads(row[2]))
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if self._stop.is_set():
+                raise _Stopping
+            now = time.monotonic()
+            if now - last[0] >= self.config.progress_every_s:
+                last[0] = now
+                share = min(done / total, 1.0) if total else 0.0
+                self._set(job_id, frames_done=done, frames_total=total, progress=0.98 * share)
+
+        try:
+            gallery = self.rt.gallery.gallery(options.faceset, tenant=tenant) if options.faceset else None
+            result = process_video(upload, gallery, options.options(), engine=self._video_engine(), progress=progress)
+        except FaceprintError as exc:
+            self._fail(job_id, exc)
+            upload.unlink(missing_ok=True)
+            return
+        body = result.to_dict(per_frame=options.per_frame)
+        self._set(job_id, status=DONE, frames_done=result.stats.frames, progress=1.0, result=json.dumps(body))
+        upload.unlink(missing_ok=True)
+        log.info("video job %s done: %d frames, %.2fx real time", job_id, result.stats.frames, result.realtime_factor)
+
+    def _video_engine(self):  # type: ignore[no-untyped-def]
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = video_engine(self.rt.engine.pack.name)
+            return self._engine
+
+    def _set(self, job_id: str, **cols: object) -> None:
+        cols["updated"] = time.time()
+        names = ", ".join(f"{k} = ?" for k in cols)
+        with self.db.write() as c:
+            c.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*cols.values(), job_id))  # noqa: S608 - fixed column names
+
+    def _fail(self, job_id: str, exc: FaceprintError) -> None:
+        self._set(job_id, status=FAILED, error_code=exc.code, error_message=exc.message)
+        row = self.db.conn().execute("SELECT upload FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row and row[0]:
+            Path(row[0]).unlink(missing_ok=True)
+
+
+_lock = threading.Lock()
+
+
+def jobs_for(rt: Runtime) -> VideoJobs:
+    """The app's video jobs, kept on the runtime object (started by the app at start-up)."""
+    with _lock:
+        jobs = getattr(rt, "_video_jobs", None)
+        if jobs is None:
+            jobs = VideoJobs(rt)
+            object.__setattr__(rt, "_video_jobs", jobs)
+        return jobs
+
+
+def start(rt: Runtime) -> None:
+    jobs_for(rt).start()
+
+
+def stop(rt: Runtime) -> None:
+    with _lock:
+        jobs = getattr(rt, "_video_jobs", None)
+        if jobs is not None:
+            object.__delattr__(rt, "_video_jobs")
+    if jobs is not None:
+        jobs.close()
