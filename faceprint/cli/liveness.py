@@ -7,7 +7,6 @@ Exit 0: live (and, with ``--reference``, the same person); 1: rejected, with eve
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -19,13 +18,15 @@ PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack
 
 def liveness(
     clip: Path = typer.Argument(..., help="A short video of one face performing the challenge."),
-    challenge: str = typer.Option(..., "--challenge", "-c", help="Actions in order, e.g. blink,left (left/right: the subject's own)."),
-    reference: Optional[Path] = typer.Option(None, "--reference", "-r", help="Also compare the live face with this photo."),
+    challenge: str = typer.Option(
+        ..., "--challenge", "-c", help="Actions in order, e.g. blink,left (left/right: the subject's own)."
+    ),
+    reference: Path | None = typer.Option(None, "--reference", "-r", help="Also compare the live face with this photo."),
     pad: str = typer.Option("glare", "--pad", help="Passive detector to report ('none' for none); see docs/liveness.md."),
     enforce_pad: bool = typer.Option(False, "--enforce-pad", help="Let the passive detector's verdict reject the clip."),
     far: str = typer.Option("1e-4", "--far", help="Operating point of the reference comparison: 1e-3, 1e-4 or 1e-5."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    pack: Optional[str] = PackOpt,
+    pack: str | None = PackOpt,
 ) -> None:
     """Verify a clip against a challenge: events, order, timing, one face, same person throughout."""
     with handled(as_json):

@@ -22,10 +22,11 @@ smile          ``smile / median smile - 1``                   median mouth width
 A blink and a nod must end inside the sequence (eyes reopened, head back), a blink within
 ``blink_max_s``; other actions count from their onset. An event whose deviation was never
 below ``off`` before its onset is marked ``truncated``: it was already under way when the
-sequence began, so it was seen but not performed, and the verifier does not credit it. The thresholds below were set on the
-hamilton clip, the only labelled footage we have (see ``bench/liveness_labels.json``): at this
-resolution (a 37 px inter-eye distance) 2d106det sees a blink as a 25% drop in eye openness,
-against under 10% for every other eye movement in the clip.
+sequence began, so it was seen but not performed, and the verifier does not credit it.
+
+The thresholds below were set on the hamilton clip, the only labelled footage we have (see
+``bench/liveness_labels.json``): at this resolution (a 37 px inter-eye distance) 2d106det sees
+a blink as a 25% drop in eye openness, against at most 11% for every other eye movement there.
 """
 
 from __future__ import annotations

@@ -87,7 +87,9 @@ class FaceIDFlow:
         assert face.embedding is not None
         return Reference(face.embedding, "image", {"faces_found": n})
 
-    def start(self, reference: Reference | None = None, *, tenant: str = "", actions: tuple[Action, ...] | None = None) -> IssuedSession:
+    def start(
+        self, reference: Reference | None = None, *, tenant: str = "", actions: tuple[Action, ...] | None = None
+    ) -> IssuedSession:
         if reference is not None and reference.embedding.shape != (self.engine.dim,):
             raise InvalidReference(f"the reference template has {reference.embedding.shape[-1]} dimensions; "
                                    f"this pack's have {self.engine.dim}")  # fmt: skip

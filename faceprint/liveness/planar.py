@@ -36,7 +36,8 @@ def pair_correlation(a: np.ndarray, b: np.ndarray, box: np.ndarray, margin: floa
     if float(ta.std()) < 1.0 or float(tb.std()) < 1.0:
         return None
     try:
-        cc, _ = cv2.findTransformECC(ta, tb, np.eye(3, dtype=np.float32), cv2.MOTION_HOMOGRAPHY, _CRITERIA, None, 3)
+        mask = np.full(ta.shape, 255, np.uint8)
+        cc, _ = cv2.findTransformECC(ta, tb, np.eye(3, dtype=np.float32), cv2.MOTION_HOMOGRAPHY, _CRITERIA, mask, 3)
     except cv2.error:
         return None
     return float(cc)

@@ -47,8 +47,8 @@ from ..engine import FaceEngine
 from .actions import Action
 from .events import Event, EventConfig, detect_events
 from .planar import planarity
-from .signals import Signals, canonical, track_signals
 from .sequence import FrameSequence
+from .signals import Signals, canonical, track_signals
 from .track import FaceTrack, FrameObservation, TrackConfig, follow, observe
 
 
@@ -81,7 +81,7 @@ class LivenessConfig:
     min_seen: float = 0.9
     min_eye_px: float = 20.0
     max_other_frames: int = 2
-    identity_min: float = 0.2  # cosine; same-person frames of the hamilton clip: >= 0.42, others < 0.1
+    identity_min: float = 0.2  # cosine to the best frame; hamilton cuts: same person >= 0.35, others < 0.1
     static_eps: float = 0.004  # landmark motion, in inter-eye distances (RMS about the median)
     planar_cc: float = 0.99  # homography-fit correlation of consecutive face crops (planar.py)
     strict_turns: bool = True
@@ -173,7 +173,11 @@ def _presence(track: FaceTrack, c: LivenessConfig) -> tuple[list[Failure], dict[
         t = track.times
         gaps = np.diff(np.r_[t[0], t[idx], t[-1]])
         if float(gaps.max()) > c.max_gap_s:
-            out.append(Failure(Reason.FACE_LOST, f"the face is missing for {gaps.max():.2f} s", {"missing_s": round(float(gaps.max()), 3)}))
+            out.append(
+                Failure(
+                    Reason.FACE_LOST, f"the face is missing for {gaps.max():.2f} s", {"missing_s": round(float(gaps.max()), 3)}
+                )
+            )
         eyes = [float(np.linalg.norm(f.kps[1] - f.kps[0])) for f in track.faces if f is not None]
         stats["eye_px"] = float(np.median(eyes))
         if stats["eye_px"] < c.min_eye_px:
@@ -199,6 +203,7 @@ def _identity(track: FaceTrack, best: int | None, c: LivenessConfig) -> tuple[li
     if best is None or track.faces[best] is None or track.faces[best].embedding is None:  # type: ignore[union-attr]
         return [], {}
     ref = track.faces[best].embedding  # type: ignore[union-attr]
+    assert ref is not None
     sims = [(i, float(np.dot(f.embedding, ref))) for i, f in enumerate(track.faces) if f is not None and f.embedding is not None]
     k, low = min(sims, key=lambda p: p[1])
     stats = {"identity_min": low}
@@ -208,8 +213,14 @@ def _identity(track: FaceTrack, best: int | None, c: LivenessConfig) -> tuple[li
     return [], stats
 
 
-def _rigidity(observations: list[FrameObservation], track: FaceTrack, c: LivenessConfig) -> tuple[list[Failure], dict[str, float]]:
-    pts = [(f.landmarks, float(np.linalg.norm(f.kps[1] - f.kps[0]))) for f in track.faces if f is not None and f.landmarks is not None]
+def _rigidity(
+    observations: list[FrameObservation], track: FaceTrack, c: LivenessConfig
+) -> tuple[list[Failure], dict[str, float]]:
+    pts = [
+        (f.landmarks, float(np.linalg.norm(f.kps[1] - f.kps[0])))
+        for f in track.faces
+        if f is not None and f.landmarks is not None
+    ]
     if len(pts) < 3:
         return [], {}
     raw = np.stack([p for p, _ in pts]).astype(np.float64)
@@ -221,7 +232,9 @@ def _rigidity(observations: list[FrameObservation], track: FaceTrack, c: Livenes
     shape = float(np.percentile(dev, 90))
     stats = {"motion": motion, "shape_change": shape}
     if motion < c.static_eps:
-        return [Failure(Reason.STATIC_SEQUENCE, "nothing moves: the same still in every frame", {"motion": round(motion, 5)})], stats
+        return [
+            Failure(Reason.STATIC_SEQUENCE, "nothing moves: the same still in every frame", {"motion": round(motion, 5)})
+        ], stats
     flat = planarity(observations, track)
     if flat is not None:
         stats["planarity"] = flat
@@ -231,7 +244,9 @@ def _rigidity(observations: list[FrameObservation], track: FaceTrack, c: Livenes
     return [], stats
 
 
-def match_actions(actions: Sequence[Action], events: Sequence[Event], c: LivenessConfig, t0: float) -> tuple[list[Failure], list[Event | None]]:
+def match_actions(
+    actions: Sequence[Action], events: Sequence[Event], c: LivenessConfig, t0: float
+) -> tuple[list[Failure], list[Event | None]]:
     """Credit one event to each action; report missing, out-of-order, late and unexpected ones."""
     out: list[Failure] = []
     matched: list[Event | None] = []

@@ -76,7 +76,9 @@ class FaceID:
                            reference_info={"kind": ref.kind, **ref.info})  # fmt: skip
 
     # -- verify -----------------------------------------------------------------------------------
-    def verify(self, tenant: str, biz_token: str, video: bytes | None, frames: Sequence[bytes], times: Sequence[float] | None) -> FaceIDResult:
+    def verify(
+        self, tenant: str, biz_token: str, video: bytes | None, frames: Sequence[bytes], times: Sequence[float] | None
+    ) -> FaceIDResult:
         challenge = self.flow.store.consume(biz_token, tenant=tenant)  # spent first: one try per session
         seq = self.read(video, frames, times)
         return self.flow.judge(challenge.actions, seq, challenge.reference, challenge.reference_info)

@@ -6,7 +6,6 @@ import io
 import json
 import time
 import zipfile
-
 from fractions import Fraction
 
 import av

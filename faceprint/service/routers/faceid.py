@@ -60,7 +60,9 @@ def _reference(call: Call) -> ReferenceSpec:
 
 
 @router.post("/faceid/v1/biz_token", summary="Start a liveness session against a reference", openapi_extra=doc(**_BIZ))
-async def biz_token(request: Request, call: Call = Depends(need("compare", "faceid/biz_token")), rt: Runtime = Depends(runtime)) -> dict:
+async def biz_token(
+    request: Request, call: Call = Depends(need("compare", "faceid/biz_token")), rt: Runtime = Depends(runtime)
+) -> dict:
     svc = faceid_for(rt)
     spec = _reference(call)
     actions = call.params.text("actions", limit=200)
@@ -90,21 +92,28 @@ def _times(call: Call) -> list[float] | None:
 
 @router.post("/faceid/v1/verify", summary="Verify a liveness performance and match it to the session's reference",
              openapi_extra=doc(**_VERIFY))  # fmt: skip
-async def verify(request: Request, call: Call = Depends(need("compare", "faceid/verify")), rt: Runtime = Depends(runtime)) -> dict:
+async def verify(
+    request: Request, call: Call = Depends(need("compare", "faceid/verify")), rt: Runtime = Depends(runtime)
+) -> dict:
     svc = faceid_for(rt)
     p = call.params
     token = p.text("biz_token", required=True, limit=128)
     p.exclusive("video_file", "frames_file")
-    video, archive = p.fields.get("video_file"), p.fields.get("frames_file")
-    for name, value in (("video_file", video), ("frames_file", archive)):
-        if value not in (None, "") and not isinstance(value, bytes):
+    uploads: dict[str, bytes | None] = {}
+    for name in ("video_file", "frames_file"):
+        value = p.fields.get(name)
+        if value not in (None, "", b"") and not isinstance(value, bytes):
             raise BadInput(f"{name} must be a file upload (multipart/form-data)", param=name)
-    if not video and not archive:
-        raise MissingArguments("the performance is required: video_file, or frames_file with timestamps", param="video_file, frames_file")
-    frames = frames_from_zip(archive) if archive else []
+        uploads[name] = value or None  # type: ignore[assignment]
+    video, archive = uploads["video_file"], uploads["frames_file"]
+    if video is None and archive is None:
+        raise MissingArguments(
+            "the performance is required: video_file, or frames_file with timestamps", param="video_file, frames_file"
+        )
+    frames = frames_from_zip(archive) if archive is not None else []
     times = _times(call)
     assert token is not None
-    result = await anyio.to_thread.run_sync(svc.verify, call.tenant, token, video or None, frames, times)
+    result = await anyio.to_thread.run_sync(svc.verify, call.tenant, token, video, frames, times)
     live = result.liveness
     call.faces = int(sum(f is not None for f in live.track.faces)) if live.track is not None else 0
     call.results = int(result.decision)
