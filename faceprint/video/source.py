@@ -287,7 +287,7 @@ def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
                 if not put(f):
                     return
             put(_Done())
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+        except BaseException as exc:
             put(exc)
 
     thread = threading.Thread(target=work, name="faceprint-decode", daemon=True)

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from video.support import STILLS, write_audio_only  # tests/ is on sys.path (rootdir conftest)
 
 from faceprint.gallery import GalleryConfig, GalleryService
 
-from video.support import STILLS, write_audio_only  # tests/ is on sys.path (rootdir conftest)
 from .support import Key, Server, make_key
 
 CLIP = "short_hamilton_clip.mp4"
