@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import console
 from ..errors import BadInput, FaceprintError
 from . import video_jobs
 from .config import ServiceConfig
@@ -178,5 +179,6 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
 
     for module in (detect, compare, search, faceset, face, faceid, video, admin, ops):
         app.include_router(module.router)
+    console.mount(app)  # the web console at / (static files; no Node.js at run time)
     app.add_middleware(Guard, config=config)
     return app

@@ -4,7 +4,8 @@ The upload (``video_file``) is checked before it is queued, so a file that is no
 empty, truncated, audio only or in a codec we do not decode gets its ``VIDEO_ERROR_*`` code at
 once. ``faceset_token`` or ``outer_id`` names the gallery to identify against (none: everyone is
 ``unknown-N``); ``detect_every``, ``min_face``, ``far`` and ``per_frame`` are as in the CLI.
-Both need the ``faceset:read`` scope; credentials for GET go in the query string (``api_key``, ``api_secret``).
+Both need the ``faceset:read`` scope; credentials for GET go in the query string (``api_key``, ``api_secret``);
+POST to the job's URL with them in the form body to keep the secret out of URLs and logs (the console does).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ async def submit(request: Request, call: Call = Depends(need("faceset:read", "vi
 
 
 @router.get("/v1/video/jobs/{job_id}", summary="A video job's status, progress and result")
+@router.post("/v1/video/jobs/{job_id}", summary="The same, with the credentials in the form body (keeps the secret out of URLs)",
+             openapi_extra=doc())  # fmt: skip
 async def status(job_id: str, request: Request, call: Call = Depends(need("faceset:read", "video/jobs/get")),
                  rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
     out = await anyio.to_thread.run_sync(jobs_for(rt).get, call.tenant, job_id[:64])

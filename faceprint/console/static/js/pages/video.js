@@ -1,0 +1,70 @@
+// Video: upload a clip, follow the job, see who appears when; click a segment to seek.
+import { call } from "../api.js";
+import { el, dropZone, showError, busy, uid, download } from "../ui.js";
+import { listGalleries, galleryName } from "../galleries.js";
+
+export default async function video(view) {
+  const status = el("div", { "aria-live": "polite", "data-testid": "video-status" });
+  const player = el("video", { controls: true, class: "player", "aria-label": "The uploaded clip" });
+  const timeline = el("div", { "data-testid": "timeline" });
+  const gId = uid("gallery");
+  const pick = el("select", { id: gId }, el("option", { value: "", text: "None: everyone is unknown-N" }));
+  try { for (const g of await listGalleries()) pick.append(el("option", { value: g.faceset_token, text: galleryName(g) })); }
+  catch (err) { showError(status, err); }
+  const everyId = uid("every");
+  const every = el("input", { id: everyId, type: "number", min: 1, max: 100, value: 3 });
+  const start = async ([file]) => {
+    player.src = URL.createObjectURL(file);
+    timeline.replaceChildren();
+    busy(status, "Uploading…");
+    try {
+      const job = await call("/v1/video/jobs", { video_file: file, faceset_token: pick.value || null, detect_every: every.value || 1 });
+      await follow(job.job_id, status, timeline, player, file.name);
+    } catch (err) { showError(status, err); }
+  };
+  view.append(el("p", { class: "lead", text: "Upload a clip. The service finds the people in it and, with a gallery, names them." }),
+    el("div", { class: "controls" }, el("div", {}, el("label", { for: gId, text: "Identify against gallery" }), pick),
+      el("div", {}, el("label", { for: everyId, text: "Detect on every Nth frame" }), every)),
+    dropZone({ label: "Video clip", accept: "video/*", onFiles: start, testId: "video-file" }), status, player, timeline);
+}
+
+async function follow(jobId, status, timeline, player, name) {
+  const bar = el("progress", { max: 1, value: 0, id: uid("jobbar") });
+  const note = el("span", { text: "queued" });
+  status.replaceChildren(el("label", { for: bar.id, text: `Job ${jobId}` }), bar, note);
+  for (;;) {
+    const job = await call(`/v1/video/jobs/${encodeURIComponent(jobId)}`);
+    bar.value = job.progress || 0;
+    note.textContent = `${job.status}: ${job.frames_done || 0} of ${job.frames_total || "?"} frames`;
+    if (job.status === "done" || job.result) { draw(job.result, timeline, player, name); return; }
+    if (job.error || job.status === "failed") {
+      const e = job.error || {};
+      status.append(el("div", { class: "error", role: "alert" }, el("strong", { text: e.error_code || "VIDEO_ERROR" }), " ", e.error_message || "The job failed."));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function draw(result, timeline, player, name) {
+  const subjects = result.subjects || [];
+  const duration = (result.video && result.video.duration_s) || Math.max(1, ...subjects.flatMap((s) => s.segments.map((g) => g.end_s)));
+  const rows = subjects.map((s) => el("div", { class: "tl-row", role: "group", "aria-label": s.label },
+    el("span", { class: "tl-label" }, s.thumbnail_jpeg_base64 ? el("img", { src: `data:image/jpeg;base64,${s.thumbnail_jpeg_base64}`, alt: "", class: "thumb" }) : null, s.label),
+    el("div", { class: "tl-track" }, s.segments.map((g) => {
+      const b = el("button", { type: "button", class: "tl-seg", "aria-label": `${s.label} from ${g.start_s.toFixed(1)} s to ${g.end_s.toFixed(1)} s; seek there`,
+        onclick: () => { player.currentTime = g.start_s; player.focus(); } });
+      b.style.left = `${(100 * g.start_s) / duration}%`;
+      b.style.width = `${Math.max(0.8, (100 * (g.end_s - g.start_s)) / duration)}%`;
+      return b;
+    }))));
+  const csv = ["subject,label,start_s,end_s,confidence",
+    ...subjects.flatMap((s) => s.segments.map((g) => [s.subject || "", s.label, g.start_s, g.end_s, g.confidence ?? ""].map((v) => `"${String(v).replace(/"/g, '""')}"`).join(",")))].join("\n");
+  const base = name.replace(/\.[^.]+$/, "");
+  timeline.replaceChildren(el("h2", { text: "Timeline" }),
+    subjects.length ? el("div", { class: "tl" }, rows) : el("p", { text: "Nobody was found in this clip." }),
+    el("div", { class: "row" },
+      el("button", { type: "button", text: "Download JSON", onclick: () => download(`${base}.timeline.json`, new Blob([JSON.stringify(result, null, 2)], { type: "application/json" })) }),
+      el("button", { type: "button", text: "Download CSV", onclick: () => download(`${base}.timeline.csv`, new Blob([csv], { type: "text/csv" })) })),
+    el("p", { class: "hint", text: "The annotated video is made by the CLI (`faceprint video --out`); the HTTP job returns the timeline only." }));
+}
