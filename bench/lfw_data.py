@@ -63,15 +63,20 @@ def _centre_face(faces: list[Face], w: int, h: int) -> Face | None:
 NO_FLIP = {"dlib"}  # its ResNet costs ~110 ms a face on a CPU: mirrored templates would double an hour's run
 
 
-def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True) -> LfwEmbeddings:
+def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True, shard: tuple[int, int] = (0, 1)) -> LfwEmbeddings:
+    """``shard=(i, n)`` computes every n-th image from the i-th into its own file; once all n exist,
+    a call without ``shard`` merges them (run slow packs as n processes: ``lfw_data.py dlib --shards 3``)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    cache = CACHE / f"lfw_{pack}.npz"
+    i_shard, n_shard = shard
+    cache = CACHE / (f"lfw_{pack}.npz" if n_shard == 1 else f"lfw_{pack}.{i_shard}of{n_shard}.npz")
+    if n_shard == 1 and not cache.exists():
+        _merge_shards(pack, cache)
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
         paths = [str(p) for p in z["paths"]]
         return LfwEmbeddings(pack, paths, [p.split("/")[0] for p in paths], z["emb"], z["emb_flip"], z["found"], 0.0)
     engine = FaceEngine(pack, EngineConfig(min_face=0))
-    paths = lfw_images()
+    paths = lfw_images()[i_shard::n_shard]
     n, d = len(paths), engine.dim
     emb = np.zeros((n, d), np.float32)
     emb_flip = np.zeros((n, d), np.float32)
@@ -96,6 +101,17 @@ def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True) -> LfwE
     seconds = time.perf_counter() - t0
     np.savez(cache, paths=np.array(paths), emb=emb, emb_flip=emb_flip, found=found)
     return LfwEmbeddings(pack, paths, [p.split("/")[0] for p in paths], emb, emb_flip, found, seconds)
+
+
+def _merge_shards(pack: str, target: Path) -> None:
+    parts = sorted(CACHE.glob(f"lfw_{pack}.*of*.npz"))
+    if not parts or len(parts) != int(parts[0].stem.rsplit("of", 1)[1]):
+        return
+    zs = [np.load(p, allow_pickle=False) for p in parts]
+    paths = np.concatenate([z["paths"] for z in zs])
+    order = np.argsort(paths)
+    cols = {k: np.concatenate([z[k] for z in zs])[order] for k in ("emb", "emb_flip", "found")}
+    np.savez(target, paths=paths[order], **cols)
 
 
 def _mirror(img: np.ndarray, face: Face) -> tuple[np.ndarray, Face]:
@@ -124,6 +140,13 @@ def read_pairs() -> list[tuple[str, str, bool, int]]:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["arcface-s"]:
-        e = lfw_embeddings(name)
-        print(f"{name}: {int(e.found.sum())}/{len(e.found)} faces found in {e.seconds:.0f} s")
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Embed all of LFW for each pack (cached in bench/.cache).")
+    ap.add_argument("packs", nargs="*", default=["arcface-s"])
+    ap.add_argument("--shard", default="0/1", help="i/n: compute every n-th image from the i-th")
+    args = ap.parse_args()
+    i, n = (int(v) for v in args.shard.split("/"))
+    for name in args.packs:
+        e = lfw_embeddings(name, shard=(i, n))
+        print(f"{name} shard {i}/{n}: {int(e.found.sum())}/{len(e.found)} faces found in {e.seconds:.0f} s")

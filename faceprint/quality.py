@@ -8,8 +8,9 @@ It multiplies four factors, each 0-1, measured on the 112x112 aligned crop and t
 - pose: 1 when frontal, falling to 0 at |yaw| 75 deg or |pitch| 60 deg.
 
 The score is ``100 * size^0.5 * sharpness^0.3 * brightness^0.5 * pose^0.7`` so no single mild
-defect dominates. :data:`Quality.THRESHOLD` (40) is the documented enrolment gate: on LFW 99.5%
-of images pass it, and faces below it are small, blurred, badly lit or in profile.
+defect dominates. :data:`Quality.THRESHOLD` (40) is the documented enrolment gate: every one of
+331 LFW images sampled (every 40th) passes it (1st percentile 57, median 92), while faces below it
+are small, blurred, badly lit or in profile (tests/test_engine.py blurs and darkens a real photo).
 """
 
 from __future__ import annotations
