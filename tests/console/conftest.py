@@ -6,11 +6,11 @@ Screenshots go to out/screenshots/.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from service.support import ROOT, Key, Server, make_key
 
@@ -80,7 +80,9 @@ def shoot(page, name: str, docs: bool = False) -> Path:
     if docs:
         img = ROOT / "docs" / "img"
         img.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, img / f"console-{name}.png")
+        with Image.open(path) as full:  # a small copy for the README: 800 px wide, 256 colours
+            small = full.convert("RGB").resize((800, round(full.height * 800 / full.width)), Image.Resampling.LANCZOS)
+            small.quantize(256).save(img / f"console-{name}.png", optimize=True)
     return path
 
 
