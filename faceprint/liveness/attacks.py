@@ -43,6 +43,8 @@ def synthetic_motion(image: np.ndarray, frames: int = 45, fps: float = 15.0, *, 
     zoom = np.linspace(1.0, 1.3, frames) * (1 + _smooth_walk(rng, frames, 0.05))
     shear = _smooth_walk(rng, frames, 0.1)
     tilt = _smooth_walk(rng, frames, np.radians(25.0)) if perspective else np.zeros(frames)
+    edge = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    fill = tuple(float(v) for v in np.median(edge, axis=0))  # what is around the picture stays put
     out = []
     for i in range(frames):
         a = cv2.getRotationMatrix2D((w / 2, h / 2), float(rot[i]), float(zoom[i]))
@@ -52,7 +54,7 @@ def synthetic_motion(image: np.ndarray, frames: int = 45, fps: float = 15.0, *, 
         m[1, 2] += dy[i]
         if perspective:
             m = _tilt(w, h, float(tilt[i])) @ m
-        out.append(cv2.warpPerspective(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+        out.append(cv2.warpPerspective(image, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=fill))
     return FrameSequence(tuple(out), np.arange(frames) / fps)
 
 
