@@ -6,7 +6,11 @@ subject deletion. Each page is screenshotted (out/screenshots/) and checked with
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+
+from PIL import Image
 
 from service.support import Key, make_key
 
@@ -91,6 +95,25 @@ def test_enrol_the_train_folder_then_search_the_test_photos(page, admin_key: Key
     axe_check(page)
 
 
+def test_enrolment_reports_rejected_images_with_reasons(page, admin_key: Key, tmp_path) -> None:
+    sign_in(page, admin_key, "#/galleries")
+    page.get_by_role("button", name="Open People").click()
+    page.get_by_label("Subject for single photos").fill("someone")
+    blank = tmp_path / "blank.png"  # a real image with no face in it
+    Image.new("RGB", (320, 240), (90, 140, 200)).save(blank)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    page.get_by_test_id("enrol-files").set_input_files([str(TEST / "obama_and_biden.jpg"), str(blank), str(notes)])
+    page.get_by_test_id("enrol-done").wait_for(timeout=60_000)
+    assert page.get_by_test_id("enrol-done").inner_text() == "Enrolled 0 of 3 files."
+    rows = page.get_by_test_id("enrol-rejected").locator("tbody tr")
+    got = {rows.nth(i).locator("td").first.inner_text(): rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())}
+    assert got == {"obama_and_biden.jpg": "MULTIPLE_FACES", "blank.png": "NO_FACE_FOUND", "notes.txt": "IMAGE_ERROR_UNSUPPORTED_FORMAT"}
+    assert "more than one face" in page.get_by_test_id("enrol-rejected").inner_text()
+    page.get_by_test_id("subjects").wait_for()
+    assert page.get_by_test_id("subjects").locator('tr[data-subject="someone"]').count() == 0
+
+
 def test_deleted_subject_is_no_longer_found(page, admin_key: Key) -> None:
     sign_in(page, admin_key, "#/galleries")
     page.get_by_role("button", name="Open People").click()
@@ -150,12 +173,35 @@ def test_admin_creates_revokes_keys_and_verifies_the_audit_chain(page, admin_key
     page.locator(f'tr[data-key="{new_key}"]', has_text="revoked").wait_for()
 
 
-def test_video_and_liveness_pages(page, admin_key: Key) -> None:
+def test_video_job_timeline_seek_and_downloads(page, admin_key: Key) -> None:
     sign_in(page, admin_key, "#/video")
     page.get_by_label("Identify against gallery").locator("option", has_text="People").wait_for(state="attached")
+    page.get_by_label("Identify against gallery").select_option(label="People")
+    page.get_by_label("Detect on every Nth frame").fill("5")
+    page.get_by_test_id("video-file").set_input_files(str(DATA / "video" / "short_hamilton_clip.mp4"))
+    page.get_by_test_id("video-status").locator("progress").wait_for()
+    segments = page.get_by_test_id("timeline").locator("button.tl-seg")
+    segments.first.wait_for(timeout=120_000)
+    labels = page.get_by_test_id("timeline").locator(".tl-row").evaluate_all("rows => rows.map(r => r.getAttribute('aria-label'))")
+    assert labels and "done" in page.get_by_test_id("video-status").inner_text()
+    last = segments.nth(segments.count() - 1)
+    start = float(re.search(r"from ([0-9.]+) s", last.get_attribute("aria-label") or "").group(1))  # type: ignore[union-attr]
+    last.click()
+    assert abs(page.evaluate("() => document.querySelector('video.player').currentTime") - start) < 0.25
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download JSON").click()
+    timeline = json.loads(Path(got.value.path()).read_text())
+    assert [s["label"] for s in timeline["subjects"]] == labels
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = Path(got.value.path()).read_text().splitlines()
+    assert rows[0] == "subject,label,start_s,end_s,confidence" and len(rows) == 1 + segments.count()
     shoot(page, "video")
     axe_check(page)
-    page.goto("/#/liveness")
+
+
+def test_liveness_page(page, admin_key: Key) -> None:
+    sign_in(page, admin_key, "#/liveness")
     page.get_by_role("button", name="Start the challenge").click()  # no reference yet: the service's code, explained
     alert = page.get_by_test_id("liveness-result").get_by_role("alert")
     alert.wait_for()
