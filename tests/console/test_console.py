@@ -206,6 +206,22 @@ def test_liveness_page(page, admin_key: Key) -> None:
     alert = page.get_by_test_id("liveness-result").get_by_role("alert")
     alert.wait_for()
     assert "MISSING_ARGUMENTS" in alert.inner_text()
+    # Chromium's fake camera (a moving test pattern, no face): each instruction is shown, then a verdict with reasons.
+    page.get_by_test_id("liveness-reference").set_input_files(str(TRAIN / "obama" / "obama.jpg"))
+    steps: list[str] = []
+    page.expose_function("noteStep", lambda text: steps.append(text))
+    page.evaluate("""() => new MutationObserver(() => window.noteStep(document.querySelector('[data-testid=instruction]').textContent))
+        .observe(document.querySelector('[data-testid=instruction]'), {childList: true, characterData: true, subtree: true})""")
+    page.get_by_role("button", name="Start the challenge").click()
+    verdict = page.get_by_test_id("liveness-result").locator("[data-verdict]")
+    verdict.wait_for(timeout=60_000)
+    shown = [t for t in steps if t.startswith("Step ")]
+    assert shown and shown[0].startswith("Step 1 of ") and len(set(shown)) == int(shown[0].split(" of ")[1].split(":")[0])
+    assert verdict.get_attribute("data-verdict") == "REJECT"
+    reasons = page.get_by_test_id("liveness-result").locator("li").all_inner_texts()
+    assert any(r.startswith("NO_FACE ") for r in reasons), reasons  # the fake camera shows no face
+    assert not [r for r in reasons if r.split()[0] in ("TIMESTAMPS_INVALID", "FRAME_GAP", "LOW_FRAME_RATE")], reasons
+    assert page.get_by_test_id("liveness-result").locator("li").count() >= 1  # the reasons
     shoot(page, "liveness")
     axe_check(page)
 

@@ -1,12 +1,53 @@
 // Liveness: a challenge (e.g. blink, turn left) performed live at the webcam, or an uploaded clip.
 import { call, ApiError } from "../api.js";
 import { el, dropZone, showError, busy } from "../ui.js";
+import { zip } from "../zip.js";
 
 const SAY = {
   blink: "Blink slowly, twice", turn_left: "Turn your head to the left", turn_right: "Turn your head to the right",
   nod: "Nod your head", open_mouth: "Open your mouth", smile: "Smile", look_up: "Look up", look_down: "Look down",
 };
 const STEP_MS = 2500;
+const FRAME_MS = 80; // ~12 frames a second; the verifier wants 8 or more, with no gap over 0.25 s
+const WHY = {
+  TIMESTAMPS_INVALID: "The frame times do not increase steadily.",
+  FRAME_GAP: "Frames are missing: the recording stalled.",
+  LOW_FRAME_RATE: "Too few frames a second; close other programs and try again.",
+  CLIP_TOO_SHORT: "The recording is too short for the challenge.",
+  CLIP_TOO_LONG: "The recording is too long for the challenge.",
+  NO_FACE: "No face was seen in most of the recording.",
+  FACE_TOO_SMALL: "The face is too small: come closer to the camera.",
+  FACE_LOST: "The face left the picture for too long.",
+  MULTIPLE_FACES: "Another face was in the picture.",
+  FACE_CHANGED: "A different person appeared during the recording.",
+  STATIC_SEQUENCE: "Nothing moved: it looks like a still picture.",
+  PLANAR_FACE: "The face moved like a flat photo or screen.",
+  PAD_ATTACK: "The presentation-attack detector judged this a photo, screen or mask.",
+  ACTION_MISSING: "An instruction was not performed.",
+  ACTIONS_OUT_OF_ORDER: "The instructions were performed in the wrong order.",
+  UNEXPECTED_ACTION: "A movement that was not asked for was made.",
+  ACTION_TIMEOUT: "An instruction was performed too late.",
+  FACE_MISMATCH: "The person does not match the reference photo.",
+};
+
+// Grab frames from the live preview as JPEGs, each with its capture time (seconds from the start).
+function recorder(video) {
+  const canvas = document.createElement("canvas");
+  const scale = Math.min(1, 640 / (video.videoWidth || 640));
+  canvas.width = Math.round((video.videoWidth || 640) * scale);
+  canvas.height = Math.round((video.videoHeight || 480) * scale);
+  const ctx = canvas.getContext("2d");
+  const frames = [], pending = [];
+  const t0 = performance.now();
+  const tick = () => {
+    const t = (performance.now() - t0) / 1000;
+    ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+    pending.push(new Promise((ok) => canvas.toBlob(async (b) => { frames.push({ t, bytes: new Uint8Array(await b.arrayBuffer()) }); ok(); }, "image/jpeg", 0.85)));
+  };
+  tick();
+  const timer = setInterval(tick, FRAME_MS);
+  return { async stop() { clearInterval(timer); await Promise.all(pending); return frames.sort((a, b) => a.t - b.t); } };
+}
 
 export default function liveness(view) {
   let reference = null;
@@ -24,15 +65,12 @@ export default function liveness(view) {
     let stream;
     try {
       const s = await session();
-      if (!navigator.mediaDevices || !window.MediaRecorder) throw new ApiError("WEBCAM_UNAVAILABLE", "", "this browser cannot record video", 0);
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new ApiError("WEBCAM_UNAVAILABLE", "", "this browser cannot record video", 0);
       try { stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false }); }
       catch (e) { throw new ApiError("WEBCAM_UNAVAILABLE", "", e.name === "NotAllowedError" ? "access to the webcam was refused" : e.message, 0); }
       cam.srcObject = stream;
-      const chunks = [];
-      const rec = new MediaRecorder(stream, { mimeType: MediaRecorder.isTypeSupported("video/webm;codecs=vp8") ? "video/webm;codecs=vp8" : "video/webm" });
-      rec.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-      const stopped = new Promise((r) => { rec.onstop = r; });
-      rec.start(250);
+      await cam.play();
+      const capture = recorder(cam);
       prompt.textContent = "Look at the camera";
       await wait(1200);
       for (const [i, a] of s.actions.entries()) {
@@ -41,10 +79,10 @@ export default function liveness(view) {
       }
       prompt.textContent = "Hold still…";
       await wait(800);
-      rec.stop();
-      await stopped;
+      const frames = await capture.stop();
       prompt.textContent = "Checking…";
-      await verify(s.biz_token, new File(chunks, "liveness.webm", { type: "video/webm" }));
+      await verify(s.biz_token, { frames_file: zip(frames.map((f, i) => ({ name: `frame_${String(i).padStart(4, "0")}.jpg`, bytes: f.bytes }))),
+        timestamps: frames.map((f) => f.t.toFixed(3)).join(",") });
     } catch (err) {
       prompt.textContent = "";
       showError(result, err);
@@ -58,20 +96,21 @@ export default function liveness(view) {
     try {
       const s = await session();
       prompt.textContent = `The clip must show, in order: ${s.actions.map((a) => SAY[a] || a).join(", then ")}.`;
-      await verify(s.biz_token, clip);
+      await verify(s.biz_token, { video_file: clip });
     } catch (err) { showError(result, err); }
   }
 
-  async function verify(biz_token, clip) {
+  async function verify(biz_token, performance) {
     busy(result, "Verifying…");
-    const r = await call("/faceid/v1/verify", { biz_token, video_file: clip });
+    const r = await call("/faceid/v1/verify", { biz_token, ...performance });
     const ok = r.result === "ACCEPT";
     prompt.textContent = "";
-    result.replaceChildren(
+    result.replaceChildren(...[
       el("p", { class: `verdict ${ok ? "same" : "different"}`, "data-verdict": r.result,
         text: ok ? "Accepted: a live person performed the challenge and matches the reference." : "Rejected: see the reasons below." }),
-      r.reasons && r.reasons.length ? el("ul", {}, r.reasons.map((x) => el("li", { text: x }))) : null,
-      r.confidence != null ? el("p", { text: `Match confidence with the reference: ${Number(r.confidence).toFixed(1)} / 100` }) : null);
+      r.reasons && r.reasons.length ? el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, el("strong", { class: "code", text: x }), ` ${WHY[x] || ""}`))) : null,
+      r.confidence != null ? el("p", { text: `Match confidence with the reference: ${Number(r.confidence).toFixed(1)} / 100` }) : null,
+    ].filter(Boolean));
   }
 
   view.append(
