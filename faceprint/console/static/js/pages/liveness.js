@@ -8,7 +8,7 @@ const SAY = {
   nod: "Nod your head", open_mouth: "Open your mouth", smile: "Smile", look_up: "Look up", look_down: "Look down",
 };
 const STEP_MS = 2500;
-const FRAME_MS = 80; // ~12 frames a second; the verifier wants 8 or more, with no gap over 0.25 s
+const FRAME_MS = 66; // ~15 frames a second; the verifier wants 8 or more, with no gap over 0.25 s
 const WHY = {
   TIMESTAMPS_INVALID: "The frame times do not increase steadily.",
   FRAME_GAP: "Frames are missing: the recording stalled.",
@@ -33,7 +33,7 @@ const WHY = {
 // Grab frames from the live preview as JPEGs, each with its capture time (seconds from the start).
 function recorder(video) {
   const canvas = document.createElement("canvas");
-  const scale = Math.min(1, 640 / (video.videoWidth || 640));
+  const scale = Math.min(1, 480 / (video.videoWidth || 640));
   canvas.width = Math.round((video.videoWidth || 640) * scale);
   canvas.height = Math.round((video.videoHeight || 480) * scale);
   const ctx = canvas.getContext("2d");
