@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 test: setup
+	scripts/browser-deps.sh
 	$(BIN)/python -m pytest -q
 
 demo: setup
