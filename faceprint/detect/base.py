@@ -40,3 +40,21 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
         iou = inter / (areas[i] + areas[order[1:]] - inter)
         order = order[1:][iou <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
+
+
+def to_faces(
+    boxes: list[np.ndarray], scores: list[np.ndarray], kpss: list[np.ndarray], scale: float, iou: float
+) -> list[Face]:
+    """Per-stride candidates in network-input pixels -> NMS-filtered faces in source pixels."""
+    if not scores:
+        return []
+    b = np.concatenate(boxes) / scale
+    sc = np.concatenate(scores)
+    kp = np.concatenate(kpss) / scale
+    keep = nms(b, sc, iou)
+    return [Face(bbox=b[i].astype(np.float32), score=float(sc[i]), kps=kp[i].astype(np.float32)) for i in keep]
+
+
+def ceil32(v: float) -> int:
+    """Smallest multiple of 32 (the detectors' largest stride) at or above ``v``, at least 32."""
+    return max(32, int(np.ceil(v / 32.0)) * 32)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..models.onnx import make_session
 from ..types import Face
-from .base import Detector, nms
+from .base import Detector, ceil32, to_faces
 
 _STRIDES = (8, 16, 32)
 _ANCHORS = 2
@@ -66,7 +66,7 @@ class SCRFD(Detector):
 
     def input_size(self, img: np.ndarray) -> tuple[int, int]:
         nw, nh, _ = self._fit(img)
-        return (_ceil32(nw), _ceil32(nh))
+        return (ceil32(nw), ceil32(nh))
 
     def detect(self, img: np.ndarray) -> list[Face]:
         size = self.input_size(img)
@@ -113,14 +113,4 @@ class SCRFD(Detector):
             kp = outs[2 * n + k].reshape(-1, 10)[keep] * stride
             kpss.append(kp.reshape(-1, 5, 2) + centers[:, None, :])
             scores.append(s[keep])
-        if not scores:
-            return []
-        b = np.concatenate(boxes) / scale
-        sc = np.concatenate(scores)
-        kp = np.concatenate(kpss) / scale
-        keep = nms(b, sc, self.nms_iou)
-        return [Face(bbox=b[i].astype(np.float32), score=float(sc[i]), kps=kp[i].astype(np.float32)) for i in keep]
-
-
-def _ceil32(v: float) -> int:
-    return max(32, int(np.ceil(v / 32.0)) * 32)
+        return to_faces(boxes, scores, kpss, scale, self.nms_iou)

@@ -30,7 +30,7 @@ from onnx import numpy_helper
 from ..models import onnx_edit
 from ..models.onnx import make_session
 from ..types import Face
-from .base import Detector, nms
+from .base import Detector, ceil32, to_faces
 
 _STRIDES = (8, 16, 32)
 _OUTPUTS = [f"{kind}_{s}" for kind in ("cls", "obj", "bbox", "kps") for s in _STRIDES]
@@ -82,7 +82,7 @@ class YuNet(Detector):
         """(w, h) of the network input: the image scaled to fit ``det_size``, padded to a multiple of 32."""
         h, w = img.shape[:2]
         scale = self._scale(img)
-        return (_ceil32(w * scale), _ceil32(h * scale))
+        return (ceil32(w * scale), ceil32(h * scale))
 
     def _prepare(self, img: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
         """Resize to fit ``det_size`` keeping aspect, pad bottom/right to ``size``; raw BGR NCHW float blob.
@@ -134,14 +134,4 @@ class YuNet(Detector):
             boxes.append(np.concatenate([centre - half, centre + half], axis=1))
             kpss.append((outs[3 * n + k][keep].reshape(-1, 5, 2) + cell[:, None, :]) * stride)
             scores.append(s[keep])
-        if not scores:
-            return []
-        b = np.concatenate(boxes) / scale
-        sc = np.concatenate(scores)
-        kp = np.concatenate(kpss) / scale
-        keep = nms(b, sc, self.nms_iou)
-        return [Face(bbox=b[i].astype(np.float32), score=float(sc[i]), kps=kp[i].astype(np.float32)) for i in keep]
-
-
-def _ceil32(v: float) -> int:
-    return max(32, int(np.ceil(v / 32.0)) * 32)
+        return to_faces(boxes, scores, kpss, scale, self.nms_iou)
