@@ -2,9 +2,12 @@
 
     POST /v1/video/jobs            -> job_id (the upload is checked first: a bad file is a 400 code)
     GET  /v1/video/jobs/{job_id}   -> status, progress and, once done, the timeline
+    POST /v1/video/jobs/{job_id}/annotated -> the annotated copy (mp4), once done
 
 Jobs live in ``<data>/video_jobs.db`` and their uploads in ``<data>/video_jobs/`` until they
-finish. At start-up, jobs left ``queued`` go back on the queue and jobs left ``running`` (the
+finish. A job asked to annotate (the default) also writes ``<data>/video_jobs/<job_id>.mp4``:
+the video with each tracked face boxed and named, every frame of the source, kept with the job.
+At start-up, jobs left ``queued`` go back on the queue and jobs left ``running`` (the
 server stopped or died mid-job) start again from the beginning, up to ``max_attempts`` runs in
 all; past that, or with the upload gone, a job is ``failed`` with ``JOB_INTERRUPTED`` and the
 reason. At most ``max_queued`` jobs wait; one more is refused (``CONCURRENCY_LIMIT_EXCEEDED``)
@@ -57,6 +60,16 @@ class InvalidJobId(FaceprintError):
     http_status = 400
 
 
+class JobNotFinished(FaceprintError):
+    code = "JOB_NOT_FINISHED"
+    http_status = 400
+
+
+class AnnotatedVideoUnavailable(FaceprintError):
+    code = "ANNOTATED_VIDEO_UNAVAILABLE"
+    http_status = 400
+
+
 class _Stopping(Exception):
     """Raised inside a running job when the server shuts down: the job stays ``running``."""
 
@@ -84,6 +97,7 @@ class JobRequest:
     min_face: int = 0
     far: str = "1e-5"
     per_frame: bool = False
+    annotate: bool = True  # also write the annotated copy (<job_id>.mp4); rows from before this field default to it
 
     def options(self) -> VideoOptions:
         return VideoOptions(AnalysisConfig(detect_every=self.detect_every, min_face=self.min_face), IdentifyConfig(far=self.far))
@@ -155,6 +169,23 @@ class VideoJobs:
         self._queue.put(job_id)
         return {"job_id": job_id, "status": QUEUED, "queued_before": waiting}
 
+    def annotated_path(self, job_id: str) -> Path:
+        return self.uploads / f"{job_id}.mp4"
+
+    def annotated(self, tenant: str, job_id: str) -> Path:
+        """The finished job's annotated mp4; another tenant's job is as unknown as a made-up id."""
+        row = self.db.conn().execute("SELECT tenant, status, options FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None or row[0] != tenant:
+            raise InvalidJobId("no video job with this job_id", param="job_id")
+        if row[1] in (QUEUED, RUNNING):
+            raise JobNotFinished(f"the job is {row[1]}; the annotated video is ready when it is done", param="job_id")
+        path = self.annotated_path(job_id)
+        if row[1] != DONE:
+            raise AnnotatedVideoUnavailable("the job failed, so it has no annotated video", param="job_id")
+        if not json.loads(row[2]).get("annotate", True) or not path.is_file():
+            raise AnnotatedVideoUnavailable("this job was run without annotate, so it kept no annotated video", param="job_id")
+        return path
+
     def get(self, tenant: str, job_id: str) -> dict[str, object]:
         row = self.db.conn().execute(
             "SELECT job_id, tenant, status, created, updated, attempts, frames_done, frames_total, progress, options,"
@@ -198,6 +229,9 @@ class VideoJobs:
             c.execute("UPDATE jobs SET status = ?, attempts = attempts + 1, updated = ? WHERE job_id = ?", (RUNNING, time.time(), job_id))
         tenant, upload, options = row[0], Path(row[1]), JobRequest(**json.loads(row[2]))
         last = [0.0]
+        out = self.annotated_path(job_id) if options.annotate else None
+        # analysing is most of the work; writing the annotated copy (decode again, draw, encode) the rest
+        stages = {"analysing": (0.0, 0.75), "writing": (0.75, 0.23)} if out else {"analysing": (0.0, 0.98)}
 
         def progress(stage: str, done: int, total: int | None) -> None:
             if self._stop.is_set():
@@ -206,11 +240,15 @@ class VideoJobs:
             if now - last[0] >= self.config.progress_every_s:
                 last[0] = now
                 share = min(done / total, 1.0) if total else 0.0
-                self._set(job_id, frames_done=done, frames_total=total, progress=0.98 * share)
+                base, span = stages.get(stage, (0.98, 0.0))
+                cols: dict[str, object] = {"progress": base + span * share}
+                if stage == "analysing":  # frames_done counts analysed frames; it stays at the total while writing
+                    cols.update(frames_done=done, frames_total=total)
+                self._set(job_id, **cols)
 
         try:
             gallery = self.rt.gallery.gallery(options.faceset, tenant=tenant) if options.faceset else None
-            result = process_video(upload, gallery, options.options(), engine=self._video_engine(), progress=progress)
+            result = process_video(upload, gallery, options.options(), engine=self._video_engine(), out=out, progress=progress)
         except FaceprintError as exc:
             self._fail(job_id, exc)
             upload.unlink(missing_ok=True)
@@ -237,6 +275,7 @@ class VideoJobs:
         row = self.db.conn().execute("SELECT upload FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row and row[0]:
             Path(row[0]).unlink(missing_ok=True)
+        self.annotated_path(job_id).unlink(missing_ok=True)  # a partial copy from an interrupted run
 
 
 _lock = threading.Lock()

@@ -196,6 +196,13 @@ def test_video_job_timeline_seek_and_downloads(page, admin_key: Key) -> None:
         page.get_by_role("button", name="Download CSV").click()
     rows = Path(got.value.path()).read_text().splitlines()
     assert rows[0] == "subject,label,start_s,end_s,confidence" and len(rows) == 1 + segments.count()
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if "/annotated" in r.url else None)
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name="Download annotated video").click()
+    assert got.value.suggested_filename == "short_hamilton_clip.annotated.mp4"
+    assert Path(got.value.path()).stat().st_size > 0
+    assert posts and not any("secret" in u for u in posts)  # the key travels in the POST body, not the URL
     shoot(page, "video")
     axe_check(page)
 

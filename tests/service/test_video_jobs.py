@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import av
 import pytest
 from video.support import STILLS, write_audio_only  # tests/ is on sys.path (rootdir conftest)
 
@@ -40,6 +41,18 @@ def job(server: Server, key: Key, job_id: str) -> dict:
     return r.json()
 
 
+def annotated(server: Server, key: Key, job_id: str):
+    with server.client() as c:
+        return c.post(f"/v1/video/jobs/{job_id}/annotated", data=key.auth)
+
+
+def decoded_frames(data: bytes, path: Path) -> tuple[int, tuple[int, int]]:
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        frames = [f for f in container.decode(video=0)]
+    return len(frames), (frames[0].width, frames[0].height)
+
+
 def wait(server: Server, key: Key, job_id: str, until, timeout: float = 180.0, every: float = 0.1) -> tuple[dict, list[dict]]:
     seen = []
     deadline = time.time() + timeout
@@ -69,7 +82,7 @@ def served(tmp_path_factory, shared, engine):
     srv.stop()
 
 
-def test_upload_progress_and_result(served, shared):
+def test_upload_progress_and_result(served, shared, tmp_path):
     server, key = served
     r = submit(server, key, (shared / "video" / CLIP).read_bytes(), outer_id="stars", detect_every=3)
     assert r.status_code == 200, r.text
@@ -87,7 +100,17 @@ def test_upload_progress_and_result(served, shared):
     lin = [(g["start_s"], g["end_s"]) for g in known["Lin-Manuel Miranda"]["segments"]]
     assert len(lin) == 2 and lin[1][0] == pytest.approx(2.74, abs=0.15)
     assert all(s["label"].startswith("unknown-") for s in result["subjects"] if not s["known"])
-    assert not list((server.data / "video_jobs").iterdir())  # the upload is gone once the job is done
+    assert not list((server.data / "video_jobs").glob("*.video"))  # the upload is gone once the job is done
+    assert done["options"]["annotate"] is True
+
+    r = annotated(server, key, body["job_id"])  # annotated by default: every frame of the source, boxed and named
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"] == "video/mp4" and r.headers["content-disposition"].startswith("attachment")
+    frames, size = decoded_frames(r.content, tmp_path / "annotated.mp4")
+    with av.open(str(shared / "video" / CLIP)) as src:
+        source = src.streams.video[0]
+        src_size = (source.codec_context.width, source.codec_context.height)
+    assert frames == 275 and size == (src_size[0] - src_size[0] % 2, src_size[1] - src_size[1] % 2)
 
 
 def test_bad_uploads_are_codes(served, tmp_path):
@@ -109,7 +132,7 @@ def test_bad_uploads_are_codes(served, tmp_path):
     assert submit(server, key, b"x", outer_id="nobody").json()["error_message"].startswith("INVALID_FACESET_TOKEN")
     assert submit(server, key, b"x", detect_every=0).json()["error_message"] == "BAD_ARGUMENTS: detect_every"
     assert submit(server, key, b"x", far="1e-9").json()["error_message"] == "BAD_ARGUMENTS: far"
-    assert not list((server.data / "video_jobs").iterdir())  # refused uploads are not kept
+    assert not list((server.data / "video_jobs").glob("*.video"))  # refused uploads are not kept
 
 
 def test_jobs_belong_to_their_tenant_and_need_the_scope(served, shared):
@@ -117,6 +140,8 @@ def test_jobs_belong_to_their_tenant_and_need_the_scope(served, shared):
     r = submit(server, key, (shared / "video" / CLIP).read_bytes(), detect_every=10)
     job_id = r.json()["job_id"]
     other = make_key(server.data, "faceset:read")
+    r = annotated(server, key, job_id)  # just queued: not yet
+    assert r.status_code == 400 and r.json()["error_message"] == "JOB_NOT_FINISHED: job_id", r.text
     with server.client() as c:
         r = c.get(f"/v1/video/jobs/{job_id}", params=other.auth)
         assert r.status_code == 400 and r.json()["error_message"] == "INVALID_JOB_ID: job_id"
@@ -126,7 +151,24 @@ def test_jobs_belong_to_their_tenant_and_need_the_scope(served, shared):
         assert r.status_code == 401
     detect_only = make_key(server.data, "detect")
     assert submit(server, detect_only, b"x").status_code == 403
-    wait(server, key, job_id, finished)
+    assert wait(server, key, job_id, finished)[0]["status"] == "done"
+    assert annotated(server, key, job_id).status_code == 200
+    for stranger, code in ((other, "INVALID_JOB_ID: job_id"), (key, "INVALID_JOB_ID: job_id")):
+        r = annotated(server, stranger, job_id if stranger is other else "vjob_nope")
+        assert r.status_code == 400 and r.json()["error_message"] == code  # another tenant's job is as unknown as none
+    assert annotated(server, detect_only, job_id).status_code == 403
+    with server.client() as c:
+        assert c.post(f"/v1/video/jobs/{job_id}/annotated").status_code == 401
+
+
+def test_annotate_0_keeps_no_video(served, shared):
+    server, key = served
+    job_id = submit(server, key, (shared / "video" / CLIP).read_bytes(), detect_every=10, annotate=0).json()["job_id"]
+    done, _ = wait(server, key, job_id, finished)
+    assert done["status"] == "done" and done["options"]["annotate"] is False and done["progress"] == 1.0
+    r = annotated(server, key, job_id)
+    assert r.status_code == 400 and r.json()["error_message"] == "ANNOTATED_VIDEO_UNAVAILABLE: job_id", r.text
+    assert not (server.data / "video_jobs" / f"{job_id}.mp4").exists()
 
 
 def test_a_full_queue_pushes_back(served, shared):
@@ -174,6 +216,9 @@ def test_restart_mid_job_resumes_or_fails_with_the_reason(tmp_path, shared, engi
         assert failed["status"] == "failed" and failed["error"]["error_code"] == "JOB_INTERRUPTED"
         assert "stopped during" in failed["error"]["error_message"]
         assert job(third, key, resumed)["status"] == "done"  # finished jobs keep their result
-        assert not list((data / "video_jobs").iterdir())
+        assert annotated(third, key, resumed).status_code == 200  # and their annotated copy
+        r = annotated(third, key, doomed)
+        assert r.json()["error_message"] == "ANNOTATED_VIDEO_UNAVAILABLE: job_id"
+        assert sorted(p.name for p in (data / "video_jobs").iterdir()) == [f"{resumed}.mp4"]  # uploads and partial copies gone
     finally:
         third.stop()

@@ -6,12 +6,18 @@ once. ``faceset_token`` or ``outer_id`` names the gallery to identify against (n
 ``unknown-N``); ``detect_every``, ``min_face``, ``far`` and ``per_frame`` are as in the CLI.
 Both need the ``faceset:read`` scope; credentials for GET go in the query string (``api_key``, ``api_secret``);
 POST to the job's URL with them in the form body to keep the secret out of URLs and logs (the console does).
+
+``annotate`` (default 1) makes the job also write an annotated copy (every frame of the source,
+faces boxed and named); ``POST /v1/video/jobs/{job_id}/annotated`` downloads it as ``video/mp4``
+once the job is done. Before then the answer is ``JOB_NOT_FINISHED``; a job run with ``annotate=0``
+(or one that failed) answers ``ANNOTATED_VIDEO_UNAVAILABLE``.
 """
 
 from __future__ import annotations
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
 
 from ...compare import FAR_LEVELS
 from ...errors import BadInput
@@ -31,6 +37,7 @@ _SUBMIT = {
     "min_face": "Ignore faces narrower than this many pixels (default 0)",
     "far": "Open-set operating point: 1e-3, 1e-4 or 1e-5 (default 1e-5)",
     "per_frame": "1: the result also lists every frame's tracked faces (default 0)",
+    "annotate": "1: also write an annotated copy, fetched from /v1/video/jobs/{job_id}/annotated (default 1); 0 skips it",
 }
 
 
@@ -50,7 +57,8 @@ async def submit(request: Request, call: Call = Depends(need("faceset:read", "vi
     if faceset is not None:
         call.faceset = (await anyio.to_thread.run_sync(lambda: rt.gallery.get(faceset, tenant=call.tenant))).token
     job = JobRequest(faceset=call.faceset, detect_every=p.integer("detect_every", 1, 1, 100),
-                     min_face=p.integer("min_face", 0, 0, 10_000), far=far, per_frame=p.flag("per_frame", False))  # fmt: skip
+                     min_face=p.integer("min_face", 0, 0, 10_000), far=far, per_frame=p.flag("per_frame", False),
+                     annotate=p.flag("annotate", True))  # fmt: skip
     out = await anyio.to_thread.run_sync(jobs_for(rt).submit, call.tenant, video, job)
     call.outcome = str(out["job_id"])
     return {**head(request), **out}
@@ -63,3 +71,13 @@ async def status(job_id: str, request: Request, call: Call = Depends(need("faces
                  rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
     out = await anyio.to_thread.run_sync(jobs_for(rt).get, call.tenant, job_id[:64])
     return {**head(request), **out}
+
+
+@router.post("/v1/video/jobs/{job_id}/annotated", summary="A finished job's annotated video (mp4, as an attachment)",
+             response_class=FileResponse, openapi_extra=doc())  # fmt: skip
+async def annotated(job_id: str, call: Call = Depends(need("faceset:read", "video/jobs/annotated")),
+                    rt: Runtime = Depends(runtime)) -> FileResponse:  # fmt: skip
+    job_id = job_id[:64]
+    path = await anyio.to_thread.run_sync(jobs_for(rt).annotated, call.tenant, job_id)
+    call.outcome = job_id
+    return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.annotated.mp4", content_disposition_type="attachment")

@@ -38,6 +38,8 @@ const PLAIN = {
   INVALID_FACE_TOKENS_SIZE: "Too many faces in one request.",
   INVALID_JOB_ID: "No video job with that ID.",
   JOB_INTERRUPTED: "The video job was interrupted by a server restart.",
+  JOB_NOT_FINISHED: "The video job has not finished yet; its annotated video is ready when it is done.",
+  ANNOTATED_VIDEO_UNAVAILABLE: "This video job kept no annotated video (it was run without one, or it failed).",
   INVALID_CHALLENGE: "The liveness session is not valid.",
   NONCE_REUSED: "This liveness session was already used; start a new one.",
   NONCE_UNKNOWN: "The liveness session is unknown; start a new one.",
@@ -75,7 +77,7 @@ export class ApiError extends Error {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function call(path, fields = {}, { retries = 4 } = {}) {
+function formFor(fields) {
   const form = new FormData();
   form.append("api_key", session.key || "");
   form.append("api_secret", session.secret || "");
@@ -84,6 +86,33 @@ export async function call(path, fields = {}, { retries = 4 } = {}) {
     if (value instanceof Blob) form.append(name, value, value.name || "upload");
     else form.append(name, String(value));
   }
+  return form;
+}
+
+function errorFrom(body, status) {
+  const msg = String(body.error_message || `HTTP ${status}`);
+  const cut = msg.indexOf(":");
+  return new ApiError(cut < 0 ? msg : msg.slice(0, cut), cut < 0 ? "" : msg.slice(cut + 1).trim(), body.error_detail, status);
+}
+
+// A file the service sends back (an annotated video): POSTed like ``call``, answered as a Blob.
+export async function fetchFile(path, fields = {}) {
+  let res;
+  try {
+    res = await fetch(path, { method: "POST", body: formFor(fields), credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+  } catch (e) {
+    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
+  }
+  if (!res.ok) {
+    let body;
+    try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
+    throw errorFrom(body, res.status);
+  }
+  return res.blob();
+}
+
+export async function call(path, fields = {}, { retries = 4 } = {}) {
+  const form = formFor(fields);
   let res;
   try {
     res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
@@ -93,15 +122,12 @@ export async function call(path, fields = {}, { retries = 4 } = {}) {
   let body;
   try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
   if (!res.ok || body.error_message) {
-    const msg = String(body.error_message || `HTTP ${res.status}`);
-    const cut = msg.indexOf(":");
-    const code = cut < 0 ? msg : msg.slice(0, cut);
-    const param = cut < 0 ? "" : msg.slice(cut + 1).trim();
-    if (code === "CONCURRENCY_LIMIT_EXCEEDED" && retries > 0) {
+    const err = errorFrom(body, res.status);
+    if (err.code === "CONCURRENCY_LIMIT_EXCEEDED" && retries > 0) {
       await sleep(300 * (5 - retries));
       return call(path, fields, { retries: retries - 1 });
     }
-    throw new ApiError(code, param, body.error_detail, res.status);
+    throw err;
   }
   return body;
 }

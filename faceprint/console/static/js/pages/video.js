@@ -1,6 +1,6 @@
 // Video: upload a clip, follow the job, see who appears when; click a segment to seek.
-import { call } from "../api.js";
-import { el, dropZone, showError, busy, uid, download } from "../ui.js";
+import { call, fetchFile } from "../api.js";
+import { el, dropZone, showError, errorBox, busy, uid, download } from "../ui.js";
 import { listGalleries, galleryName } from "../galleries.js";
 
 export default async function video(view) {
@@ -13,18 +13,21 @@ export default async function video(view) {
   catch (err) { showError(status, err); }
   const everyId = uid("every");
   const every = el("input", { id: everyId, type: "number", min: 1, max: 100, value: 3 });
+  const annId = uid("annotate");
+  const annotate = el("input", { id: annId, type: "checkbox", checked: true });
   const start = async ([file]) => {
     player.src = URL.createObjectURL(file);
     timeline.replaceChildren();
     busy(status, "Uploading…");
     try {
-      const job = await call("/v1/video/jobs", { video_file: file, faceset_token: pick.value || null, detect_every: every.value || 1 });
+      const job = await call("/v1/video/jobs", { video_file: file, faceset_token: pick.value || null, detect_every: every.value || 1, annotate: annotate.checked ? 1 : 0 });
       await follow(job.job_id, status, timeline, player, file.name);
     } catch (err) { showError(status, err); }
   };
   view.append(el("p", { class: "lead", text: "Upload a clip. The service finds the people in it and, with a gallery, names them." }),
     el("div", { class: "controls" }, el("div", {}, el("label", { for: gId, text: "Identify against gallery" }), pick),
-      el("div", {}, el("label", { for: everyId, text: "Detect on every Nth frame" }), every)),
+      el("div", {}, el("label", { for: everyId, text: "Detect on every Nth frame" }), every),
+      el("div", {}, annotate, " ", el("label", { for: annId, text: "Also make an annotated video" }))),
     dropZone({ label: "Video clip", accept: "video/*", onFiles: start, testId: "video-file" }), status, player, timeline);
 }
 
@@ -36,7 +39,7 @@ async function follow(jobId, status, timeline, player, name) {
     const job = await call(`/v1/video/jobs/${encodeURIComponent(jobId)}`);
     bar.value = job.progress || 0;
     note.textContent = `${job.status}: ${job.frames_done || 0} of ${job.frames_total || "?"} frames`;
-    if (job.status === "done" || job.result) { draw(job.result, timeline, player, name); return; }
+    if (job.status === "done" || job.result) { draw(job, timeline, player, name, status); return; }
     if (job.error || job.status === "failed") {
       const e = job.error || {};
       status.append(el("div", { class: "error", role: "alert" }, el("strong", { text: e.error_code || "VIDEO_ERROR" }), " ", e.error_message || "The job failed."));
@@ -46,7 +49,9 @@ async function follow(jobId, status, timeline, player, name) {
   }
 }
 
-function draw(result, timeline, player, name) {
+function draw(job, timeline, player, name, status) {
+  const result = job.result;
+  const annotated = !job.options || job.options.annotate !== false;
   const subjects = result.subjects || [];
   const duration = (result.video && result.video.duration_s) || Math.max(1, ...subjects.flatMap((s) => s.segments.map((g) => g.end_s)));
   const rows = subjects.map((s) => el("div", { class: "tl-row", role: "group", "aria-label": s.label },
@@ -65,6 +70,18 @@ function draw(result, timeline, player, name) {
     subjects.length ? el("div", { class: "tl" }, rows) : el("p", { text: "Nobody was found in this clip." }),
     el("div", { class: "row" },
       el("button", { type: "button", text: "Download JSON", onclick: () => download(`${base}.timeline.json`, new Blob([JSON.stringify(result, null, 2)], { type: "application/json" })) }),
-      el("button", { type: "button", text: "Download CSV", onclick: () => download(`${base}.timeline.csv`, new Blob([csv], { type: "text/csv" })) })),
-    el("p", { class: "hint", text: "The annotated video is made by the CLI (`faceprint video --out`); the HTTP job returns the timeline only." }));
+      el("button", { type: "button", text: "Download CSV", onclick: () => download(`${base}.timeline.csv`, new Blob([csv], { type: "text/csv" })) }),
+      annotated ? el("button", { type: "button", text: "Download annotated video", onclick: (ev) => annotatedVideo(ev.currentTarget, job.job_id, base, status) }) : null),
+    annotated ? null : el("p", { class: "hint", text: "This job was run without an annotated video; tick \"Also make an annotated video\" and upload again for one." }));
+}
+
+// The key and secret go in the POST body (never a URL); the mp4 comes back as a blob and is saved from an object URL.
+async function annotatedVideo(button, jobId, base, status) {
+  button.disabled = true;
+  const text = button.textContent;
+  button.textContent = "Downloading…";
+  try {
+    download(`${base}.annotated.mp4`, await fetchFile(`/v1/video/jobs/${encodeURIComponent(jobId)}/annotated`));
+  } catch (err) { status.append(errorBox(err)); }
+  finally { button.disabled = false; button.textContent = text; }
 }
