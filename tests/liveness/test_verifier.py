@@ -114,3 +114,12 @@ def test_the_result_serialises_every_reason(shot):
     d = result.to_dict()
     assert d["passed"] is False and {r["code"] for r in d["reasons"]} == set(result.reasons)
     assert d["matched"][0] is None and d["matched"][1]["action"] == "turn_left"
+
+
+def test_a_clip_without_a_face_is_refused_not_crashed(engine):
+    from faceprint.liveness import FrameSequence
+
+    blank = FrameSequence.from_images([np.full((120, 160, 3), 20 + i, np.uint8) for i in range(20)], fps=15)
+    result = _verify(observe(engine, blank), "blink,left")
+    assert not result.passed and result.reasons[:2] == ["NO_FACE", "ACTION_MISSING"] and result.best_frame is None
+    assert result.to_dict()["matched"] == [None, None]
