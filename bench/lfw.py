@@ -84,7 +84,7 @@ def main(packs: list[str]) -> None:
             f"{r['all_vs_all']['tar_at_far_1e-3']:.2f}%",
             f"{r['all_vs_all']['tar_at_far_1e-4']:.2f}%",
         )
-    Console().print(t)
+    Console(width=140).print(t)
     res_dir = ROOT / "bench" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)
     path = res_dir / "lfw.json"

@@ -121,3 +121,10 @@ def test_same_person_scores_far_above_different_people(sface: FaceEngine, shared
 def test_no_faces_gives_empty_results(sface: FaceEngine):
     assert sface.detector.detect(np.zeros((240, 320, 3), np.uint8)) == []
     assert sface.embedder.embed([]).shape == (0, 128)
+
+
+def test_commercial_pack_decides_like_the_default(sface: FaceEngine, photos: Path):
+    same = sface.compare(photos / "obama.jpg", photos / "obama2.jpg")
+    diff = sface.compare(photos / "obama.jpg", photos / "biden.jpg")
+    assert same.match("1e-5")
+    assert not diff.match("1e-3")
