@@ -28,7 +28,7 @@ def _need() -> None:
         pytest.fail(f"browser tests need {', '.join(missing)}: run scripts/browser-deps.sh (and provide ../shared/data)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _need()
     srv = Server(tmp_path_factory.mktemp("console"))
@@ -36,12 +36,12 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_key(console_server: Server) -> Key:
     return make_key(console_server.data, "detect,compare,faceset:read,faceset:write,admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     _need()
     from playwright.sync_api import sync_playwright
