@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FaceprintError
+from ..errors import BadInput, FaceprintError
 from ..video import AnalysisConfig, IdentifyConfig, VideoOptions, open_video, process_video, video_engine
 from .db import Db
 from .errors import ConcurrencyLimitExceeded
@@ -55,19 +55,16 @@ class JobInterrupted(FaceprintError):
     code = "JOB_INTERRUPTED"
 
 
-class InvalidJobId(FaceprintError):
+class InvalidJobId(BadInput):
     code = "INVALID_JOB_ID"
-    http_status = 400
 
 
-class JobNotFinished(FaceprintError):
+class JobNotFinished(BadInput):
     code = "JOB_NOT_FINISHED"
-    http_status = 400
 
 
-class AnnotatedVideoUnavailable(FaceprintError):
+class AnnotatedVideoUnavailable(BadInput):
     code = "ANNOTATED_VIDEO_UNAVAILABLE"
-    http_status = 400
 
 
 class _Stopping(Exception):
