@@ -94,3 +94,12 @@ def test_unknown_pack_is_a_clear_error():
     with pytest.raises(ModelNotFound) as e:
         FaceEngine("no-such-pack")
     assert "arcface-s" in e.value.message
+
+
+def test_flip_fusion_uses_its_own_calibration(photos):
+    flip = FaceEngine("arcface-s", EngineConfig(flip=True))
+    assert flip.calibration_key == "arcface-s+flip"
+    assert flip.calibration.similarity_at_far != FaceEngine("arcface-s").calibration.similarity_at_far
+    same = flip.compare(photos / "obama.jpg", photos / "obama2.jpg")
+    diff = flip.compare(photos / "obama.jpg", photos / "biden.jpg")
+    assert same.match("1e-5") and not diff.match("1e-3")
