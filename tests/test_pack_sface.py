@@ -8,25 +8,13 @@ import cv2
 import numpy as np
 import onnx
 import pytest
+from lfw_support import lfw_pairs
 
 from faceprint import FaceEngine
 from faceprint.detect.yunet import YuNet
 from faceprint.embed.sface import sface_graph
 from faceprint.models.onnx import make_session
 from faceprint.models.packs import get_pack
-
-
-def lfw_pairs(shared: Path, n: int) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path]]]:
-    """The first ``n`` same-person and ``n`` different-person pairs of fold 1 of pairs.txt."""
-    lines = [ln.split("\t") for ln in (shared / "lfw" / "pairs.txt").read_text().splitlines()[1:601]]
-    root = shared / "lfw" / "images"
-
-    def img(name: str, i: str) -> Path:
-        return root / name / f"{name}_{int(i):04d}.jpg"
-
-    same = [(img(a, i), img(a, j)) for a, i, j in lines[:n]]
-    diff = [(img(a, i), img(b, j)) for a, i, b, j in lines[300 : 300 + n]]
-    return same, diff
 
 
 @pytest.fixture(scope="module")
