@@ -47,6 +47,9 @@ def score_to_margin(score: float) -> float:
     return math.log(score / (1.0 - score)) / _SLOPE
 
 
+SMALL = 320  # images up to this side get the second look when HOG finds nothing
+
+
 class DlibDetector(Detector):
     def __init__(
         self,
@@ -63,12 +66,11 @@ class DlibDetector(Detector):
         if upsample < 0:
             raise ModelError(f"upsample must be >= 0, got {upsample}")
         dlib = import_dlib()
-        if kind == "mmod":
-            if cnn_path is None:
-                raise ModelError("the MMOD detector needs mmod_human_face_detector.dat")
-            self._cnn = dlib.cnn_face_detection_model_v1(str(cnn_path))
-        else:
-            self._hog = dlib.get_frontal_face_detector()
+        if kind == "mmod" and cnn_path is None:
+            raise ModelError("the MMOD detector needs mmod_human_face_detector.dat")
+        self._cnn_path = cnn_path
+        self._cnn = dlib.cnn_face_detection_model_v1(str(cnn_path)) if kind == "mmod" else None
+        self._hog = dlib.get_frontal_face_detector() if kind == "hog" else None
         self.name = f"dlib-{kind}"
         self.kind = kind
         self.shapes = shapes
@@ -94,10 +96,22 @@ class DlibDetector(Detector):
 
     def _run(self, rgb: np.ndarray) -> list[tuple[object, float]]:
         if self.kind == "mmod":
-            dets = self._cnn(rgb, self.upsample)
-            return [(d.rect, float(d.confidence)) for d in dets]
+            return self._mmod(rgb)
         rects, margins, _ = self._hog.run(rgb, self.upsample, score_to_margin(self.threshold))
-        return list(zip(rects, (float(m) for m in margins)))
+        if rects or max(rgb.shape[:2]) > SMALL:
+            return list(zip(rects, (float(m) for m in margins)))
+        # A small image where HOG found nothing (67 of LFW's 13,233 250x250 images): one more
+        # doubling finds 28 of them, and the MMOD CNN (about 1 s at this size) most of the rest.
+        # Large images never pay this: on a frame with no face it would cost seconds.
+        rects, margins, _ = self._hog.run(rgb, self.upsample + 1, score_to_margin(self.threshold))
+        if rects or self._cnn_path is None:
+            return list(zip(rects, (float(m) for m in margins)))
+        return self._mmod(rgb)
+
+    def _mmod(self, rgb: np.ndarray) -> list[tuple[object, float]]:
+        if self._cnn is None:
+            self._cnn = import_dlib().cnn_face_detection_model_v1(str(self._cnn_path))
+        return [(d.rect, float(d.confidence)) for d in self._cnn(rgb, self.upsample)]
 
 
 def _shrink(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

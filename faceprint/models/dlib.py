@@ -46,7 +46,7 @@ def _build(pack: Pack, opt: BuildOptions) -> Components:
 
     kind, upsample = _options()
     shapes = FivePoint(pack.files["landmarks5"].path())
-    cnn = pack.files["detector_cnn"].path() if kind == "mmod" else None
+    cnn = pack.files["detector_cnn"].path()  # the default HOG falls back to it on small images
     return Components(
         detector=DlibDetector(
             shapes, kind=kind, cnn_path=cnn, upsample=upsample, max_side=2 * opt.det_size, threshold=opt.det_threshold
