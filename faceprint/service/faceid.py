@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_action
 from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
 from ..liveness.session import IssuedSession
 from .recognition import ImageRef
-from .runtime import Runtime
+from .runtime import Runtime, attached
 
 LIVENESS_DB = "liveness.db"
 # Over HTTP a verify must finish inside the request time limit: 240 frames is 8 s at 30 fps.
@@ -96,17 +95,9 @@ class FaceID:
         return FrameSequence.from_images(list(frames), times, limits=HTTP_LIMITS)
 
 
-_lock = threading.Lock()
-
-
 def faceid_for(rt: Runtime) -> FaceID:
     """The app's FaceID service, built on first use and kept on the runtime object."""
-    with _lock:
-        svc = getattr(rt, "_faceid", None)
-        if svc is None:
-            svc = FaceID(rt)
-            object.__setattr__(rt, "_faceid", svc)
-        return svc
+    return attached(rt, "_faceid", FaceID)
 
 
 MAX_ARCHIVE_ENTRY = 10 * 1024 * 1024

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from pathlib import Path
 
 from fastapi import Request
@@ -86,3 +88,26 @@ class Runtime:
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+T = TypeVar("T")
+_attach_lock = threading.Lock()
+
+
+def attached(rt: Runtime, name: str, factory: Callable[[Runtime], T]) -> T:
+    """A per-app service built on first use and kept on the runtime object under ``name``."""
+    with _attach_lock:
+        svc = getattr(rt, name, None)
+        if svc is None:
+            svc = factory(rt)
+            object.__setattr__(rt, name, svc)
+        return svc
+
+
+def detached(rt: Runtime, name: str) -> object | None:
+    """Take the service kept under ``name`` off the runtime object, if there is one."""
+    with _attach_lock:
+        svc = getattr(rt, name, None)
+        if svc is not None:
+            object.__delattr__(rt, name)
+        return svc

@@ -33,7 +33,7 @@ from ..errors import BadInput, FaceprintError
 from ..video import AnalysisConfig, IdentifyConfig, VideoOptions, open_video, process_video, video_engine
 from .db import Db
 from .errors import ConcurrencyLimitExceeded
-from .runtime import Runtime
+from .runtime import Runtime, attached, detached
 
 log = logging.getLogger("faceprint.video_jobs")
 
@@ -275,17 +275,9 @@ class VideoJobs:
         self.annotated_path(job_id).unlink(missing_ok=True)  # a partial copy from an interrupted run
 
 
-_lock = threading.Lock()
-
-
 def jobs_for(rt: Runtime) -> VideoJobs:
     """The app's video jobs, kept on the runtime object (started by the app at start-up)."""
-    with _lock:
-        jobs = getattr(rt, "_video_jobs", None)
-        if jobs is None:
-            jobs = VideoJobs(rt)
-            object.__setattr__(rt, "_video_jobs", jobs)
-        return jobs
+    return attached(rt, "_video_jobs", VideoJobs)
 
 
 def start(rt: Runtime) -> None:
@@ -293,9 +285,6 @@ def start(rt: Runtime) -> None:
 
 
 def stop(rt: Runtime) -> None:
-    with _lock:
-        jobs = getattr(rt, "_video_jobs", None)
-        if jobs is not None:
-            object.__delattr__(rt, "_video_jobs")
-    if jobs is not None:
+    jobs = detached(rt, "_video_jobs")
+    if isinstance(jobs, VideoJobs):
         jobs.close()
