@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 test: setup
 	scripts/browser-deps.sh
+	scripts/scale-deps.sh
 	$(BIN)/python -m pytest -q
 
 demo: setup

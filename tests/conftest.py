@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,36 @@ def engine():
     from faceprint import FaceEngine
 
     return FaceEngine("arcface-s")
+
+
+# -- server backends (PostgreSQL, Milvus Lite): started once per test session, on loopback ----------
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """Admin URL of a PostgreSQL server: $FACEPRINT_TEST_PG_URL, else a throwaway cluster."""
+    if os.environ.get("FACEPRINT_TEST_PG_URL"):
+        yield os.environ["FACEPRINT_TEST_PG_URL"]
+        return
+    from backends.postgres import postgres_server
+
+    with postgres_server() as (url, _):
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> str:
+    """A fresh, empty database for one test."""
+    from backends.postgres import fresh_database
+
+    return fresh_database(postgres_admin_url)
+
+
+@pytest.fixture(scope="session")
+def milvus_uri() -> Iterator[str]:
+    """A Milvus server: $FACEPRINT_TEST_MILVUS_URI, else a throwaway Milvus Lite server."""
+    if os.environ.get("FACEPRINT_TEST_MILVUS_URI"):
+        yield os.environ["FACEPRINT_TEST_MILVUS_URI"]
+        return
+    from backends.milvus import milvus_server
+
+    with milvus_server() as (uri, _):
+        yield uri

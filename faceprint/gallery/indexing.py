@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidFacesetToken
+from ..errors import InvalidFacesetToken, InvalidIndexSpec
 from .crypto import Cipher
 from .index import snapshot
+from .indexes import IndexContext, Indexes, register_indexes
 from .index.base import Hits, SearchParams, VectorIndex, make_index
 from .index.flat import FlatIndex
 from .locks import RWLock, file_lock
@@ -87,7 +88,9 @@ class LiveIndex:
         return other
 
 
-class IndexManager:
+class IndexManager(Indexes):
+    """The ``faiss`` backend: each gallery's index in this process, snapshotted under ``root``."""
+
     def __init__(self, store: Store, root: Path, cipher: Cipher, policy: IndexPolicy | None = None) -> None:
         self.store = store
         self.root = Path(root)
@@ -297,3 +300,12 @@ class IndexManager:
                 except InvalidFacesetToken:
                     pass
         self._live.clear()
+
+
+def _open(url: str, ctx: IndexContext) -> IndexManager:
+    if url != "faiss":
+        raise InvalidIndexSpec(f"the faiss backend takes no address; got {url!r}", index=url)
+    return IndexManager(ctx.store, ctx.data_dir / "index", ctx.cipher, ctx.policy)  # type: ignore[arg-type]
+
+
+register_indexes("faiss", _open)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..compare import FAR_LEVELS, Calibration
 from ..errors import BadInput, PackMismatch
-from .indexing import IndexManager
+from .indexes import Indexes
 from .store.base import Store
 from .types import MAX_TOP_K, FaceSet, Match
 
@@ -63,7 +63,7 @@ def _rank(matches: list[Match], options: SearchOptions) -> tuple[list[Match], bo
 
 
 def search_vectors(
-    manager: IndexManager,
+    manager: Indexes,
     store: Store,
     facesets: Sequence[FaceSet],
     vectors: np.ndarray,
@@ -89,7 +89,7 @@ def search_vectors(
 
 
 def _gather(
-    manager: IndexManager, store: Store, facesets: Sequence[FaceSet], q: np.ndarray, k: int, calibration: Calibration
+    manager: Indexes, store: Store, facesets: Sequence[FaceSet], q: np.ndarray, k: int, calibration: Calibration
 ) -> list[list[Match]]:
     per_query: list[list[tuple[int, float]]] = [[] for _ in range(len(q))]
     for fs in facesets:

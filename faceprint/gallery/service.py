@@ -29,12 +29,15 @@ from . import enrol as enrolling
 from .crypto import Cipher, key_from_env
 from .enrol import EnrolItem, EnrolOptions, Progress
 from .index.base import check_spec
-from .indexing import IndexManager, IndexPolicy
+from .indexes import IndexContext, open_indexes
+from .indexing import IndexPolicy
 from .search import SearchOptions, common_pack, search_vectors
-from .store.sqlite import SqliteStore
+from .store import StoreOptions, open_store, sqlite_url
 from .types import DEFAULT_TENANT, EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page, SearchResult
 
 DATA_ENV = "FACEPRINT_DATA"
+STORE_ENV = "FACEPRINT_STORE"
+INDEX_ENV = "FACEPRINT_INDEX"
 DEFAULT_DATA_DIR = "faceprint-data"
 DB_NAME = "faceprint.db"
 
@@ -50,6 +53,8 @@ class GalleryConfig:
     policy: IndexPolicy = field(default_factory=IndexPolicy)
     pack: str | None = None  # pack for new galleries; None: $FACEPRINT_PACK or the default
     synchronous: str = "FULL"  # SQLite: FULL survives power loss, NORMAL only process crashes
+    store: str | None = None  # sqlite:///path or postgresql://...; None: $FACEPRINT_STORE, else SQLite in data_dir
+    index: str | None = None  # faiss or milvus://host:19530; None: $FACEPRINT_INDEX, else faiss
 
 
 class GalleryService:
@@ -62,8 +67,14 @@ class GalleryService:
         self.config = config or GalleryConfig()
         self.data_dir = Path(self.config.data_dir or default_data_dir())
         self.cipher = Cipher(self.config.key if self.config.key is not None else key_from_env())
-        self.store = SqliteStore(self.data_dir / DB_NAME, self.cipher, synchronous=self.config.synchronous)
-        self.indexes = IndexManager(self.store, self.data_dir / "index", self.cipher, self.config.policy)
+        self.store_url = self.config.store or os.environ.get(STORE_ENV) or sqlite_url(self.data_dir / DB_NAME)
+        self.index_url = self.config.index or os.environ.get(INDEX_ENV) or "faiss"
+        self.store = open_store(self.store_url, StoreOptions(self.cipher, self.config.synchronous))
+        try:
+            self.indexes = open_indexes(self.index_url, IndexContext(self.store, self.data_dir, self.cipher, self.config.policy))
+        except BaseException:
+            self.store.close()
+            raise
         self._engine = engine
         self._engines: dict[str, FaceEngine] = {}
         self._calibrations = calibrations

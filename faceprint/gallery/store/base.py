@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,17 @@ class Resolved:
     face_token: str
     subject: str
     faceset_token: str
+
+
+@dataclass
+class Marker:
+    """The generation an external (shared) index of one gallery reflects; -1: never filled.
+
+    Read and advanced only inside :meth:`Store.index_marker`, which holds a lock that every process
+    (and, for a server database, every machine) sharing the store respects.
+    """
+
+    generation: int = -1
 
 
 class VectorSource(ABC):
@@ -101,6 +113,14 @@ class Store(ABC):
     @abstractmethod
     def removed_since(self, faceset_id: int, generation: int, upto: int | None = None) -> np.ndarray:
         """Labels of faces removed in (generation, upto]."""
+
+    @abstractmethod
+    def index_marker(self, faceset_id: int, name: str) -> AbstractContextManager[Marker]:
+        """Lock (gallery, index ``name``) across processes and machines; yields its :class:`Marker`.
+
+        A new ``generation`` set on the marker is saved when the block exits without an error.
+        Deleting the gallery deletes its markers.
+        """
 
     @abstractmethod
     def vector_source(self) -> VectorSource: ...

@@ -42,4 +42,9 @@ SCHEMA = (
         gen INTEGER NOT NULL,
         face_id INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS tombstones_gen ON tombstones(faceset_id, gen)",
+    """CREATE TABLE IF NOT EXISTS index_markers(
+        faceset_id INTEGER NOT NULL REFERENCES facesets(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        PRIMARY KEY(faceset_id, name))""",
 )

@@ -25,7 +25,8 @@ from ...errors import FacesetExist, GalleryError, InvalidFacesetToken, InvalidFa
 from .. import validate
 from ..crypto import Cipher
 from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
-from .base import IndexState, Resolved, Store, VectorSource
+from ..locks import file_lock
+from .base import IndexState, Marker, Resolved, Store, VectorSource
 from .schema import SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -339,6 +340,23 @@ class SqliteStore(Store):
         if row is None:
             raise InvalidFacesetToken("the faceset was deleted")
         return IndexState(*row)
+
+    @contextmanager
+    def index_marker(self, faceset_id: int, name: str) -> Iterator[Marker]:
+        with file_lock(self.path.parent / "locks" / f"marker-{faceset_id}-{name}.lock"):
+            row = self._conn().execute(
+                "SELECT generation FROM index_markers WHERE faceset_id=? AND name=?", (faceset_id, name)
+            ).fetchone()
+            marker = Marker(-1 if row is None else int(row[0]))
+            before = marker.generation
+            yield marker
+            if marker.generation != before:
+                with self._write() as c:
+                    c.execute(
+                        "INSERT INTO index_markers(faceset_id, name, generation) VALUES (?, ?, ?)"
+                        " ON CONFLICT(faceset_id, name) DO UPDATE SET generation=excluded.generation",
+                        (faceset_id, name, marker.generation),
+                    )
 
     def _vectors(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

@@ -1,0 +1,85 @@
+"""Where galleries' vectors are searched: a registry of index backends, chosen by a URL.
+
+- ``faiss`` (the default): an index per gallery in this process's memory, snapshotted beside the
+  store (:class:`~faceprint.gallery.indexing.IndexManager`).
+- ``milvus://host:19530``: one shared Milvus collection per gallery, for galleries that outgrow a
+  machine and for several stateless API nodes (:mod:`faceprint.gallery.milvus`).
+
+Every backend follows the store: the store is written first and is the truth; :meth:`Indexes.sync`
+brings the gallery's index up to the store's generation before the write call returns, so a face
+is searchable as soon as its enrol call returns.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BadInput
+from .crypto import Cipher
+from .index.base import Hits
+from .store.base import Store
+from .types import FaceSet
+
+DEFAULT_INDEX = "faiss"
+
+
+class Indexes(ABC):
+    """The vector side of every gallery of one store."""
+
+    @abstractmethod
+    def sync(self, faceset: FaceSet) -> None:
+        """Catch up with every write to the gallery so far (this process's or another's)."""
+
+    @abstractmethod
+    def erase(self, faceset: FaceSet) -> None:
+        """After a removal: catch up, and leave no copy of the removed vectors behind."""
+
+    @abstractmethod
+    def drop(self, token: str) -> None:
+        """The gallery was deleted from the store: delete its index for good."""
+
+    @abstractmethod
+    def search(self, faceset: FaceSet, queries: np.ndarray, k: int) -> list[Hits]: ...
+
+    def wait(self, token: str | None = None) -> None:
+        """Block until background work (of one gallery, or all) is done."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class IndexContext:
+    """What a backend may use: the store (the truth), the data directory and the at-rest cipher."""
+
+    store: Store
+    data_dir: Path
+    cipher: Cipher
+    policy: object  # IndexPolicy; typed loosely to keep this module free of the FAISS backend
+
+
+Factory = Callable[[str, IndexContext], Indexes]
+_BACKENDS: dict[str, Factory] = {}
+_BUILTIN = {"faiss": "faceprint.gallery.indexing", "milvus": "faceprint.gallery.milvus"}  # imported on first use
+
+
+def register_indexes(scheme: str, factory: Factory) -> None:
+    _BACKENDS[scheme] = factory
+
+
+def open_indexes(url: str | None, context: IndexContext) -> Indexes:
+    """``faiss`` or ``milvus://host:port`` (see the module doc)."""
+    url = url or DEFAULT_INDEX
+    scheme = url.split("://", 1)[0]
+    if scheme not in _BACKENDS and scheme in _BUILTIN:
+        importlib.import_module(_BUILTIN[scheme])
+    factory = _BACKENDS.get(scheme)
+    if factory is None:
+        raise BadInput(f"unknown index backend {url!r}; known: {', '.join(sorted(_BUILTIN))}", index=url)
+    return factory(url, context)
