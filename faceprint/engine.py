@@ -30,9 +30,11 @@ class EngineConfig:
     det_threshold: float | None = None  # None: the pack's measured default
     min_face: int = 0  # ignore faces whose box is narrower than this many pixels
     threads: int | None = None  # onnxruntime threads per model; None: all cores up to 4
-    # Test-time flip: each template is the normalised sum of the face's and its mirror image's.
-    # Twice the embedding cost; LFW 99.55% -> 99.70% on arcface-s. Calibrated separately.
-    flip: bool = False
+    # Test-time flip: a template is the normalised sum of the face's and its mirror image's (twice
+    # the embedding cost; LFW 99.55% -> 99.70% on arcface-s; calibrated separately).
+    # None: 1:1 templates (compare, template) are flip-fused where the pack says so, batch and
+    # gallery templates are not. True / False: every template is / none is.
+    flip: bool | None = None
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
 
 
@@ -44,18 +46,28 @@ class FaceEngine:
             BuildOptions(threads=self.config.threads, det_size=self.config.det_size, det_threshold=self.config.det_threshold)
         )
         self.detector, self.embedder, self.landmarker = parts.detector, parts.embedder, parts.landmarker
-        self._calibration: Calibration | None = None
+        self._calibrations: dict[str, Calibration] = {}
+
+    def flips(self, one_to_one: bool = False) -> bool:
+        """Whether templates of this kind (1:1, or batch and gallery) are flip-fused."""
+        if self.config.flip is not None:
+            return self.config.flip
+        return one_to_one and self.pack.compare_flip
+
+    def calibration_key(self, one_to_one: bool = False) -> str:
+        """Thresholds depend on the pack and on whether templates are flip-fused."""
+        return self.pack.name + ("+flip" if self.flips(one_to_one) else "")
+
+    def calibration_of(self, one_to_one: bool = False) -> Calibration:
+        key = self.calibration_key(one_to_one)
+        if key not in self._calibrations:
+            self._calibrations[key] = calibration_for(key)
+        return self._calibrations[key]
 
     @property
     def calibration(self) -> Calibration:
-        if self._calibration is None:
-            self._calibration = calibration_for(self.calibration_key)
-        return self._calibration
-
-    @property
-    def calibration_key(self) -> str:
-        """Thresholds depend on the pack and on whether templates are flip-fused."""
-        return self.pack.name + ("+flip" if self.config.flip else "")
+        """Thresholds for batch and gallery templates (``embed``, ``embed_batch``, galleries, video)."""
+        return self.calibration_of(False)
 
     @property
     def dim(self) -> int:
@@ -108,11 +120,13 @@ class FaceEngine:
         detected = [self._finish(img, faces, landmarks) for img, faces in zip(imgs, self.detector.detect_batch(imgs))]
         return self.embed_faces(imgs, detected)
 
-    def embed_faces(self, imgs: Sequence[np.ndarray], faces: Sequence[Sequence[Face]]) -> list[list[Face]]:
+    def embed_faces(
+        self, imgs: Sequence[np.ndarray], faces: Sequence[Sequence[Face]], *, one_to_one: bool = False
+    ) -> list[list[Face]]:
         """Fill embeddings for already-detected faces of already-loaded BGR images."""
         items = [(img, f) for img, fs in zip(imgs, faces) for f in fs]
         vecs = self.embedder.embed(items)
-        if self.config.flip and items:
+        if self.flips(one_to_one) and items:
             mirrored = []
             for img, f in items:
                 m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
@@ -125,21 +139,27 @@ class FaceEngine:
             k += len(fs)
         return out
 
-    def template(self, image: ImageInput) -> tuple[Face, int]:
-        """The largest face with its embedding, and how many faces the image held."""
+    def template(self, image: ImageInput, *, one_to_one: bool = True) -> tuple[Face, int]:
+        """The largest face with its embedding, and how many faces the image held.
+
+        A 1:1 template by default (flip-fused where the pack says so): compare it with other 1:1
+        templates under ``calibration_of(True)``. ``one_to_one=False`` gives a gallery-style one.
+        """
         img = self.load(image)
         faces = self._finish(img, self.detector.detect(img), False)
         if not faces:
             raise NoFaceFound("no face found in the image")
-        return self.embed_faces([img], [faces[:1]])[0][0], len(faces)
+        return self.embed_faces([img], [faces[:1]], one_to_one=one_to_one)[0][0], len(faces)
 
     # -- 1:1 ------------------------------------------------------------------------------
     def compare(self, a: ImageInput | Face, b: ImageInput | Face) -> Verdict:
-        fa, na = self._as_template(a)
-        fb, nb = self._as_template(b)
+        """Two images give 1:1 templates; with a ready-made Face the other side is embedded like it."""
+        one_to_one = not (isinstance(a, Face) or isinstance(b, Face))
+        fa, na = self._as_template(a, one_to_one)
+        fb, nb = self._as_template(b, one_to_one)
         assert fa.embedding is not None and fb.embedding is not None
         sim = cosine(fa.embedding, fb.embedding)
-        cal = self.calibration
+        cal = self.calibration_of(one_to_one)
         return Verdict(
             similarity=sim,
             confidence=float(cal.confidence(sim)),
@@ -150,9 +170,9 @@ class FaceEngine:
             face_b=fb,
         )
 
-    def _as_template(self, x: ImageInput | Face) -> tuple[Face, int]:
+    def _as_template(self, x: ImageInput | Face, one_to_one: bool) -> tuple[Face, int]:
         if isinstance(x, Face) and x.embedding is not None:
             return x, 1
         if isinstance(x, Face):
             raise NoFaceFound("face has no embedding; pass it through embed() first")
-        return self.template(x)
+        return self.template(x, one_to_one=one_to_one)

@@ -29,9 +29,13 @@ def estimate_pose(kps: np.ndarray, image_size: tuple[int, int]) -> Pose:
     pts = np.asarray(kps, dtype=np.float64).reshape(5, 2)
     # The model's y is up; the image's y is down: flip the model so the solver works in image axes.
     model = _MODEL * np.array([1.0, -1.0, -1.0])
-    ok, rvec, _ = cv2.solvePnP(model, pts, cam, None, flags=cv2.SOLVEPNP_EPNP)
+    # EPnP alone, on five near-planar points, lands between mirror solutions (a face and its mirror
+    # image differed by up to 50 degrees of yaw); a Levenberg-Marquardt refinement settles it.
+    # (SQPnP agrees, but asserts on faces only a few pixels wide.)
+    ok, rvec, tvec = cv2.solvePnP(model, pts, cam, None, flags=cv2.SOLVEPNP_EPNP)
     if not ok:
         return Pose(0.0, 0.0, _roll(pts))
+    rvec, _ = cv2.solvePnPRefineLM(model, pts, cam, None, rvec, tvec)
     rot, _ = cv2.Rodrigues(rvec)
     pitch, yaw, roll = cv2.RQDecomp3x3(rot)[0]
     pitch = (pitch + 180.0) % 360.0 - 180.0

@@ -98,8 +98,27 @@ def test_unknown_pack_is_a_clear_error():
 
 def test_flip_fusion_uses_its_own_calibration(photos):
     flip = FaceEngine("arcface-s", EngineConfig(flip=True))
-    assert flip.calibration_key == "arcface-s+flip"
-    assert flip.calibration.similarity_at_far != FaceEngine("arcface-s").calibration.similarity_at_far
+    assert flip.calibration_key() == flip.calibration_key(True) == "arcface-s+flip"
+    plain = FaceEngine("arcface-s", EngineConfig(flip=False))
+    assert plain.calibration_key(True) == "arcface-s"
+    assert flip.calibration.similarity_at_far != plain.calibration.similarity_at_far
     same = flip.compare(photos / "obama.jpg", photos / "obama2.jpg")
     diff = flip.compare(photos / "obama.jpg", photos / "biden.jpg")
     assert same.match("1e-5") and not diff.match("1e-3")
+
+
+def test_one_to_one_templates_are_flip_fused_by_default_and_gallery_ones_are_not(photos):
+    engine = FaceEngine("arcface-s")
+    assert engine.calibration_key(True) == "arcface-s+flip" and engine.calibration_key() == "arcface-s"
+    fused, _ = engine.template(photos / "obama.jpg")
+    plain, _ = engine.template(photos / "obama.jpg", one_to_one=False)
+    (batch,) = engine.embed(photos / "obama.jpg")
+    np.testing.assert_allclose(plain.embedding, batch.embedding, atol=1e-5)
+    assert 0.9 < float(fused.embedding @ plain.embedding) < 0.9999  # the mirror image really went in
+    v = engine.compare(photos / "obama.jpg", photos / "obama2.jpg")
+    assert v.similarity > 0.5 and v.confidence == engine.calibration_of(True).confidence(v.similarity)
+    assert engine.calibration_of(True).similarity_at_far != engine.calibration.similarity_at_far
+    # a ready-made (gallery-style) Face on one side: the other side is embedded the same way
+    mixed = engine.compare(batch, photos / "obama2.jpg")
+    assert mixed.confidence == engine.calibration.confidence(mixed.similarity)
+    assert FaceEngine("dlib").calibration_key(True) == "dlib"

@@ -81,7 +81,7 @@ class FaceIDFlow:
 
     def reference_from_image(self, image: ImageInput) -> Reference:
         try:
-            face, n = self.engine.template(image)
+            face, n = self.engine.template(image, one_to_one=False)  # compared with video-frame templates
         except NoFaceFound:
             raise InvalidReference("no face found in the reference image", param="image") from None
         assert face.embedding is not None

@@ -39,6 +39,9 @@ class Pack:
     files: dict[str, ModelFile]  # role -> file
     builder: Callable[[Pack, BuildOptions], Components]
     det_threshold: float = 0.5  # detector score cut-off measured to keep real faces and drop false boxes
+    # 1:1 templates (compare, verification references) fuse the face and its mirror image: one more
+    # embedding per face for a more accurate verdict. Batch and gallery templates stay plain.
+    compare_flip: bool = True
 
     def build(self, options: BuildOptions | None = None) -> Components:
         opt = options or BuildOptions()
