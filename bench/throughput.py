@@ -3,6 +3,8 @@
 Each pipeline decodes the file itself, detects, aligns and embeds every face it finds:
 
 - faceprint: ``FaceEngine().embed(path)`` (its own loader; pose and quality are computed too);
+- faceprint 1:1 (reported beside, not a target): ``FaceEngine().template(path)``, what ``compare``
+  does per image: the largest face only, flip-fused (two embeddings of it);
 - InsightFace 2.1: ``FaceAnalysis(allowed_modules=['detection', 'recognition'])``, ``det_size=(640, 640)``,
   on the very same ONNX files faceprint uses (SCRFD-500M, w600k_mbf), ``app.get(cv2.imread(path))``;
 - face_recognition 1.3.0: ``load_image_file``, ``face_locations`` (HOG), ``face_encodings``.
@@ -53,8 +55,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
-PIPELINES = ("faceprint", "insightface", "insightface-nospin", "face_recognition")
-SHORT = {"faceprint": "fp", "insightface": "if", "insightface-nospin": "if-nospin", "face_recognition": "fr"}
+PIPELINES = ("faceprint", "faceprint-1to1", "insightface", "insightface-nospin", "face_recognition")
+SHORT = {"faceprint": "fp", "faceprint-1to1": "fp-1:1", "insightface": "if", "insightface-nospin": "if-nospin",
+         "face_recognition": "fr"}  # fmt: skip
 
 
 def vectron_dir() -> Path:
@@ -77,14 +80,20 @@ def photo_sets() -> dict[str, list[Path]]:
 
 
 # ---------------------------------------------------------------- worker side (one per pipeline x threads)
-def _faceprint(threads: int):
+def _faceprint(threads: int, one_to_one: bool = False):
     from faceprint.engine import EngineConfig, FaceEngine
+    from faceprint.errors import NoFaceFound
 
     # The same detector settings as InsightFace's prepare(det_thresh=0.5, det_size=(640, 640)).
     engine = FaceEngine(config=EngineConfig(threads=threads, det_size=640, det_threshold=0.5))
 
     def run(path: str) -> list[list[float]]:
-        return [[float(v) for v in f.bbox] for f in engine.embed(path)]
+        if not one_to_one:
+            return [[float(v) for v in f.bbox] for f in engine.embed(path)]
+        try:
+            return [[float(v) for v in engine.template(path)[0].bbox]]
+        except NoFaceFound:
+            return []
 
     def det_input(path: str) -> str:  # what the detector sees: scaled to fit 640, padded to /32
         w, h = engine.detector.input_size(engine.load(path))
@@ -152,6 +161,7 @@ def worker(name: str, threads: int) -> None:
     cv2.setNumThreads(threads)
     run = {
         "faceprint": lambda: _faceprint(threads),
+        "faceprint-1to1": lambda: _faceprint(threads, one_to_one=True),
         "insightface": lambda: _insightface(threads, spinning=True),
         "insightface-nospin": lambda: _insightface(threads, spinning=False),
         "face_recognition": lambda: _face_recognition(threads),
@@ -235,7 +245,7 @@ def _add(acc: dict, res: dict) -> None:
 
 
 def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict:
-    names = ["faceprint", "insightface"] + (["insightface-nospin"] if threads > 1 else [])
+    names = ["faceprint", "faceprint-1to1", "insightface"] + (["insightface-nospin"] if threads > 1 else [])
     if not args.no_face_recognition:
         names.append("face_recognition")
     workers = {n: Worker(n, threads) for n in names}
@@ -459,6 +469,8 @@ def summarise(runs: dict, sets: dict) -> dict:
             row["vs_insightface_best"] = st["faceprint"]["best_images_per_s"] / st[best]["best_images_per_s"]
             paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"])]
             row["vs_insightface_paired"] = [statistics.median(paired), min(paired), max(paired)]
+            row["faceprint_1to1"] = st["faceprint-1to1"]["images_per_s"]
+            row["vs_insightface_1to1"] = row["faceprint_1to1"] / ins
             if "face_recognition" in st:
                 row["face_recognition"] = st["face_recognition"]["images_per_s"]
                 row["vs_face_recognition"] = fp / st["face_recognition"]["images_per_s"]
@@ -487,6 +499,9 @@ def print_summary(report: dict) -> None:
             "{:5.2f} [{:4.2f}-{:4.2f}]".format(*r["vs_insightface_paired"])
             + f"  ({r['insightface_config']})"
         )
+    print("\n1:1 path (FaceEngine.template: largest face, flip-fused; reported beside, not a target):")
+    for r in report["ratios"]:
+        print(f"{r['threads']:7d} {r['set']:20s} {r['faceprint_1to1']:9.2f} images/s  {r['vs_insightface_1to1']:5.2f}x InsightFace")
     print("\n=== faces found per image (warm-up pass at 1 thread; a peer face is matched at IoU >= 0.5) ===")
     print("(det: the detector's input, w x h, faceprint / InsightFace; both scale to fit 640, faceprint pads to /32 only)")
     for set_name, rows in report["faces"].items():
