@@ -62,6 +62,8 @@ class NewFaceSet:
     user_data: str = ""
     index_spec: str = "auto"
     tenant: str = DEFAULT_TENANT
+    token: str | None = None  # None: a new random token; set only when moving a gallery between stores
+    created: float | None = None  # None: now
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class NewFace:
     quality: float | None = None
     image_sha256: str | None = None
     thumbnail: bytes | None = None  # JPEG of the aligned face, only when asked for
+    token: str | None = None  # None: a new random token; set only when moving a gallery between stores
+    created: float | None = None  # None: now
 
 
 @dataclass(frozen=True)

@@ -147,8 +147,8 @@ class SqliteStore(Store):
     def create_faceset(self, new: NewFaceSet) -> FaceSet:
         outer = validate.outer_id(new.outer_id)
         tags = validate.tags(new.tags)
-        now = time.time()
-        token = secrets.token_hex(16)
+        now = time.time() if new.created is None else new.created
+        token = new.token or secrets.token_hex(16)
         with self._write() as c:
             if (
                 outer is not None
@@ -223,11 +223,11 @@ class SqliteStore(Store):
                 vec = np.asarray(f.embedding, dtype="<f4").reshape(-1)
                 if vec.shape[0] != dim:
                     raise PackMismatch(f"embedding has {vec.shape[0]} dimensions; faceset {token} holds {dim} ({fs[7]})")
-                ftok = secrets.token_hex(16)
+                ftok = f.token or secrets.token_hex(16)
                 box = f.bbox if f.bbox is not None else (None, None, None, None)
                 thumb = None if f.thumbnail is None else self.cipher.seal(f.thumbnail, ftok.encode() + b"/thumb")
                 rows.append((ftok, fid, validate.subject(f.subject), gen, self.cipher.seal(vec.tobytes(), ftok.encode()),
-                             *box, f.quality, f.image_sha256, thumb, now))  # fmt: skip
+                             *box, f.quality, f.image_sha256, thumb, now if f.created is None else f.created))  # fmt: skip
                 tokens.append(ftok)
             c.executemany(
                 "INSERT INTO faces(token, faceset_id, subject, gen, embedding, x1, y1, x2, y2, quality, image_sha256, thumbnail, created)"
@@ -238,7 +238,7 @@ class SqliteStore(Store):
                 "UPDATE facesets SET generation=?, face_count=face_count+?, updated=? WHERE id=?", (gen, len(rows), now, fid)
             )
         return [
-            FaceRecord(t, token, r[2], None if r[5] is None else tuple(r[5:9]), r[9], r[10], now, r[11] is not None)
+            FaceRecord(t, token, r[2], None if r[5] is None else tuple(r[5:9]), r[9], r[10], r[12], r[11] is not None)
             for t, r in zip(tokens, rows)
         ]
 
