@@ -66,6 +66,14 @@ class Store(ABC):
     @abstractmethod
     def list_facesets(self, tenant: str, start: int = 0, limit: int = 100, tag: str | None = None) -> Page: ...
 
+    def tenants(self) -> list[str]:
+        """Every tenant that owns a gallery (for administration: moving a whole store)."""
+        raise NotImplementedError
+
+    def get_thumbnail(self, tenant: str, face_token: str) -> bytes | None:
+        """The face's stored thumbnail, if one was kept (none is by default)."""
+        return None
+
     @abstractmethod
     def update_faceset(self, tenant: str, token: str, update: FaceSetUpdate) -> FaceSet: ...
 

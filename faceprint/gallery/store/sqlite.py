@@ -179,6 +179,9 @@ class SqliteStore(Store):
         items = tuple(_faceset(r) for r in rows)
         return Page(items, total, start, start + len(items) if start + len(items) < total else None)
 
+    def tenants(self) -> list[str]:
+        return [r[0] for r in self._conn().execute("SELECT DISTINCT tenant FROM facesets ORDER BY tenant")]
+
     def update_faceset(self, tenant: str, token: str, update: FaceSetUpdate) -> FaceSet:
         sets: dict[str, object] = {}
         if update.outer_id is not None:
