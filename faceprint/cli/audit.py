@@ -1,29 +1,40 @@
-"""``faceprint audit [show]`` and ``faceprint audit verify``: read and check the service's audit log."""
+"""``faceprint audit [show]`` and ``faceprint audit verify``: read and check the service's audit log.
+
+The log is ``audit.log`` in --data, or the one chain every server on a ``--store postgresql://...`` shares.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from .output import console, print_json
+from .output import console, handled, print_json
+from .state import DataOpt, StoreOpt, open_service_state
 
-DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 audit_app = typer.Typer(help="The tamper-evident audit log of `faceprint serve`.", invoke_without_command=True)
 
 
-def _dir(data: Optional[Path]) -> Path:
-    from ..gallery.service import default_data_dir
-
-    return Path(data or default_data_dir())
+@contextmanager
+def _log(data: Optional[Path], store: Optional[str]) -> Iterator:
+    state = open_service_state(data, store)
+    log = state.audit()
+    try:
+        yield log
+    finally:
+        log.close()
+        state.close()
 
 
 @audit_app.callback()
 def main(
     ctx: typer.Context,
     data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
     tenant: Optional[str] = typer.Option(None, "--tenant"),
     key: Optional[str] = typer.Option(None, "--key"),
     start: int = typer.Option(0, "--start", help="Lines after this sequence number."),
@@ -32,12 +43,13 @@ def main(
 ) -> None:
     """Without a command: print audit lines (as ``show``)."""
     if ctx.invoked_subcommand is None:
-        show(data=data, tenant=tenant, key=key, start=start, limit=limit, as_json=as_json)
+        show(data=data, store=store, tenant=tenant, key=key, start=start, limit=limit, as_json=as_json)
 
 
 @audit_app.command("show")
 def show(
     data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
     tenant: Optional[str] = typer.Option(None, "--tenant"),
     key: Optional[str] = typer.Option(None, "--key"),
     start: int = typer.Option(0, "--start", help="Lines after this sequence number."),
@@ -45,11 +57,8 @@ def show(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print audit lines, oldest first."""
-    from ..service.audit import AuditLog
-
-    log = AuditLog(_dir(data))
-    entries = log.read(tenant=tenant, key=key, start=start, limit=limit)
-    log.close()
+    with handled(as_json), _log(data, store) as log:
+        entries = log.read(tenant=tenant, key=key, start=start, limit=limit)
     if as_json:
         print_json(entries)
         return
@@ -62,11 +71,10 @@ def show(
 
 
 @audit_app.command("verify")
-def verify(data: Optional[Path] = DataOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+def verify(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """Check the hash chain; exit 1 and name the first bad line if anything was edited, removed or cut."""
-    from ..service.audit import verify as check
-
-    verdict = check(_dir(data))
+    with handled(as_json), _log(data, store) as log:
+        verdict = log.verify()
     if as_json:
         print_json(verdict.to_dict())
     elif verdict.ok:

@@ -1,7 +1,9 @@
-"""``faceprint keys create|list|revoke``: API keys of the REST service."""
+"""``faceprint keys create|list|revoke``: API keys of the REST service (in --data, or the --store database)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -9,16 +11,22 @@ import typer
 from rich.table import Table
 
 from .output import console, handled, print_json
+from .state import DataOpt, StoreOpt, open_service_state
 
-DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `faceprint serve`.")
 
 
-def _store(data: Optional[Path]):
-    from ..gallery.service import default_data_dir
+@contextmanager
+def _keys(data: Optional[Path], store: Optional[str]) -> Iterator:
     from ..service.keys import KeyStore
 
-    return KeyStore(Path(data or default_data_dir()))
+    state = open_service_state(data, store)
+    keys = KeyStore(state)
+    try:
+        yield keys
+    finally:
+        keys.close()
+        state.close()
 
 
 @keys_app.command("create")
@@ -28,15 +36,15 @@ def create(
     qps: float = typer.Option(10.0, "--qps", help="Requests per second (token bucket)."),
     tenant: Optional[str] = typer.Option(None, "--tenant", help="Share another key's tenant (its facesets); default: a tenant of its own."),
     data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a key and print its secret. The secret is shown once and stored only as a hash."""
     from ..service.keys import parse_scopes
 
     with handled(as_json):
-        store = _store(data)
-        key, secret = store.create(name, parse_scopes(scopes), qps, tenant)
-        store.close()
+        with _keys(data, store) as ks:
+            key, secret = ks.create(name, parse_scopes(scopes), qps, tenant)
         if as_json:
             print_json({**key.to_dict(), "api_secret": secret})
             return
@@ -45,12 +53,11 @@ def create(
 
 
 @keys_app.command("list")
-def list_(data: Optional[Path] = DataOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """List keys (never their secrets)."""
     with handled(as_json):
-        store = _store(data)
-        keys = store.list()
-        store.close()
+        with _keys(data, store) as ks:
+            keys = ks.list()
         if as_json:
             print_json([k.to_dict() for k in keys])
             return
@@ -63,11 +70,10 @@ def list_(data: Optional[Path] = DataOpt, as_json: bool = typer.Option(False, "-
 
 
 @keys_app.command("revoke")
-def revoke(api_key: str = typer.Argument(...), data: Optional[Path] = DataOpt) -> None:
-    """Revoke a key; a running server refuses it from its next request."""
-    store = _store(data)
-    ok = store.revoke(api_key)
-    store.close()
+def revoke(api_key: str = typer.Argument(...), data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt) -> None:
+    """Revoke a key; running servers refuse it from their next request."""
+    with handled(), _keys(data, store) as ks:
+        ok = ks.revoke(api_key)
     if not ok:
         console.print(f"[red]NOT_FOUND[/]: no active key {api_key}")
         raise typer.Exit(2)

@@ -11,6 +11,11 @@ from typing import Optional
 import typer
 
 DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
+StoreOpt = typer.Option(
+    None, "--store", envvar="FACEPRINT_STORE", show_envvar=False,
+    help="Metadata store: sqlite:///path (default: SQLite in --data) or postgresql://user:pass@host/db (also keys, face tokens, rate limits, audit; shared by several servers).",
+)  # fmt: skip
+IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -44,6 +49,8 @@ def json_logging(level: str) -> dict:
 
 def serve(
     data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    index: Optional[str] = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
     pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
@@ -68,7 +75,7 @@ def serve(
     from ..service.config import BatchPolicy, UrlPolicy
 
     config = ServiceConfig.from_env(
-        data_dir=data, pack=pack, token_ttl_s=token_ttl, purge_interval_s=purge_interval, max_body_bytes=max_body,
+        data_dir=data, store=store, index=index, pack=pack, token_ttl_s=token_ttl, purge_interval_s=purge_interval, max_body_bytes=max_body,
         request_timeout_s=timeout,
         urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
         batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch, workers=batch_workers, detect_together=detect_together),

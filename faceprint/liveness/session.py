@@ -5,8 +5,11 @@
     challenge = store.consume(issued.nonce, tenant="t1")    # once; a second call: NonceReused
 
 The nonce comes from :mod:`secrets` (192 bits) and only its SHA-256 is stored, so a copy of
-the database cannot be used to answer a session. ``consume`` is one atomic UPDATE: two
-concurrent verifications of one nonce cannot both win. An expired session is consumed too
+the database cannot be used to answer a session. ``consume`` is one atomic UPDATE (``... WHERE
+used IS NULL RETURNING``): two concurrent verifications of one nonce cannot both win, in one
+process or on several servers sharing a database (``SessionStore(db=...)``: anything with
+``read()``/``write()`` connection blocks taking ``?`` queries, such as the service's PostgreSQL
+state, which creates :data:`PG_SCHEMA`). An expired session is consumed too
 (it cannot be retried) and raises :class:`SessionExpired`. A reference template attached at
 issue time is handed back once by ``consume`` and erased from the row in the same transaction.
 """
@@ -19,9 +22,11 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,18 +36,19 @@ from .errors import InvalidChallenge, NonceReused, NonceUnknown, SessionExpired
 DEFAULT_TTL_S = 120.0
 KEEP_SPENT_S = 86400.0  # spent and expired rows stay this long, so a replay reads NONCE_REUSED
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS liveness_sessions(
+SCHEMA_VERSION = 1
+_TABLE = """CREATE TABLE IF NOT EXISTS liveness_sessions(
         nonce_hash TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         actions TEXT NOT NULL,
-        issued REAL NOT NULL,
-        expires REAL NOT NULL,
-        used REAL,
-        reference BLOB,
-        reference_info TEXT NOT NULL DEFAULT '{}')""",
-    "CREATE INDEX IF NOT EXISTS liveness_sessions_expires ON liveness_sessions(expires)",
-)
+        issued {real} NOT NULL,
+        expires {real} NOT NULL,
+        used {real},
+        reference {blob},
+        reference_info TEXT NOT NULL DEFAULT '{{}}')"""
+_INDEX = "CREATE INDEX IF NOT EXISTS liveness_sessions_expires ON liveness_sessions(expires)"
+SQLITE_SCHEMA = (_TABLE.format(real="REAL", blob="BLOB"), _INDEX)
+PG_SCHEMA = (_TABLE.format(real="DOUBLE PRECISION", blob="BYTEA"), _INDEX)
 
 
 @dataclass(frozen=True)
@@ -86,12 +92,18 @@ def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class SessionStore:
-    """SQLite-backed sessions; ``path=None`` keeps them in memory (CLI, tests)."""
+class SessionDb(Protocol):
+    def read(self) -> AbstractContextManager[Any]: ...
 
-    def __init__(self, path: Path | None = None, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
-        self.clock = clock
+    def write(self) -> AbstractContextManager[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class _OneConnection:
+    """A SQLite file (WAL) or memory database behind one connection and a lock."""
+
+    def __init__(self, path: Path | None) -> None:
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None, check_same_thread=False,
@@ -100,8 +112,37 @@ class SessionStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA secure_delete=ON")
         self._lock = threading.Lock()
-        for stmt in _SCHEMA:
+        for stmt in SQLITE_SCHEMA:
             self._conn.execute(stmt)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class SessionStore:
+    """Sessions in SQLite (``path``; ``None`` keeps them in memory: CLI, tests) or in a shared ``db``."""
+
+    def __init__(self, path: Path | None = None, *, clock: Callable[[], float] = time.time, db: SessionDb | None = None) -> None:
+        self.path = path
+        self.clock = clock
+        self.db: SessionDb = db if db is not None else _OneConnection(path)
 
     def issue(
         self,
@@ -121,8 +162,8 @@ class SessionStore:
         now = self.clock()
         info = dict(reference_info or {})
         blob = None if reference is None else np.asarray(reference, dtype=np.float32).tobytes()
-        with self._lock:
-            self._conn.execute(
+        with self.db.write() as c:
+            c.execute(
                 "INSERT INTO liveness_sessions(nonce_hash, tenant, actions, issued, expires, reference, reference_info)"
                 " VALUES(?,?,?,?,?,?,?)",
                 (_hash(nonce), tenant, ",".join(a.value for a in acts), now, now + ttl_s, blob, json.dumps(info)),
@@ -136,39 +177,37 @@ class SessionStore:
             raise NonceUnknown("no such session", param="biz_token")
         key = _hash(nonce)
         now = self.clock()
-        with self._lock:
-            c = self._conn
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                row = c.execute(
-                    "SELECT tenant, actions, issued, expires, used, reference, reference_info"
-                    " FROM liveness_sessions WHERE nonce_hash=?",
-                    (key,),
-                ).fetchone()
-                if row is None or row[0] != tenant:
-                    raise NonceUnknown("no such session", param="biz_token")
-                if row[4] is not None:
-                    raise NonceReused("this session was already used; request a new one", param="biz_token")
-                c.execute("UPDATE liveness_sessions SET used=?, reference=NULL WHERE nonce_hash=?", (now, key))
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
-        _, actions, issued, expires, _, blob, info = row
+        with self.db.write() as c:
+            # The one statement that decides: only an unspent session of this tenant is marked
+            # used, and a concurrent consumer (another thread or server) waits for it, then finds
+            # ``used`` set. The reference it returns is then erased in the same transaction.
+            rows = c.execute(
+                "UPDATE liveness_sessions SET used=? WHERE nonce_hash=? AND tenant=? AND used IS NULL"
+                " RETURNING actions, issued, expires, reference, reference_info",
+                (now, key, tenant),
+            ).fetchall()
+            if rows:
+                c.execute("UPDATE liveness_sessions SET reference=NULL WHERE nonce_hash=?", (key,))
+        if not rows:
+            with self.db.read() as c:
+                seen = c.execute("SELECT tenant FROM liveness_sessions WHERE nonce_hash=?", (key,)).fetchone()
+            if seen is None or seen[0] != tenant:
+                raise NonceUnknown("no such session", param="biz_token")
+            raise NonceReused("this session was already used; request a new one", param="biz_token")
+        actions, issued, expires, blob, info = rows[0]
         if now > expires:
             raise SessionExpired(f"the session expired {now - expires:.1f} s ago", param="biz_token")
-        ref = None if blob is None else np.frombuffer(blob, dtype=np.float32).copy()
+        ref = None if blob is None else np.frombuffer(bytes(blob), dtype=np.float32).copy()
         acts = tuple(Action(a) for a in actions.split(","))
         return Challenge(acts, issued, expires, tenant, ref, json.loads(info))
 
     def purge(self, keep_s: float = KEEP_SPENT_S) -> int:
         """Delete sessions that expired more than ``keep_s`` ago; erase unused expired references."""
         now = self.clock()
-        with self._lock:
-            self._conn.execute("UPDATE liveness_sessions SET reference=NULL WHERE expires < ?", (now,))
-            cur = self._conn.execute("DELETE FROM liveness_sessions WHERE expires < ?", (now - keep_s,))
-        return int(cur.rowcount)
+        with self.db.write() as c:
+            c.execute("UPDATE liveness_sessions SET reference=NULL WHERE expires < ? AND reference IS NOT NULL", (now,))
+            n = c.execute("DELETE FROM liveness_sessions WHERE expires < ?", (now - keep_s,)).rowcount
+        return int(n)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()

@@ -2,14 +2,18 @@
 
 ``need(scope, endpoint)`` gives a FastAPI dependency that yields a :class:`Call`; handlers note
 what they touched on it (faceset, faces, results) and the dependency appends the audit line
-with the outcome when the request ends, whether it succeeded or failed.
+with the outcome when the request ends, whether it succeeded or failed (or ran out of time: the
+append is shielded from cancellation). Key lookups, rate limits and audit appends may each be a
+round trip to a shared database, so they run on worker threads, off the event loop.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
@@ -51,6 +55,11 @@ async def read_params(request: Request, rt: Runtime) -> Params:
     return Params(fields)
 
 
+async def _audit(rt: Runtime, **line: object) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(functools.partial(rt.audit.append, **line))  # type: ignore[arg-type]
+
+
 def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
     async def gate(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Call]:
         params = await read_params(request, rt)
@@ -61,14 +70,14 @@ def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
         try:
             key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret)
         except AuthenticationError:
-            rt.audit.append(key=api_key[:64], tenant="", endpoint=endpoint, outcome="AUTHENTICATION_ERROR")
+            await _audit(rt, key=api_key[:64], tenant="", endpoint=endpoint, outcome="AUTHENTICATION_ERROR")
             raise
         call = Call(key, params, endpoint)
         outcome = "ok"
         try:
             if not key.allows(scope):
                 raise AuthorizationError(f"this api_key lacks the {scope!r} scope", param=f"Denied. Needs scope {scope}")
-            rt.limiter.check(key.api_key, key.qps)
+            await anyio.to_thread.run_sync(rt.limiter.check, key.api_key, key.qps)
             request.state.api_key = key.api_key
             yield call
             outcome = call.outcome or "ok"
@@ -79,8 +88,8 @@ def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
             outcome = "INTERNAL_ERROR"
             raise
         finally:
-            rt.audit.append(
-                key=key.api_key, tenant=key.tenant, endpoint=endpoint, faceset=call.faceset, faces=call.faces,
+            await _audit(
+                rt, key=key.api_key, tenant=key.tenant, endpoint=endpoint, faceset=call.faceset, faces=call.faces,
                 results=call.results, outcome=outcome,
             )  # fmt: skip
 

@@ -41,7 +41,9 @@ class BatchPolicy:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data
+    data_dir: Path | None = None  # None: $FACEPRINT_DATA, else ./faceprint-data (node-local files)
+    store: str | None = None  # sqlite:///path or postgresql://...; None: $FACEPRINT_STORE, else SQLite in data_dir
+    index: str | None = None  # faiss or milvus://host:19530; None: $FACEPRINT_INDEX, else faiss
     pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
     threads: int | None = None  # onnxruntime threads per model call; None: all cores up to 4
     token_ttl_s: float = 3 * DAY  # face tokens from detect expire unless added to a faceset
@@ -61,10 +63,13 @@ class ServiceConfig:
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceConfig:
-        """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds), then overrides."""
+        """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds) and
+        ``FACEPRINT_STORE`` / ``FACEPRINT_INDEX`` (URLs), then overrides."""
         base: dict[str, object] = {
             "token_ttl_s": _env_float("FACEPRINT_TOKEN_TTL", 3 * DAY),
             "purge_interval_s": _env_float("FACEPRINT_PURGE_INTERVAL", 60.0),
+            "store": os.environ.get("FACEPRINT_STORE") or None,
+            "index": os.environ.get("FACEPRINT_INDEX") or None,
         }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)  # type: ignore[arg-type]

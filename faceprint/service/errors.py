@@ -78,3 +78,10 @@ class InvalidTaskId(BadInput):
 
 class VoidRequest(BadInput):
     code = "VOID_REQUEST"
+
+
+class ServiceStateError(FaceprintError):
+    """The database holding keys, face tokens, rate limits and the audit chain cannot be used."""
+
+    code = "SERVICE_STATE_ERROR"
+    http_status = 503

@@ -1,10 +1,11 @@
-"""FaceID over HTTP: references resolved from the service's own stores, sessions in the data dir.
+"""FaceID over HTTP: references resolved from the service's own stores, sessions in the service state.
 
 The router parses forms and shapes replies; this module turns a reference (an image, a face
 token or a gallery subject) into a template, issues and spends sessions through
 :class:`~faceprint.liveness.flow.FaceIDFlow`, and reads uploaded clips or frame lists.
-Sessions live in ``<data>/liveness.db`` (nonce hashes only; the reference template is erased
-when the session is spent). Built lazily, once per app.
+Sessions live in ``<data>/liveness.db``, or in the shared PostgreSQL database when the store is
+one, so a biz_token from one node is spent once on any node (nonce hashes only; the reference
+template is erased when the session is spent). Built lazily, once per app.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ import numpy as np
 from ..errors import BadInput, PackMismatch
 from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
 from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
+from ..liveness import session as sessions
 from ..liveness.session import IssuedSession
+from .db import Schema
 from .recognition import ImageRef
 from .runtime import Runtime, attached
 
 LIVENESS_DB = "liveness.db"
+SESSIONS = Schema(
+    "liveness_sessions", sessions.SCHEMA_VERSION, sqlite=sessions.SQLITE_SCHEMA, postgresql=sessions.PG_SCHEMA,
+    file=LIVENESS_DB, secure_delete=True,
+)  # fmt: skip
 # Over HTTP a verify must finish inside the request time limit: 240 frames is 8 s at 30 fps.
 HTTP_LIMITS = SequenceLimits(max_frames=240, max_duration_s=20.0, max_side=1280)
 MIN_TTL_S, MAX_TTL_S = 1, 3600
@@ -40,7 +47,7 @@ class ReferenceSpec:
 class FaceID:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.flow = FaceIDFlow(rt.engine, SessionStore(rt.data_dir / LIVENESS_DB))
+        self.flow = FaceIDFlow(rt.engine, SessionStore(db=rt.state.db(SESSIONS)))
 
     # -- biz_token --------------------------------------------------------------------------------
     def reference(self, tenant: str, spec: ReferenceSpec) -> Reference:

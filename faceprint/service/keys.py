@@ -21,24 +21,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
-from .db import Db
+from .db import Schema
 from .errors import AuthenticationError
+from .state import ServiceState, as_state
 
 SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin")
 KEYS_DB = "keys.db"
 _N, _R, _P = 2**14, 8, 1
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS api_keys(
+_TABLE = """CREATE TABLE IF NOT EXISTS api_keys(
         api_key TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         tenant TEXT NOT NULL,
         scopes TEXT NOT NULL,
-        qps REAL NOT NULL,
+        qps {real} NOT NULL,
         secret_hash TEXT NOT NULL,
-        created REAL NOT NULL,
-        revoked REAL)""",
-)
+        created {real} NOT NULL,
+        revoked {real})"""
+SCHEMA = Schema("api_keys", 1, sqlite=(_TABLE.format(real="REAL"),), postgresql=(_TABLE.format(real="DOUBLE PRECISION"),), file=KEYS_DB)
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,9 @@ def _row(r: tuple) -> ApiKey:
 
 
 class KeyStore:
-    def __init__(self, data_dir: Path) -> None:
-        self.db = Db(Path(data_dir) / KEYS_DB, _SCHEMA)
+    def __init__(self, where: Path | ServiceState) -> None:
+        """``where``: a data directory (``keys.db`` there) or the node's service state."""
+        self.db = as_state(where).db(SCHEMA)
         self._pepper = secrets.token_bytes(32)
         self._verified: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -118,7 +119,8 @@ class KeyStore:
         return key, secret
 
     def list(self) -> list[ApiKey]:
-        rows = self.db.conn().execute("SELECT * FROM api_keys ORDER BY created").fetchall()
+        with self.db.read() as c:
+            rows = c.execute("SELECT * FROM api_keys ORDER BY created").fetchall()
         return [_row(r) for r in rows]
 
     def revoke(self, api_key: str) -> bool:
@@ -128,7 +130,8 @@ class KeyStore:
 
     def authenticate(self, api_key: str, api_secret: str) -> ApiKey:
         """The key, if it exists, is not revoked and the secret matches; else AUTHENTICATION_ERROR."""
-        row = self.db.conn().execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
+        with self.db.read() as c:
+            row = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
         mac = hmac.new(self._pepper, api_secret.encode(), hashlib.sha256).digest()
         if row is None:
             check_secret(api_secret, _DUMMY)  # the same work as for a real key: no timing oracle

@@ -1,4 +1,9 @@
-"""Everything a request may need, built once per app and reached through ``Depends(runtime)``."""
+"""Everything a request may need, built once per app and reached through ``Depends(runtime)``.
+
+The gallery store URL decides where the service state lives too (:mod:`~faceprint.service.state`):
+with ``postgresql://...`` a node keeps nothing of its own but video jobs and caches, so several
+nodes can serve one PostgreSQL (and one Milvus) behind a load balancer.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +19,15 @@ from fastapi import Request
 from ..engine import EngineConfig, FaceEngine
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.service import default_data_dir
-from .audit import AuditLog
+from .audit import Audit
 from .batching import MicroBatcher
 from .config import ServiceConfig
 from .facesets import Facesets
 from .keys import KeyStore
 from .metrics import Metrics
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter
 from .recognition import Recognition
+from .state import ServiceState, mask_url, open_state
 from .tasks import Tasks
 from .tokens import TokenStore
 
@@ -34,10 +40,11 @@ class Runtime:
     data_dir: Path
     engine: FaceEngine
     gallery: GalleryService
+    state: ServiceState
     tokens: TokenStore
     keys: KeyStore
-    limiter: RateLimiter
-    audit: AuditLog
+    limiter: Limiter
+    audit: Audit
     batcher: MicroBatcher
     recognition: Recognition
     facesets: Facesets
@@ -51,13 +58,24 @@ class Runtime:
         data_dir = Path(config.data_dir or default_data_dir())
         data_dir.mkdir(parents=True, exist_ok=True)
         engine = FaceEngine(config.pack, EngineConfig(pack=config.pack, threads=config.threads, limits=config.images))
-        gallery = GalleryService(GalleryConfig(data_dir=data_dir, pack=engine.pack.name), engine=engine)
-        tokens = TokenStore(data_dir, gallery.cipher, config.token_ttl_s)
+        gallery = GalleryService(
+            GalleryConfig(data_dir=data_dir, pack=engine.pack.name, store=config.store, index=config.index), engine=engine
+        )
+        try:
+            state = open_state(gallery.store_url, data_dir)
+        except BaseException:
+            gallery.close()
+            raise
+        log.info(
+            "faceprint serve: gallery store %s, index %s, service state in %s, node-local files in %s",
+            mask_url(gallery.store_url), mask_url(gallery.index_url), state.describe(), data_dir,
+        )  # fmt: skip
+        tokens = TokenStore(state, gallery.cipher, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)
         batcher = MicroBatcher(engine, config.batching, metrics.batch_size.observe)
         rt = cls(
-            config=config, data_dir=data_dir, engine=engine, gallery=gallery, tokens=tokens, keys=KeyStore(data_dir),
-            limiter=RateLimiter(), audit=AuditLog(data_dir, fsync=config.audit_fsync), batcher=batcher,
+            config=config, data_dir=data_dir, engine=engine, gallery=gallery, state=state, tokens=tokens, keys=KeyStore(state),
+            limiter=state.limiter(), audit=state.audit(fsync=config.audit_fsync), batcher=batcher,
             recognition=Recognition(config, batcher, tokens, gallery),
             facesets=Facesets(config, gallery, tokens, engine.pack.name, engine.dim), tasks=Tasks(), metrics=metrics,
         )  # fmt: skip
@@ -84,6 +102,7 @@ class Runtime:
         self.tokens.close()
         self.keys.close()
         self.gallery.close()
+        self.state.close()
 
 
 def runtime(request: Request) -> Runtime:

@@ -2,8 +2,13 @@
 
 A token expires ``ttl`` seconds after detection unless it is added to a faceset; then it lives
 as long as it belongs to one (removed from its last faceset, its clock starts again). Expired
-rows are deleted for real (``secure_delete`` zeroes them, the WAL is truncated): a template is
-personal data. Expiry is checked on every read and swept on a timer.
+rows are deleted for real (SQLite: ``secure_delete`` zeroes them, the WAL is truncated; PostgreSQL:
+the rows are deleted and vacuumed, see :meth:`~faceprint.service.db.PostgresDb.erase_freed`): a
+template is personal data. Expiry is checked on every read and swept on a timer.
+
+On PostgreSQL every node shares the tokens: ``expires`` is an absolute Unix time set by the node
+that minted (or released) the token and checked against the reading node's clock, so nodes keep
+their clocks in step (NTP); a skew of a second is nothing against a TTL of hours.
 
 Face++ lets one face token sit in many facesets, while a gallery face belongs to one gallery;
 ``members`` maps (faceset, face token) to the gallery's own face token.
@@ -23,29 +28,40 @@ import numpy as np
 from ..errors import InvalidFaceToken
 from ..gallery.crypto import Cipher
 from ..types import Face, Pose, Quality
-from .db import Db
+from .db import Schema
+from .state import ServiceState, as_state
 
 SERVICE_DB = "service.db"
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS face_tokens(
+_TOKENS = """CREATE TABLE IF NOT EXISTS face_tokens(
         token TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         pack TEXT NOT NULL,
-        embedding BLOB NOT NULL,
-        analysis BLOB NOT NULL,
-        x1 REAL, y1 REAL, x2 REAL, y2 REAL,
+        embedding {blob} NOT NULL,
+        analysis {blob} NOT NULL,
+        x1 {real}, y1 {real}, x2 {real}, y2 {real},
         user_id TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL,
-        expires REAL)""",
-    "CREATE INDEX IF NOT EXISTS face_tokens_expires ON face_tokens(expires) WHERE expires IS NOT NULL",
-    """CREATE TABLE IF NOT EXISTS members(
-        faceset_token TEXT NOT NULL,
+        created {real} NOT NULL,
+        expires {real})"""
+_MEMBERS = """CREATE TABLE IF NOT EXISTS members(
+        {rowid}faceset_token TEXT NOT NULL,
         face_token TEXT NOT NULL REFERENCES face_tokens(token) ON DELETE CASCADE,
         gallery_token TEXT NOT NULL UNIQUE,
-        PRIMARY KEY(faceset_token, face_token))""",
+        PRIMARY KEY(faceset_token, face_token))"""
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS face_tokens_expires ON face_tokens(expires) WHERE expires IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS members_face ON members(face_token)",
 )
+SCHEMA = Schema(
+    "face_tokens", 1,
+    sqlite=(_TOKENS.format(blob="BLOB", real="REAL"), _INDEXES[0], _MEMBERS.format(rowid=""), _INDEXES[1]),
+    # SQLite numbers rows itself (rowid: the order memberships were made); PostgreSQL gets a column of that name.
+    postgresql=(
+        _TOKENS.format(blob="BYTEA", real="DOUBLE PRECISION"), _INDEXES[0],
+        _MEMBERS.format(rowid="rowid BIGINT GENERATED ALWAYS AS IDENTITY,\n        "), _INDEXES[1],
+    ),
+    file=SERVICE_DB, secure_delete=True, foreign_keys=True,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,19 +99,14 @@ def _face(analysis: bytes, bbox: tuple, embedding: np.ndarray) -> Face:
 
 
 class TokenStore:
-    def __init__(self, data_dir: Path, cipher: Cipher, ttl_s: float) -> None:
-        self.db = Db(Path(data_dir) / SERVICE_DB, _SCHEMA, secure_delete=True)
-        self.db.conn().execute("PRAGMA foreign_keys=ON")
+    def __init__(self, where: Path | ServiceState, cipher: Cipher, ttl_s: float) -> None:
+        """``where``: a data directory (``service.db`` there) or the node's service state."""
+        self.db = as_state(where).db(SCHEMA)
         self.cipher = cipher
         self.ttl_s = ttl_s
 
     def close(self) -> None:
         self.db.close()
-
-    def _conn(self):  # foreign keys are per connection
-        c = self.db.conn()
-        c.execute("PRAGMA foreign_keys=ON")
-        return c
 
     # -- minting and reading --------------------------------------------------------------------
     def mint(self, tenant: str, pack: str, faces: Sequence[Face]) -> list[str]:
@@ -121,11 +132,12 @@ class TokenStore:
 
     def get(self, tenant: str, token: str) -> StoredFace:
         """The face, if it exists, belongs to ``tenant`` and has not expired; else INVALID_FACE_TOKEN."""
-        row = self._conn().execute(
-            "SELECT token, tenant, pack, embedding, analysis, x1, y1, x2, y2, user_id, expires FROM face_tokens"
-            " WHERE token=? AND tenant=?",
-            (token, tenant),
-        ).fetchone()
+        with self.db.read() as c:
+            row = c.execute(
+                "SELECT token, tenant, pack, embedding, analysis, x1, y1, x2, y2, user_id, expires FROM face_tokens"
+                " WHERE token=? AND tenant=?",
+                (token, tenant),
+            ).fetchone()
         if row is not None and row[10] is not None and row[10] <= time.time():
             self.purge()
             row = None
@@ -136,9 +148,10 @@ class TokenStore:
         return StoredFace(row[0], row[1], row[2], face, row[9], row[10])
 
     def exists(self, tenant: str, token: str) -> bool:
-        row = self._conn().execute(
-            "SELECT 1 FROM face_tokens WHERE token=? AND tenant=? AND (expires IS NULL OR expires>?)", (token, tenant, time.time())
-        ).fetchone()
+        with self.db.read() as c:
+            row = c.execute(
+                "SELECT 1 FROM face_tokens WHERE token=? AND tenant=? AND (expires IS NULL OR expires>?)", (token, tenant, time.time())
+            ).fetchone()
         return row is not None
 
     def set_user_id(self, tenant: str, token: str, user_id: str) -> None:
@@ -149,11 +162,12 @@ class TokenStore:
     # -- faceset membership ---------------------------------------------------------------------
     def members(self, faceset_token: str, face_tokens: Sequence[str]) -> dict[str, str]:
         """face token -> gallery token, for those of ``face_tokens`` already in the faceset."""
-        c, out = self._conn(), {}
-        for i in range(0, len(face_tokens), 900):
-            part = list(face_tokens[i : i + 900])
-            q = f"SELECT face_token, gallery_token FROM members WHERE faceset_token=? AND face_token IN ({','.join('?' * len(part))})"
-            out.update(dict(c.execute(q, [faceset_token, *part]).fetchall()))
+        out: dict[str, str] = {}
+        with self.db.read() as c:
+            for i in range(0, len(face_tokens), 900):
+                part = list(face_tokens[i : i + 900])
+                q = f"SELECT face_token, gallery_token FROM members WHERE faceset_token=? AND face_token IN ({','.join('?' * len(part))})"
+                out.update(dict(c.execute(q, [faceset_token, *part]).fetchall()))
         return out
 
     def join(self, faceset_token: str, pairs: Sequence[tuple[str, str]]) -> None:
@@ -182,29 +196,35 @@ class TokenStore:
             )
 
     def facesets_of(self, token: str) -> list[str]:
-        return [r[0] for r in self._conn().execute("SELECT faceset_token FROM members WHERE face_token=? ORDER BY rowid", (token,))]
+        with self.db.read() as c:
+            return [r[0] for r in c.execute("SELECT faceset_token FROM members WHERE face_token=? ORDER BY rowid", (token,)).fetchall()]
 
     def from_gallery(self, gallery_tokens: Sequence[str]) -> dict[str, tuple[str, str]]:
         """gallery token -> (face token, user_id) for faces added through the API."""
-        c, out = self._conn(), {}
-        for i in range(0, len(gallery_tokens), 900):
-            part = list(gallery_tokens[i : i + 900])
-            q = (
-                "SELECT m.gallery_token, f.token, f.user_id FROM members m JOIN face_tokens f ON f.token=m.face_token"
-                f" WHERE m.gallery_token IN ({','.join('?' * len(part))})"
-            )
-            out.update({g: (t, u) for g, t, u in c.execute(q, part)})
+        out: dict[str, tuple[str, str]] = {}
+        with self.db.read() as c:
+            for i in range(0, len(gallery_tokens), 900):
+                part = list(gallery_tokens[i : i + 900])
+                q = (
+                    "SELECT m.gallery_token, f.token, f.user_id FROM members m JOIN face_tokens f ON f.token=m.face_token"
+                    f" WHERE m.gallery_token IN ({','.join('?' * len(part))})"
+                )
+                out.update({g: (t, u) for g, t, u in c.execute(q, part).fetchall()})
         return out
 
     # -- expiry ---------------------------------------------------------------------------------
     def purge(self, now: float | None = None) -> int:
-        """Delete expired face tokens for real; returns how many went."""
+        """Delete expired face tokens for real; returns how many went.
+
+        Safe on every node at once: each row goes once, whichever node's DELETE reaches it first.
+        """
         now = time.time() if now is None else now
         with self.db.write() as c:
             n = c.execute("DELETE FROM face_tokens WHERE expires IS NOT NULL AND expires<=?", (now,)).rowcount
         if n:
-            self.db.checkpoint()
+            self.db.erase_freed(("face_tokens", "members"))
         return n
 
     def count(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM face_tokens").fetchone()[0])
+        with self.db.read() as c:
+            return int(c.execute("SELECT COUNT(*) FROM face_tokens").fetchone()[0])

@@ -13,6 +13,11 @@ all; past that, or with the upload gone, a job is ``failed`` with ``JOB_INTERRUP
 reason. At most ``max_queued`` jobs wait; one more is refused (``CONCURRENCY_LIMIT_EXCEEDED``)
 until the queue drains: the client backs off instead of the server filling its disk.
 
+Video jobs are node-local, whatever the store: the upload and the annotated copy are files on the
+node that took the job, so its row stays in that node's SQLite file too. With several nodes on one
+PostgreSQL store, poll and download a job through the node that accepted it (pin by job_id at the
+load balancer); another node answers INVALID_JOB_ID. Distributed jobs would need shared storage.
+
 Settings come from the environment when the app starts: ``FACEPRINT_VIDEO_WORKERS`` (1),
 ``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (3).
 """
@@ -31,7 +36,7 @@ from pathlib import Path
 
 from ..errors import BadInput, FaceprintError
 from ..video import AnalysisConfig, IdentifyConfig, VideoOptions, open_video, process_video, video_engine
-from .db import Db
+from .db import SqliteDb
 from .errors import ConcurrencyLimitExceeded
 from .runtime import Runtime, attached, detached
 
@@ -104,7 +109,7 @@ class VideoJobs:
     def __init__(self, rt: Runtime, config: JobsConfig | None = None) -> None:
         self.rt = rt
         self.config = config or JobsConfig.from_env()
-        self.db = Db(rt.data_dir / DB_NAME, SCHEMA)
+        self.db = SqliteDb(rt.data_dir / DB_NAME, SCHEMA)  # node-local (see the module doc)
         self.uploads = rt.data_dir / UPLOADS
         self.uploads.mkdir(parents=True, exist_ok=True)
         self._queue: queue.Queue[str] = queue.Queue()

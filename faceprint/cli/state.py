@@ -1,0 +1,22 @@
+"""The ``--data`` and ``--store`` options shared by the admin commands, and the state they open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
+StoreOpt = typer.Option(
+    None, "--store", envvar="FACEPRINT_STORE", show_envvar=False,
+    help="The server's store: sqlite:///path (default: files in --data) or postgresql://user:pass@host/db.",
+)  # fmt: skip
+
+
+def open_service_state(data: Optional[Path], store: Optional[str]):
+    """Where `faceprint serve` with these flags keeps keys and the audit chain."""
+    from ..gallery.service import default_data_dir
+    from ..service.state import open_state
+
+    return open_state(store, Path(data or default_data_dir()))
