@@ -90,6 +90,13 @@ class InvalidIndexSpec(BadInput):
     code = "INVALID_INDEX_SPEC"
 
 
+class IndexUnavailable(GalleryError):
+    """The vector index server (Milvus) could not be reached, or did not answer in time."""
+
+    code = "INDEX_UNAVAILABLE"
+    http_status = 503
+
+
 class EncryptionKeyError(GalleryError):
     """The data directory is encrypted and no (or a wrong) key was given, or the reverse."""
 

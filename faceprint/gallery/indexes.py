@@ -66,7 +66,11 @@ class IndexContext:
 
 Factory = Callable[[str, IndexContext], Indexes]
 _BACKENDS: dict[str, Factory] = {}
-_BUILTIN = {"faiss": "faceprint.gallery.indexing", "milvus": "faceprint.gallery.milvus"}  # imported on first use
+_BUILTIN = {  # imported on first use
+    "faiss": "faceprint.gallery.indexing",
+    "milvus": "faceprint.gallery.milvus",
+    "milvus+https": "faceprint.gallery.milvus",
+}
 
 
 def register_indexes(scheme: str, factory: Factory) -> None:
