@@ -19,10 +19,9 @@ class _Sizes(Collector):
         self.gallery, self.tokens = gallery, tokens
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        c = self.gallery.store._conn()  # one aggregate query; the store has no public counter for all tenants
-        facesets, faces = c.execute("SELECT COUNT(*), COALESCE(SUM(face_count), 0) FROM facesets").fetchone()
-        yield GaugeMetricFamily("faceprint_facesets", "Facesets, all tenants", value=facesets)
-        yield GaugeMetricFamily("faceprint_gallery_faces", "Faces in facesets, all tenants", value=faces)
+        stats = self.gallery.store.stats()
+        yield GaugeMetricFamily("faceprint_facesets", "Facesets, all tenants", value=stats.galleries)
+        yield GaugeMetricFamily("faceprint_gallery_faces", "Faces in facesets, all tenants", value=stats.faces)
         yield GaugeMetricFamily("faceprint_face_tokens", "Face tokens held (detected, not yet expired or in a faceset)", value=self.tokens.count())
 
 

@@ -36,6 +36,14 @@ class Resolved:
     faceset_token: str
 
 
+@dataclass(frozen=True)
+class StoreStats:
+    """Totals across every tenant (for metrics; no call that acts for a tenant sees these)."""
+
+    galleries: int
+    faces: int
+
+
 @dataclass
 class Marker:
     """The generation an external (shared) index of one gallery reflects; -1: never filled.
@@ -135,6 +143,10 @@ class Store(ABC):
 
     @abstractmethod
     def resolve(self, ids: np.ndarray) -> dict[int, Resolved]: ...
+
+    @abstractmethod
+    def stats(self) -> StoreStats:
+        """How many galleries and faces the store holds, all tenants together."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -26,7 +26,7 @@ from .. import validate
 from ..crypto import Cipher
 from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
 from ..locks import file_lock
-from .base import IndexState, Marker, Resolved, Store, VectorSource
+from .base import IndexState, Marker, Resolved, Store, StoreStats, VectorSource
 from .schema import SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,10 @@ class SqliteStore(Store):
                     pass
             self._conns.clear()
         self._local = threading.local()
+
+    def stats(self) -> StoreStats:
+        galleries, faces = self._conn().execute("SELECT COUNT(*), COALESCE(SUM(face_count), 0) FROM facesets").fetchone()
+        return StoreStats(int(galleries), int(faces))
 
     def erase_now(self) -> bool:
         """Fold the WAL into the database and truncate it, so removed rows have no copy left."""
