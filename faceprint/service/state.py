@@ -21,8 +21,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import BadInput
+from . import audit_table, ratelimit
+from .audit import Audit, AuditLog
 from .db import Db, PostgresDb, Schema, SqliteDb
 from .errors import ServiceStateError
+from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
 log = logging.getLogger("faceprint.service")
 
@@ -52,11 +55,11 @@ class ServiceState(ABC):
         """A database holding ``schema``'s tables, created if missing. Close it when done."""
 
     @abstractmethod
-    def limiter(self):  # -> ratelimit.Limiter
+    def limiter(self) -> Limiter:
         """Per-key token buckets: in this process, or one row per key shared by every node."""
 
     @abstractmethod
-    def audit(self, *, fsync: bool = False):  # -> audit.Audit
+    def audit(self, *, fsync: bool = False) -> Audit:
         """The audit chain: a file in the data dir, or a table every node appends to."""
 
     @abstractmethod
@@ -79,14 +82,10 @@ class LocalState(ServiceState):
             raise ValueError(f"{schema.part} has no SQLite file")
         return SqliteDb(self.data_dir / schema.file, schema)
 
-    def limiter(self):
-        from .ratelimit import RateLimiter
-
+    def limiter(self) -> Limiter:
         return RateLimiter()
 
-    def audit(self, *, fsync: bool = False):
-        from .audit import AuditLog
-
+    def audit(self, *, fsync: bool = False) -> Audit:
         return AuditLog(self.data_dir, fsync=fsync)
 
     def describe(self) -> str:
@@ -116,13 +115,6 @@ class PostgresState(ServiceState):
             self.pool.close()
             raise ServiceStateError(f"cannot connect to PostgreSQL at {mask_url(url)} within {timeout_s:g} s", store=mask_url(url)) from None
 
-    def db(self, schema: Schema) -> Db:
-        with self._lock:
-            if schema.part not in self._ready:
-                self._create(schema)
-                self._ready.add(schema.part)
-        return PostgresDb(self.pool)
-
     def _create(self, schema: Schema) -> None:
         with self.pool.connection() as c, c.transaction():
             c.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
@@ -142,15 +134,18 @@ class PostgresState(ServiceState):
                     (schema.part, schema.version),
                 )
 
-    def limiter(self):
-        from .ratelimit import SHARED_SCHEMA, SharedRateLimiter
+    def db(self, schema: Schema) -> PostgresDb:
+        with self._lock:
+            if schema.part not in self._ready:
+                self._create(schema)
+                self._ready.add(schema.part)
+        return PostgresDb(self.pool)
 
-        return SharedRateLimiter(self.db(SHARED_SCHEMA))
+    def limiter(self) -> Limiter:
+        return SharedRateLimiter(self.db(ratelimit.SHARED_SCHEMA))
 
-    def audit(self, *, fsync: bool = False):  # a committed PostgreSQL transaction is durable: fsync is moot
-        from .audit_table import SCHEMA, TableAudit
-
-        return TableAudit(self.db(SCHEMA))
+    def audit(self, *, fsync: bool = False) -> Audit:  # a committed PostgreSQL transaction is durable: fsync is moot
+        return audit_table.TableAudit(self.db(audit_table.SCHEMA))
 
     def describe(self) -> str:
         return f"PostgreSQL {mask_url(self.url)}"
