@@ -172,18 +172,21 @@ class PostgresStore(Store):
         outer = validate.outer_id(new.outer_id)
         tags = list(validate.tags(new.tags))
         now = time.time()
+        token = new.token or secrets.token_hex(16)
         try:
             with self._tx() as c:
                 fid = c.execute(
                     "INSERT INTO facesets(token, tenant, outer_id, display_name, tags, user_data, pack, dim, index_spec, created, updated)"
                     " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-                    (secrets.token_hex(16), new.tenant, outer, validate.display_name(new.display_name), tags,
-                     validate.user_data(new.user_data), new.pack, new.dim, new.index_spec, now, now),
+                    (token, new.tenant, outer, validate.display_name(new.display_name), tags, validate.user_data(new.user_data),
+                     new.pack, new.dim, new.index_spec, now if new.created is None else new.created, now),
                 ).fetchone()[0]  # fmt: skip
                 for ddl in _VECTORS_DDL:
                     c.execute(sql.SQL(ddl).format(t=_vectors(fid)))
                 row = c.execute(f"SELECT {_FACESET_COLS} FROM facesets WHERE id=%s", (fid,)).fetchone()
-        except pg_errors.UniqueViolation:
+        except pg_errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "facesets_token_key":
+                raise FacesetExist(f"a faceset with token {token!r} exists", faceset_token=token) from None
             raise FacesetExist(f"a faceset with outer_id {outer!r} exists", outer_id=outer) from None
         return _faceset(row)
 
@@ -202,6 +205,10 @@ class PostgresStore(Store):
                 f"SELECT {_FACESET_COLS} FROM facesets WHERE {where} ORDER BY id LIMIT %s OFFSET %s", [*args, limit, start]
             ).fetchall()
         return _page(tuple(_faceset(r) for r in rows), total, start)
+
+    def tenants(self) -> list[str]:
+        with self._conn() as c:
+            return [r[0] for r in c.execute("SELECT DISTINCT tenant FROM facesets ORDER BY tenant")]
 
     def update_faceset(self, tenant: str, token: str, update: FaceSetUpdate) -> FaceSet:
         sets: dict[str, object] = {}
@@ -238,36 +245,47 @@ class PostgresStore(Store):
     # -- faces --------------------------------------------------------------------------------
     def add_faces(self, tenant: str, token: str, faces: Sequence[NewFace]) -> list[FaceRecord]:
         now = time.time()
-        with self._tx() as c:
-            fs = self._faceset_row(c, tenant, token, None, lock=True)
-            fid, dim, gen = fs[0], fs[8], fs[11] + 1
-            vecs = [np.asarray(f.embedding, dtype="<f4").reshape(-1) for f in faces]
-            for v in vecs:
-                if v.shape[0] != dim:
-                    raise PackMismatch(f"embedding has {v.shape[0]} dimensions; faceset {token} holds {dim} ({fs[7]})")
-            subjects = [validate.subject(f.subject) for f in faces]
-            ids = sorted(r[0] for r in c.execute(
-                "SELECT nextval(pg_get_serial_sequence('faces', 'id')) FROM generate_series(1, %s)", (len(faces),)
-            ))  # fmt: skip
-            tokens = [secrets.token_hex(16) for _ in faces]
-            records = []
-            with c.cursor().copy(
-                "COPY faces(id, token, faceset_id, subject, gen, x1, y1, x2, y2, quality, image_sha256, has_thumbnail, created)"
-                " FROM STDIN"
-            ) as cp:
-                for i, ftok, subject, f in zip(ids, tokens, subjects, faces):
-                    box = tuple(float(b) for b in f.bbox) if f.bbox is not None else None
-                    quality = None if f.quality is None else float(f.quality)
-                    cp.write_row((i, ftok, fid, subject, gen, *(box or (None,) * 4), quality, f.image_sha256,
-                                  f.thumbnail is not None, now))  # fmt: skip
-                    records.append(FaceRecord(ftok, token, subject, box, quality, f.image_sha256, now, f.thumbnail is not None))
-            with c.cursor().copy(sql.SQL("COPY {} (face_id, embedding, thumbnail) FROM STDIN").format(_vectors(fid))) as cp:
-                for i, ftok, f, v in zip(ids, tokens, faces, vecs):
-                    thumb = None if f.thumbnail is None else self.cipher.seal(f.thumbnail, ftok.encode() + b"/thumb")
-                    cp.write_row((i, self.cipher.seal(v.tobytes(), ftok.encode()), thumb))
-            c.execute(
-                "UPDATE facesets SET generation=%s, face_count=face_count+%s, updated=%s WHERE id=%s", (gen, len(ids), now, fid)
-            )
+        try:
+            with self._tx() as c:
+                fs = self._faceset_row(c, tenant, token, None, lock=True)
+                records = self._insert_faces(c, fs, faces, now)
+                c.execute(
+                    "UPDATE facesets SET generation=%s, face_count=face_count+%s, updated=%s WHERE id=%s",
+                    (fs[11] + 1, len(records), now, fs[0]),
+                )
+        except pg_errors.UniqueViolation:
+            raise BadInput("a face with one of these tokens is stored already") from None
+        return records
+
+    def _insert_faces(self, c: Any, fs: tuple, faces: Sequence[NewFace], now: float) -> list[FaceRecord]:
+        """COPY the faces (generation ``fs.generation + 1``) and their vectors; the caller bumps the gallery."""
+        fid, token, dim, gen = fs[0], fs[1], fs[8], fs[11] + 1
+        vecs = [np.asarray(f.embedding, dtype="<f4").reshape(-1) for f in faces]
+        for v in vecs:
+            if v.shape[0] != dim:
+                raise PackMismatch(f"embedding has {v.shape[0]} dimensions; faceset {token} holds {dim} ({fs[7]})")
+        records = [
+            FaceRecord(
+                f.token or secrets.token_hex(16), token, validate.subject(f.subject),
+                None if f.bbox is None else tuple(float(b) for b in f.bbox), None if f.quality is None else float(f.quality),
+                f.image_sha256, now if f.created is None else f.created, f.thumbnail is not None,
+            )  # fmt: skip
+            for f in faces
+        ]
+        ids = sorted(r[0] for r in c.execute(
+            "SELECT nextval(pg_get_serial_sequence('faces', 'id')) FROM generate_series(1, %s)", (len(faces),)
+        ))  # fmt: skip
+        with c.cursor().copy(
+            "COPY faces(id, token, faceset_id, subject, gen, x1, y1, x2, y2, quality, image_sha256, has_thumbnail, created)"
+            " FROM STDIN"
+        ) as cp:
+            for i, r in zip(ids, records):
+                cp.write_row((i, r.token, fid, r.subject, gen, *(r.bbox or (None,) * 4), r.quality, r.image_sha256,
+                              r.has_thumbnail, r.created))  # fmt: skip
+        with c.cursor().copy(sql.SQL("COPY {} (face_id, embedding, thumbnail) FROM STDIN").format(_vectors(fid))) as cp:
+            for i, r, f, v in zip(ids, records, faces, vecs):
+                thumb = None if f.thumbnail is None else self.cipher.seal(f.thumbnail, r.token.encode() + b"/thumb")
+                cp.write_row((i, self.cipher.seal(v.tobytes(), r.token.encode()), thumb))
         return records
 
     def _remove(self, tenant: str, token: str, where: str, args: Sequence) -> int:
