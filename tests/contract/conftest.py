@@ -7,7 +7,6 @@ the store (and the Milvus server), and keeps its own data directory, as separate
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,11 +92,6 @@ class Backend:
             self.close(self.opened[-1])
 
 
-def _milvus_missing() -> bool:
-    """True while faceprint/gallery/milvus.py (another engineer's work in progress) does not exist."""
-    return importlib.util.find_spec("faceprint.gallery.milvus") is None
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path, engine: FaceEngine) -> Iterator[Backend]:
     name = request.param
@@ -107,8 +101,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, engine: FaceEngine) 
         store = request.getfixturevalue("postgres_url")
         index = "faiss"
         if name == "postgresql+milvus":
-            if _milvus_missing():
-                pytest.skip("faceprint/gallery/milvus.py has not landed yet")
             index = request.getfixturevalue("milvus_uri").replace("http://", "milvus://", 1)
     b = Backend(name, store, index, tmp_path / "nodes", engine)
     yield b
