@@ -8,6 +8,7 @@ need a cluster live in ``test_real_cluster_*`` and run only with $FACEPRINT_TEST
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,20 @@ def traces(root: Path, vec: np.ndarray) -> list[str]:
     """Files under ``root`` holding the vector's float32 bytes (whole, or its first 64 bytes)."""
     f32 = vec.astype("<f4").tobytes()
     return sorted({str(p.relative_to(root)) for needle in (f32, f32[:64]) for p in files_containing(root, needle)})
+
+
+def search_while_marker_is_held(holder: GalleryService, searcher: GalleryService, name: str, vec: np.ndarray) -> str:
+    """Search through ``searcher`` while ``holder`` holds the gallery's marker lock: an up-to-date node must not wait."""
+    fid = holder.store.faceset_id("default", holder.get(name).token)
+    out: list[str] = []
+    with holder.store.index_marker(fid, MARKER):
+        t = threading.Thread(target=lambda: out.append(searcher.search_embeddings(name, vec[None])[0].best.face_token))
+        t.start()
+        t.join(timeout=20)
+        waited = t.is_alive()
+    t.join()
+    assert not waited, "a search of an up-to-date gallery waited for the marker lock"
+    return out[0]
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +189,7 @@ def test_two_nodes_share_one_store_and_one_milvus(tmp_path, index_url, lfw):
     gone = a.faces("staff", limit=1).items[0].token
     assert b.remove_faces("staff", [gone]) == 1  # removed through B, never again returned through A
     assert gone not in {m.face_token for m in a.search_embeddings("staff", enrol[:1], SearchOptions(top_k=10))[0].matches}
+    assert search_while_marker_is_held(a, b, "staff", enrol[4]) == a.faces("staff", limit=4).items[3].token
     collection = a.indexes.current(token)
     a.close()
     b.close()
@@ -182,6 +198,26 @@ def test_two_nodes_share_one_store_and_one_milvus(tmp_path, index_url, lfw):
     assert res.best.subject == subjects[5] and res.best.score > 0.999
     assert c.indexes.current(token) == collection and c.indexes.count(c.get("staff")) == 39
     c.close()
+
+
+def test_two_nodes_on_postgresql(tmp_path, index_url, postgres_url, lfw):
+    enrol, subjects, _, _ = lfw
+    nodes = [
+        GalleryService(GalleryConfig(data_dir=tmp_path / n, store=postgres_url, index=index_url), calibrations=calibration)
+        for n in "ab"
+    ]  # fmt: skip
+    a, b = nodes
+    gallery(a, "staff", enrol.shape[1])
+    recs = a.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[:20], subjects[:20])])
+    assert b.search_embeddings("staff", enrol[7:8])[0].best.face_token == recs[7].token  # at once, from the other node
+    assert b.remove_faces("staff", [recs[7].token]) == 1
+    assert recs[7].token not in {m.face_token for m in a.search_embeddings("staff", enrol[7:8]).pop().matches}
+    (late,) = b.add_embeddings("staff", [NewFace(enrol[30], subjects[30])])
+    assert a.search_embeddings("staff", enrol[30:31])[0].best.face_token == late.token  # a catches up (under the lock)...
+    assert search_while_marker_is_held(b, a, "staff", enrol[30]) == late.token  # ...and then searches without it
+    assert a.indexes.count(a.get("staff")) == 20
+    for svc in nodes:
+        svc.close()
 
 
 def test_a_crash_between_the_milvus_write_and_the_marker_is_repaired(tmp_path, index_url):
