@@ -41,6 +41,14 @@ def _answers(svc: GalleryService, probes: np.ndarray, tenants: tuple[str, ...] =
     return out
 
 
+def _ranked(answers: dict) -> dict:
+    return {k: [[m[:2] for m in q] for q in v] for k, v in answers.items()}
+
+
+def _scores(answers: dict) -> list[float]:
+    return [m[2] for k in sorted(answers) for q in answers[k] for m in q]
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("faceprint")
     return subprocess.run([str(exe), "migrate", *args, "--json"], capture_output=True, text=True, timeout=300)
@@ -50,9 +58,6 @@ def _targets(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, str]:
     kind = request.param
     if kind == "sqlite+faiss":
         return f"sqlite:///{tmp_path / 'target' / 'faceprint.db'}", "faiss"
-    for module in ("faceprint/gallery/store/postgres.py", "faceprint/gallery/milvus.py"):
-        if not (Path(__file__).parents[1] / module).exists():
-            pytest.skip(f"{module} is not written yet")
     return request.getfixturevalue("postgres_url"), "milvus://" + request.getfixturevalue("milvus_uri").split("://", 1)[1]
 
 
@@ -81,7 +86,9 @@ def test_migrate_keeps_tokens_and_answers_and_is_resumable(tmp_path, lfw_faces, 
     assert report["source_faces"] == report["target_faces"] == report["copied"] == 2 * len(faces) + 7
 
     with GalleryService(GalleryConfig(data_dir=tmp_path / "target", store=store, index=index)) as dst:
-        assert _answers(dst, probes) == before  # same tokens, subjects, scores, order
+        after = _answers(dst, probes)
+        assert _ranked(after) == _ranked(before)  # same tokens and subjects in the same order
+        assert max(abs(a - b) for a, b in zip(_scores(after), _scores(before))) < 1e-4  # Milvus sums in float32 its own way
         for (tenant, token), toks in src_tokens.items():
             assert [r.token for r in dst.faces(token, tenant=tenant, limit=1000).items] == toks
         # tenancy survives the move
