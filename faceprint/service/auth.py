@@ -1,17 +1,19 @@
 """The per-request gate: read the form, check ``api_key``/``api_secret``, the scope and the rate.
 
-``need(scope, endpoint)`` gives a FastAPI dependency that yields a :class:`Call`; handlers note
-what they touched on it (faceset, faces, results) and the dependency appends the audit line
-with the outcome when the request ends, whether it succeeded or failed (or ran out of time: the
-append is shielded from cancellation). Key lookups, rate limits and audit appends may each be a
+``call: Call = need(scope, endpoint)`` declares a FastAPI dependency that yields a :class:`Call`;
+handlers note what they touched on it (faceset, faces, results) and the dependency appends the
+audit line with the outcome when the handler ends, whether it succeeded or failed (or ran out of
+time: the append is shielded from cancellation), and before the reply is sent, so a client that
+has its answer can find its audit line on any node. Key lookups, rate limits and audit appends may each be a
 round trip to a shared database, so they run on worker threads, off the event loop.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -60,7 +62,9 @@ async def _audit(rt: Runtime, **line: object) -> None:
         await anyio.to_thread.run_sync(functools.partial(rt.audit.append, **line))  # type: ignore[arg-type]
 
 
-def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
+def need(scope: str, endpoint: str) -> Any:
+    """The parameter default for a handler's :class:`Call` (``scope="function"``: audited before the reply goes out)."""
+
     async def gate(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Call]:
         params = await read_params(request, rt)
         api_key = params.text("api_key", limit=128)
@@ -93,4 +97,4 @@ def need(scope: str, endpoint: str) -> Callable[..., AsyncIterator[Call]]:
                 results=call.results, outcome=outcome,
             )  # fmt: skip
 
-    return gate
+    return Depends(gate, scope="function")

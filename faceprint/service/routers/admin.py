@@ -25,7 +25,7 @@ _CODE = re.compile(r"[A-Z][A-Z_]+")  # an error outcome is the Face++ code
     start="Return lines after this sequence number", limit="1-1000 (default 100)", key="Only this api_key's lines",
     endpoint="Only lines whose endpoint contains this text", outcome="Only lines with this outcome; ERROR: every error code",
 ))  # fmt: skip
-def audit(request: Request, call: Call = Depends(need("admin", "admin/audit")), rt: Runtime = Depends(runtime)) -> dict:
+def audit(request: Request, call: Call = need("admin", "admin/audit"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     key, start, limit = p.text("key", limit=128), p.integer("start", 0, 0, 10**12), p.integer("limit", 100, 1, 1000)
     endpoint, outcome = p.text("endpoint", limit=128), p.text("outcome", limit=128)
@@ -50,14 +50,14 @@ def _matches(entry: dict, endpoint: str | None, outcome: str | None) -> bool:
 
 
 @router.post("/audit/verify", summary="Check the audit log's hash chain, from the first line to audit.head", openapi_extra=doc())
-async def audit_verify(request: Request, call: Call = Depends(need("admin", "admin/audit/verify")), rt: Runtime = Depends(runtime)) -> dict:
+async def audit_verify(request: Request, call: Call = need("admin", "admin/audit/verify"), rt: Runtime = Depends(runtime)) -> dict:
     verdict = await anyio.to_thread.run_sync(rt.audit.verify)
     call.outcome = "chain ok" if verdict.ok else "chain broken"
     return {**head(request), **verdict.to_dict()}
 
 
 @router.post("/keys/list", summary="The API keys of your tenant (never their secrets)", openapi_extra=doc())
-def keys_list(request: Request, call: Call = Depends(need("admin", "admin/keys/list")), rt: Runtime = Depends(runtime)) -> dict:
+def keys_list(request: Request, call: Call = need("admin", "admin/keys/list"), rt: Runtime = Depends(runtime)) -> dict:
     keys = [k.to_dict() for k in rt.keys.list() if k.tenant == call.tenant]
     call.results = len(keys)
     return {**head(request), "keys": keys}
@@ -67,7 +67,7 @@ def keys_list(request: Request, call: Call = Depends(need("admin", "admin/keys/l
     name="A label, up to 64 characters", scopes="Comma list of detect,compare,faceset:read,faceset:write,admin",
     qps="Requests per second, 1-1000 (default 10)",
 ))  # fmt: skip
-def keys_create(request: Request, call: Call = Depends(need("admin", "admin/keys/create")), rt: Runtime = Depends(runtime)) -> dict:
+def keys_create(request: Request, call: Call = need("admin", "admin/keys/create"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     name = p.text("name", required=True, limit=64) or ""
     scopes = parse_scopes(p.text("scopes", required=True, limit=200) or "")
@@ -78,7 +78,7 @@ def keys_create(request: Request, call: Call = Depends(need("admin", "admin/keys
 
 
 @router.post("/keys/revoke", summary="Revoke a key of your tenant; it stops working at once", openapi_extra=doc(target="The api_key to revoke"))
-def keys_revoke(request: Request, call: Call = Depends(need("admin", "admin/keys/revoke")), rt: Runtime = Depends(runtime)) -> dict:
+def keys_revoke(request: Request, call: Call = need("admin", "admin/keys/revoke"), rt: Runtime = Depends(runtime)) -> dict:
     target = call.params.text("target", required=True, limit=128) or ""
     mine = {k.api_key: k for k in rt.keys.list() if k.tenant == call.tenant}
     if target not in mine:

@@ -30,7 +30,7 @@ def _faces(side: Side) -> list[dict[str, object]]:
 
 
 @router.post("/facepp/v3/compare", summary="Compare the largest faces of two images or face tokens", openapi_extra=doc(**_FIELDS))
-async def compare(request: Request, call: Call = Depends(need("compare", "compare")), rt: Runtime = Depends(runtime)) -> dict:
+async def compare(request: Request, call: Call = need("compare", "compare"), rt: Runtime = Depends(runtime)) -> dict:
     a, b = call.params.probe("1"), call.params.probe("2")
     result = await rt.recognition.compare(call.tenant, a, b)
     call.faces = len(result.side1.faces) + len(result.side2.faces)

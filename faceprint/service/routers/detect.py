@@ -23,7 +23,7 @@ router = APIRouter(tags=["detect"])
         face_rectangle="top,left,width,height: analyse the detected face that best overlaps it",
     ),
 )
-async def detect(request: Request, call: Call = Depends(need("detect", "detect")), rt: Runtime = Depends(runtime)) -> dict:
+async def detect(request: Request, call: Call = need("detect", "detect"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     p.refuse("beauty_score_min", "beauty_score_max")
     image, scheme, wanted = p.image(), p.landmark(), p.attributes()

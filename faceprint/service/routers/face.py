@@ -18,7 +18,7 @@ router = APIRouter(prefix="/facepp/v3/face", tags=["face"])
     face_tokens="Up to 5 face tokens", return_landmark="0, 1 (83 points) or 2 (106 points)",
     return_attributes="Comma list of headpose,facequality,blur,eyestatus,mouthstatus,smiling",
 ))  # fmt: skip
-def analyze(request: Request, call: Call = Depends(need("detect", "face/analyze")), rt: Runtime = Depends(runtime)) -> dict:
+def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     p.refuse("beauty_score_min", "beauty_score_max")
     tokens = p.csv("face_tokens", required=True)
@@ -34,7 +34,7 @@ def analyze(request: Request, call: Call = Depends(need("detect", "face/analyze"
 
 
 @router.post("/getdetail", summary="A face token's box, user_id and facesets", openapi_extra=doc(face_token="The face token"))
-def getdetail(request: Request, call: Call = Depends(need("faceset:read", "face/getdetail")), rt: Runtime = Depends(runtime)) -> dict:
+def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
     token = call.params.text("face_token", required=True, limit=64)
     stored = rt.recognition.lookup(call.tenant, token)  # type: ignore[arg-type]
     sets = rt.facesets.face_facesets(call.tenant, stored.token)
@@ -45,7 +45,7 @@ def getdetail(request: Request, call: Call = Depends(need("faceset:read", "face/
 
 
 @router.post("/setuserid", summary="Attach a user_id to a face token", openapi_extra=doc(face_token="The face token", user_id="Up to 255 characters"))
-def setuserid(request: Request, call: Call = Depends(need("faceset:write", "face/setuserid")), rt: Runtime = Depends(runtime)) -> dict:
+def setuserid(request: Request, call: Call = need("faceset:write", "face/setuserid"), rt: Runtime = Depends(runtime)) -> dict:
     token = call.params.text("face_token", required=True, limit=64)
     user_id = validate.subject(call.params.text("user_id", required=True, limit=255) or "")
     rt.tokens.set_user_id(call.tenant, token, user_id)  # type: ignore[arg-type]

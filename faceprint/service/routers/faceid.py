@@ -61,7 +61,7 @@ def _reference(call: Call) -> ReferenceSpec:
 
 @router.post("/faceid/v1/biz_token", summary="Start a liveness session against a reference", openapi_extra=doc(**_BIZ))
 async def biz_token(
-    request: Request, call: Call = Depends(need("compare", "faceid/biz_token")), rt: Runtime = Depends(runtime)
+    request: Request, call: Call = need("compare", "faceid/biz_token"), rt: Runtime = Depends(runtime)
 ) -> dict:
     svc = faceid_for(rt)
     spec = _reference(call)
@@ -93,7 +93,7 @@ def _times(call: Call) -> list[float] | None:
 @router.post("/faceid/v1/verify", summary="Verify a liveness performance and match it to the session's reference",
              openapi_extra=doc(**_VERIFY))  # fmt: skip
 async def verify(
-    request: Request, call: Call = Depends(need("compare", "faceid/verify")), rt: Runtime = Depends(runtime)
+    request: Request, call: Call = need("compare", "faceid/verify"), rt: Runtime = Depends(runtime)
 ) -> dict:
     svc = faceid_for(rt)
     p = call.params

@@ -45,7 +45,7 @@ def _faceset(call: Call, rt: Runtime) -> FaceSet:
     display_name="Up to 256 characters", outer_id="Your unique name for it", tags="Comma-separated tags",
     face_tokens="Up to 100 face tokens to add", user_data="Up to 16 KB", force_merge="1: add to an existing outer_id",
 ))  # fmt: skip
-def create(request: Request, call: Call = Depends(need("faceset:write", "faceset/create")), rt: Runtime = Depends(runtime)) -> dict:
+def create(request: Request, call: Call = need("faceset:write", "faceset/create"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     outer = p.text("outer_id", limit=255)
     call.faceset = outer
@@ -59,7 +59,7 @@ def create(request: Request, call: Call = Depends(need("faceset:write", "faceset
 
 
 @router.post("/addface", summary="Add face tokens to a faceset", openapi_extra=doc(**WHICH, face_tokens="Up to 100 face tokens"))
-def addface(request: Request, call: Call = Depends(need("faceset:write", "faceset/addface")), rt: Runtime = Depends(runtime)) -> dict:
+def addface(request: Request, call: Call = need("faceset:write", "faceset/addface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens = _tokens(call, rt.config.max_add_tokens)
     change = rt.facesets.add(call.tenant, _faceset(call, rt), tokens)
     call.faces = change.added
@@ -67,7 +67,7 @@ def addface(request: Request, call: Call = Depends(need("faceset:write", "facese
 
 
 @router.post("/removeface", summary="Remove face tokens from a faceset", openapi_extra=doc(**WHICH, face_tokens=f"Face tokens, or {REMOVE_ALL}"))
-def removeface(request: Request, call: Call = Depends(need("faceset:write", "faceset/removeface")), rt: Runtime = Depends(runtime)) -> dict:
+def removeface(request: Request, call: Call = need("faceset:write", "faceset/removeface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens = _tokens(call, rt.config.max_remove_tokens)
     change = rt.facesets.remove(call.tenant, _faceset(call, rt), tokens)
     call.faces = change.removed
@@ -77,7 +77,7 @@ def removeface(request: Request, call: Call = Depends(need("faceset:write", "fac
 @router.post("/update", summary="Change a faceset's outer_id, name, user_data or tags", openapi_extra=doc(
     **WHICH, new_outer_id="New outer_id", display_name="New name", user_data="New user_data", tags="New tags (comma list)",
 ))  # fmt: skip
-def update(request: Request, call: Call = Depends(need("faceset:write", "faceset/update")), rt: Runtime = Depends(runtime)) -> dict:
+def update(request: Request, call: Call = need("faceset:write", "faceset/update"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     fs = rt.facesets.update(
         call.tenant, _faceset(call, rt), new_outer_id=p.text("new_outer_id", limit=255), display_name=p.text("display_name", limit=256),
@@ -87,7 +87,7 @@ def update(request: Request, call: Call = Depends(need("faceset:write", "faceset
 
 
 @router.post("/getdetail", summary="A faceset and a page of its face tokens", openapi_extra=doc(**WHICH, start="1-based index of the first face token (pages of 100)"))
-def getdetail(request: Request, call: Call = Depends(need("faceset:read", "faceset/getdetail")), rt: Runtime = Depends(runtime)) -> dict:
+def getdetail(request: Request, call: Call = need("faceset:read", "faceset/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
     start = call.params.integer("start", 1, 1, 10**9)
     d = rt.facesets.detail(call.tenant, _faceset(call, rt), start)
     call.results = len(d.face_tokens)
@@ -101,7 +101,7 @@ def getdetail(request: Request, call: Call = Depends(need("faceset:read", "faces
 
 
 @router.post("/delete", summary="Delete a faceset", openapi_extra=doc(**WHICH, check_empty="1 (default): refuse unless empty"))
-def delete(request: Request, call: Call = Depends(need("faceset:write", "faceset/delete")), rt: Runtime = Depends(runtime)) -> dict:
+def delete(request: Request, call: Call = need("faceset:write", "faceset/delete"), rt: Runtime = Depends(runtime)) -> dict:
     check = call.params.flag("check_empty", True)
     fs = rt.facesets.delete(call.tenant, _faceset(call, rt), check)
     call.faces = fs.face_count
@@ -109,7 +109,7 @@ def delete(request: Request, call: Call = Depends(need("faceset:write", "faceset
 
 
 @router.post("/getfacesets", summary="List your facesets, a page of 100", openapi_extra=doc(tags="Only facesets with all these tags", start="1-based"))
-def getfacesets(request: Request, call: Call = Depends(need("faceset:read", "faceset/getfacesets")), rt: Runtime = Depends(runtime)) -> dict:
+def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/getfacesets"), rt: Runtime = Depends(runtime)) -> dict:
     items, nxt = rt.facesets.list(call.tenant, call.params.csv("tags"), call.params.integer("start", 1, 1, 10**9))
     call.results = len(items)
     out = {
@@ -123,14 +123,14 @@ def getfacesets(request: Request, call: Call = Depends(need("faceset:read", "fac
 
 # -- async -------------------------------------------------------------------------------------------
 @router.post("/async/addface", summary="addface as a background task", openapi_extra=doc(**WHICH, face_tokens="Up to 100 face tokens"))
-def async_addface(request: Request, call: Call = Depends(need("faceset:write", "faceset/async/addface")), rt: Runtime = Depends(runtime)) -> dict:
+def async_addface(request: Request, call: Call = need("faceset:write", "faceset/async/addface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens, fs = _tokens(call, rt.config.max_add_tokens), _faceset(call, rt)
     task = rt.tasks.submit(call.tenant, "addface", lambda: _task_result(rt.facesets.add(call.tenant, fs, tokens), False))
     return {**head(request), "task_id": task.task_id}
 
 
 @router.post("/async/removeface", summary="removeface as a background task", openapi_extra=doc(**WHICH, face_tokens=f"Face tokens, or {REMOVE_ALL}"))
-def async_removeface(request: Request, call: Call = Depends(need("faceset:write", "faceset/async/removeface")), rt: Runtime = Depends(runtime)) -> dict:
+def async_removeface(request: Request, call: Call = need("faceset:write", "faceset/async/removeface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens, fs = _tokens(call, rt.config.max_remove_tokens), _faceset(call, rt)
     task = rt.tasks.submit(call.tenant, "removeface", lambda: _task_result(rt.facesets.remove(call.tenant, fs, tokens), True))
     return {**head(request), "task_id": task.task_id}
@@ -144,7 +144,7 @@ def _task_result(change: Change, removed: bool) -> dict[str, object]:
 
 
 @router.post("/async/task_status", summary="Status of an async task", openapi_extra=doc(task_id="From async/addface or async/removeface"))
-def task_status(request: Request, call: Call = Depends(need("faceset:read", "faceset/async/task_status")), rt: Runtime = Depends(runtime)) -> dict:
+def task_status(request: Request, call: Call = need("faceset:read", "faceset/async/task_status"), rt: Runtime = Depends(runtime)) -> dict:
     task_id = call.params.text("task_id", required=True, limit=64)
     task = rt.tasks.get(call.tenant, task_id)  # type: ignore[arg-type]
     out: dict[str, object] = {**head(request), "task_id": task.task_id, "status": task.status, **task.result}

@@ -23,7 +23,7 @@ router = APIRouter(tags=["search"])
         face_rectangle="top,left,width,height of the face to use",
     ),
 )
-async def search(request: Request, call: Call = Depends(need("faceset:read", "search")), rt: Runtime = Depends(runtime)) -> dict:
+async def search(request: Request, call: Call = need("faceset:read", "search"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     probe = p.probe()
     token, outer = p.faceset()

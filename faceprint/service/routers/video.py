@@ -42,7 +42,7 @@ _SUBMIT = {
 
 
 @router.post("/v1/video/jobs", summary="Queue a video: find and identify the people in it", openapi_extra=doc(**_SUBMIT))
-async def submit(request: Request, call: Call = Depends(need("faceset:read", "video/jobs")), rt: Runtime = Depends(runtime)) -> dict:
+async def submit(request: Request, call: Call = need("faceset:read", "video/jobs"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
     p.exclusive("faceset_token", "outer_id")
     video = p.fields.get("video_file")
@@ -67,7 +67,7 @@ async def submit(request: Request, call: Call = Depends(need("faceset:read", "vi
 @router.get("/v1/video/jobs/{job_id}", summary="A video job's status, progress and result")
 @router.post("/v1/video/jobs/{job_id}", summary="The same, with the credentials in the form body (keeps the secret out of URLs)",
              openapi_extra=doc())  # fmt: skip
-async def status(job_id: str, request: Request, call: Call = Depends(need("faceset:read", "video/jobs/get")),
+async def status(job_id: str, request: Request, call: Call = need("faceset:read", "video/jobs/get"),
                  rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
     out = await anyio.to_thread.run_sync(jobs_for(rt).get, call.tenant, job_id[:64])
     return {**head(request), **out}
@@ -75,7 +75,7 @@ async def status(job_id: str, request: Request, call: Call = Depends(need("faces
 
 @router.post("/v1/video/jobs/{job_id}/annotated", summary="A finished job's annotated video (mp4, as an attachment)",
              response_class=FileResponse, openapi_extra=doc())  # fmt: skip
-async def annotated(job_id: str, call: Call = Depends(need("faceset:read", "video/jobs/annotated")),
+async def annotated(job_id: str, call: Call = need("faceset:read", "video/jobs/annotated"),
                     rt: Runtime = Depends(runtime)) -> FileResponse:  # fmt: skip
     job_id = job_id[:64]
     path = await anyio.to_thread.run_sync(jobs_for(rt).annotated, call.tenant, job_id)
