@@ -141,10 +141,24 @@ def test_a_key_rate_limit_holds_across_both_nodes(cluster, photos):
     elapsed = time.monotonic() - start
     for c in clients:
         c.close()
+    print(f"rate limit {QPS:g}/s over {elapsed:.2f} s through A and B alternately: allowed {ok}, refused {refused}")
     # One bucket (burst = qps, then qps a second) for the two nodes together; per-node buckets
     # would have allowed about twice as many.
     assert sum(ok) <= QPS + QPS * elapsed + 1, (ok, refused, elapsed)
     assert sum(ok) >= QPS * elapsed - 1 and min(ok) >= 1 and min(refused) >= 5, (ok, refused, elapsed)
+
+
+def test_a_biz_token_from_a_is_spent_once_on_either_node(cluster, key, photos):
+    a, b = cluster.a, cluster.b
+    token = detect(a, key, photos / "obama.jpg")
+    issued = post(a, key, "/faceid/v1/biz_token", face_token=token, actions="blink,turn_left")
+    assert issued.status_code == 200, issued.text
+    biz = issued.json()["biz_token"]
+    not_a_video = {"video_file": ("clip.mp4", b"\x00" * 4096, "video/mp4")}
+    first = post(b, key, "/faceid/v1/verify", not_a_video, biz_token=biz)  # B knows the session; it is spent first
+    assert first.status_code == 400 and first.json()["error_message"].startswith("VIDEO_ERROR"), first.text
+    again = post(a, key, "/faceid/v1/verify", not_a_video, biz_token=biz)
+    assert again.status_code == 400 and again.json()["error_message"] == "NONCE_REUSED: biz_token", again.text
 
 
 def test_both_nodes_append_to_one_audit_chain_that_verifies(cluster, key, photos):
