@@ -17,6 +17,12 @@ serves them), and compares it with exact search (``Flat``) run in the same proce
 At 10M the float32 vectors (20 GB) do not fit in memory: exact results come from one batched
 pass over the file (for hit@1), and exact single-query latency is not measured there.
 Results go to bench/results/search_scale.json (one entry per size, merged).
+
+    python bench/search_scale.py --backend milvus --sizes 100k [--milvus-uri milvus://host:19530]
+
+measures the Milvus index backend instead, with the FAISS backend on the same store and data in
+the same run as the baseline (``bench/milvus_scale.py``); without ``--milvus-uri`` it starts a
+Milvus Lite server of its own. Results go under ``"milvus"`` in the same JSON file.
 """
 
 from __future__ import annotations
@@ -223,7 +229,11 @@ def run_size(n: int, args: argparse.Namespace, bandwidth: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="100k,1M")
+    ap.add_argument("--sizes", default=None, help="default: 100k,1M (faiss), 100k (milvus)")
+    ap.add_argument("--backend", choices=("faiss", "milvus"), default="faiss")
+    ap.add_argument("--milvus-uri", default=None, help="milvus://host:19530; default: start a Milvus Lite server")
+    ap.add_argument("--milvus-spec", default="Flat", help="the gallery's index spec for --backend milvus")
+    ap.add_argument("--enrols", type=int, default=100, help="single-face enrols timed per backend (--backend milvus)")
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--exact-queries", type=int, default=200, help="single exact queries timed (they are slow)")
     ap.add_argument("--exact-max", type=parse_size, default=2_000_000, help="largest size searched exactly in memory")
@@ -238,13 +248,16 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix for this run's key in the JSON")
     ap.add_argument("--out", default=str(HERE / "results" / "search_scale.json"))
     args = ap.parse_args()
+    if args.backend == "milvus":
+        run_milvus_sizes(args)
+        return
 
     bandwidth = memory_bandwidth()
     print(f"memory bandwidth (1 thread, numpy copy, read+write): {bandwidth / 1e9:.2f} GB/s", flush=True)
     out_path = Path(args.out)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("sizes", {})
-    for size in args.sizes.split(","):
+    for size in (args.sizes or "100k,1M").split(","):
         n = parse_size(size)
         entry = run_size(n, args, bandwidth)
         entry["memory_bandwidth_Bps"] = bandwidth
@@ -258,6 +271,21 @@ def main() -> None:
             print(f"  ratios vs exact: p50 speedup {best.get('speedup_vs_exact_p50', float('nan')):.1f}x, "
                   f"hit@1 {best['hit1']:.4f} vs {ex['hit1']:.4f}; exact at {ex.get('fraction_of_bandwidth', float('nan')):.0%} "
                   f"of copy bandwidth", flush=True)  # fmt: skip
+    print(f"\nwrote {out_path}")
+
+
+def run_milvus_sizes(args: argparse.Namespace) -> None:
+    from milvus_scale import run_milvus
+
+    out_path = Path(args.out)
+    for size in (args.sizes or "100k").split(","):
+        n = parse_size(size)
+        entry = run_milvus(n, args)
+        entry["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()}
+        results = json.loads(out_path.read_text()) if out_path.exists() else {}
+        results.setdefault("milvus", {})[f"{n}{args.tag}"] = entry
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {out_path}")
 
 

@@ -82,7 +82,7 @@ from hashlib import sha256
 
 import numpy as np
 
-from ..errors import GalleryError, IndexUnavailable
+from ..errors import GalleryError, IndexUnavailable, InvalidFacesetToken
 from .index.base import Hits, as_queries
 from .indexes import IndexContext, Indexes, register_indexes
 from .indexing import IndexPolicy
@@ -195,6 +195,14 @@ class MilvusIndexes(Indexes):
             self._sync(faceset)
 
     def _sync(self, faceset: FaceSet, *, force: bool = False, rewrite: bool = False) -> _Known:
+        try:
+            return self._sync_once(faceset, force, rewrite)
+        except InvalidFacesetToken:
+            if self._known.pop(faceset.token, None) is None:
+                raise
+            return self._sync_once(faceset, force, rewrite)  # a gallery of that token came back (moved in again)
+
+    def _sync_once(self, faceset: FaceSet, force: bool, rewrite: bool) -> _Known:
         known = self._known.get(faceset.token)
         fid = known.faceset_id if known else self.store.faceset_id(faceset.tenant, faceset.token)
         if not (force or rewrite) and known is not None and known.generation >= self.store.index_state(fid).generation:
@@ -229,7 +237,7 @@ class MilvusIndexes(Indexes):
 
     def _apply(self, name: str, fid: int, since: int, upto: int, dim: int) -> int:
         """Upsert faces added in (since, upto], delete those removed; idempotent. Returns rows written."""
-        client, t = self.client(), self.address.timeout
+        client, t = self.client(), self.address.write_timeout
         written = 0
         for ids, vecs in self.store.added_since(fid, since, upto=upto):
             for rows in _rows(ids, vecs, dim):
@@ -244,7 +252,7 @@ class MilvusIndexes(Indexes):
 
     def _rebuild(self, faceset: FaceSet, fid: int, state: IndexState, plan: MilvusPlan) -> str:
         """A new collection holding the store's faces up to ``state``, swapped in under the alias."""
-        client, t, alias = self.client(), self.address.timeout, alias_of(faceset.token)
+        client, t, alias = self.client(), self.address.write_timeout, alias_of(faceset.token)
         name = f"{alias}__{plan.code}__{secrets.token_hex(4)}"
         self.create_collection(name, faceset.dim, plan)
         n = 0
@@ -268,14 +276,14 @@ class MilvusIndexes(Indexes):
         schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dim)
         index = client.prepare_index_params()
         index.add_index(field_name=VECTOR, index_type=plan.index_type, metric_type="IP", params=dict(plan.params))
-        client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong", timeout=self.address.timeout)
+        client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong", timeout=self.address.write_timeout)
 
     def _drop_others(self, alias: str, keep: str | None) -> None:
         """Drop the gallery's physical collections other than ``keep`` (the old one, or a crashed rebuild's)."""
         client = self.client()
         for name in client.list_collections(timeout=self.address.timeout):
             if name.startswith(alias + "__") and name != keep:
-                client.drop_collection(name, timeout=self.address.timeout)
+                client.drop_collection(name, timeout=self.address.write_timeout)
 
     # -- erasure -------------------------------------------------------------------------------
     def erase(self, faceset: FaceSet) -> None:
@@ -289,7 +297,7 @@ class MilvusIndexes(Indexes):
 
     def compact(self, name: str) -> bool:
         """Flush, L0 compaction, forced mix compaction; True if both finished within ``compact_wait_s``."""
-        client, t = self.client(), self.address.timeout
+        client, t = self.client(), self.address.write_timeout
         client.flush(name, timeout=t)
         done = True
         for l0 in (True, False):
@@ -320,7 +328,7 @@ class MilvusIndexes(Indexes):
         with self._talking("drop"):
             client, alias = self.client(), alias_of(token)
             if client.has_collection(alias, timeout=self.address.timeout):
-                client.drop_alias(alias, timeout=self.address.timeout)
+                client.drop_alias(alias, timeout=self.address.write_timeout)
             self._drop_others(alias, keep=None)
 
     # -- search --------------------------------------------------------------------------------

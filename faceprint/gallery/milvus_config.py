@@ -1,7 +1,9 @@
 """What the Milvus backend is told: the server's address, and how a gallery's spec becomes a Milvus index.
 
-Address: ``milvus://host:port[/database][?timeout=S&erase=compact|rewrite]``, or ``milvus+https://``
-for TLS. Credentials come from ``$FACEPRINT_MILVUS_TOKEN`` (``user:password`` or an API key), or from
+Address: ``milvus://host:port[/database][?timeout=S&write_timeout=S&erase=compact|rewrite]``, or
+``milvus+https://`` for TLS. ``timeout`` bounds searches and metadata calls (default 10 s),
+``write_timeout`` writes, flushes and compactions (default 120 s: Milvus Lite flushes inside the
+insert call that fills its memtable). Credentials come from ``$FACEPRINT_MILVUS_TOKEN`` (``user:password`` or an API key), or from
 the URL's user part (``milvus://user:password@host:19530``); prefer the variable, since URLs end up
 in logs and process listings.
 
@@ -47,7 +49,8 @@ class MilvusAddress:
     uri: str  # what pymilvus connects to: http(s)://host:port
     token: str = field(default="", repr=False)
     db_name: str = ""
-    timeout: float = 10.0  # seconds per call
+    timeout: float = 10.0  # seconds per search or metadata call
+    write_timeout: float = 120.0  # seconds per insert, upsert, delete, flush, compaction or DDL call
     erase: str | None = None  # None: "rewrite" on Milvus Lite, "compact" elsewhere (see the backend's doc)
 
 
@@ -62,15 +65,11 @@ def parse_address(url: str, environ: dict[str, str] | None = None) -> MilvusAddr
     except ValueError:
         raise InvalidIndexSpec(f"bad port in {url!r}", index=url) from None
     query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-    unknown = set(query) - {"timeout", "erase"}
+    unknown = set(query) - {"timeout", "write_timeout", "erase"}
     if unknown:
-        raise InvalidIndexSpec(f"unknown Milvus URL options {sorted(unknown)}; known: timeout, erase", index=url)
-    try:
-        timeout = float(query.get("timeout", 10.0))
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 3600:
-        raise InvalidIndexSpec(f"timeout must be 0-3600 seconds; got {query['timeout']!r}", index=url)
+        raise InvalidIndexSpec(f"unknown Milvus URL options {sorted(unknown)}; known: timeout, write_timeout, erase", index=url)
+    timeout = _seconds(query, "timeout", 10.0, url)
+    write_timeout = _seconds(query, "write_timeout", 120.0, url)
     erase = query.get("erase")
     if erase is not None and erase not in ERASE_MODES:
         raise InvalidIndexSpec(f"erase must be one of {', '.join(ERASE_MODES)}; got {erase!r}", index=url)
@@ -81,7 +80,17 @@ def parse_address(url: str, environ: dict[str, str] | None = None) -> MilvusAddr
     db = parts.path.strip("/")
     if db and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,254}", db):
         raise InvalidIndexSpec(f"bad Milvus database name {db!r}", index=url)
-    return MilvusAddress(f"{scheme}://{host}:{port}", token, db, timeout, erase)
+    return MilvusAddress(f"{scheme}://{host}:{port}", token, db, timeout, write_timeout, erase)
+
+
+def _seconds(query: dict[str, str], key: str, default: float, url: str) -> float:
+    try:
+        value = float(query.get(key, default))
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise InvalidIndexSpec(f"{key} must be 0-3600 seconds; got {query[key]!r}", index=url)
+    return value
 
 
 @dataclass(frozen=True)
