@@ -39,6 +39,7 @@ except ImportError:  # the [scale] extra is not installed: opening a store says 
     psycopg = None  # type: ignore[assignment]
 else:
     from . import pg_erase
+    from . import pg_vectors as vectors
 
 log = logging.getLogger(__name__)
 POOL_MAX = 16  # connections per store (per API process)
@@ -48,10 +49,6 @@ _FACESET_COLS = (
     "id, token, tenant, outer_id, display_name, tags, user_data, pack, dim, index_spec, face_count, generation, created, updated"
 )
 _FACE_COLS = "f.token, s.token, f.subject, f.x1, f.y1, f.x2, f.y2, f.quality, f.image_sha256, f.created, f.has_thumbnail"
-_VECTORS_DDL = (
-    "CREATE TABLE {t} (face_id bigint PRIMARY KEY, embedding bytea NOT NULL, thumbnail bytea)",
-    "ALTER TABLE {t} ALTER COLUMN embedding SET STORAGE MAIN",  # in the row: one read per face
-)
 
 
 def _faceset(row: tuple) -> FaceSet:
@@ -70,10 +67,6 @@ def _face(row: tuple) -> FaceRecord:
     )  # fmt: skip
 
 
-def _vectors(faceset_id: int) -> sql.Identifier:
-    return sql.Identifier(f"face_vectors_{int(faceset_id)}")
-
-
 def _storable(values: Sequence[str]) -> list[str]:
     """PostgreSQL text cannot hold NUL, so no stored name has one: such names match nothing."""
     return [v for v in values if "\x00" not in v]
@@ -84,12 +77,13 @@ def _page(items: tuple, total: int, start: int) -> Page:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user part or the query), for messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[1]}"
+    query = "&".join("password=***" if q.startswith("password=") else q for q in parts.query.split("&")) if parts.query else ""
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _lock_key(faceset_id: int, name: str) -> int:
@@ -151,22 +145,16 @@ class PostgresStore(Store):
 
     # -- galleries ----------------------------------------------------------------------------
     def _faceset_row(self, c: Any, tenant: str, token: str | None, outer_id: str | None, lock: bool = False) -> tuple:
-        tail = " FOR UPDATE" if lock else ""
-        if token is not None:
-            row = None if "\x00" in token else c.execute(
-                f"SELECT {_FACESET_COLS} FROM facesets WHERE tenant=%s AND token=%s{tail}", (tenant, token)
-            ).fetchone()  # fmt: skip
-            if row is None:
-                raise InvalidFacesetToken(f"no faceset with token {token!r}", faceset_token=token)
-            return row
-        if outer_id is not None:
-            row = None if "\x00" in outer_id else c.execute(
-                f"SELECT {_FACESET_COLS} FROM facesets WHERE tenant=%s AND outer_id=%s{tail}", (tenant, outer_id)
-            ).fetchone()  # fmt: skip
-            if row is None:
-                raise InvalidOuterId(f"no faceset with outer_id {outer_id!r}", outer_id=outer_id)
-            return row
-        raise InvalidFacesetToken("name a faceset by faceset_token or outer_id")
+        if token is None and outer_id is None:
+            raise InvalidFacesetToken("name a faceset by faceset_token or outer_id")
+        col, value = ("token", token) if token is not None else ("outer_id", outer_id)
+        q = f"SELECT {_FACESET_COLS} FROM facesets WHERE tenant=%s AND {col}=%s" + (" FOR UPDATE" if lock else "")
+        row = None if "\x00" in value else c.execute(q, (tenant, value)).fetchone()  # type: ignore[operator]
+        if row is None and token is not None:
+            raise InvalidFacesetToken(f"no faceset with token {token!r}", faceset_token=token)
+        if row is None:
+            raise InvalidOuterId(f"no faceset with outer_id {outer_id!r}", outer_id=outer_id)
+        return row
 
     def create_faceset(self, new: NewFaceSet) -> FaceSet:
         outer = validate.outer_id(new.outer_id)
@@ -181,8 +169,7 @@ class PostgresStore(Store):
                     (token, new.tenant, outer, validate.display_name(new.display_name), tags, validate.user_data(new.user_data),
                      new.pack, new.dim, new.index_spec, now if new.created is None else new.created, now),
                 ).fetchone()[0]  # fmt: skip
-                for ddl in _VECTORS_DDL:
-                    c.execute(sql.SQL(ddl).format(t=_vectors(fid)))
+                vectors.create(c, fid)
                 row = c.execute(f"SELECT {_FACESET_COLS} FROM facesets WHERE id=%s", (fid,)).fetchone()
         except pg_errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "facesets_token_key":
@@ -236,7 +223,7 @@ class PostgresStore(Store):
     def delete_faceset(self, tenant: str, token: str) -> int:
         with self._tx() as c:
             fid = self._faceset_row(c, tenant, token, None, lock=True)[0]
-            c.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_vectors(fid)))  # its files go at commit
+            vectors.drop(c, fid)  # its files go at commit
             n = c.execute("DELETE FROM faces WHERE faceset_id=%s", (fid,)).rowcount
             c.execute("DELETE FROM tombstones WHERE faceset_id=%s", (fid,))
             c.execute("DELETE FROM facesets WHERE id=%s", (fid,))  # and its index markers
@@ -282,10 +269,11 @@ class PostgresStore(Store):
             for i, r in zip(ids, records):
                 cp.write_row((i, r.token, fid, r.subject, gen, *(r.bbox or (None,) * 4), r.quality, r.image_sha256,
                               r.has_thumbnail, r.created))  # fmt: skip
-        with c.cursor().copy(sql.SQL("COPY {} (face_id, embedding, thumbnail) FROM STDIN").format(_vectors(fid))) as cp:
-            for i, r, f, v in zip(ids, records, faces, vecs):
-                thumb = None if f.thumbnail is None else self.cipher.seal(f.thumbnail, r.token.encode() + b"/thumb")
-                cp.write_row((i, self.cipher.seal(v.tobytes(), r.token.encode()), thumb))
+        seal = self.cipher.seal
+        vectors.write(c, fid, (
+            (i, seal(v.tobytes(), r.token.encode()), None if f.thumbnail is None else seal(f.thumbnail, r.token.encode() + b"/thumb"))
+            for i, r, f, v in zip(ids, records, faces, vecs)
+        ))  # fmt: skip
         return records
 
     def _remove(self, tenant: str, token: str, where: str, args: Sequence) -> int:
@@ -295,7 +283,7 @@ class PostgresStore(Store):
             ids = [r[0] for r in c.execute(f"DELETE FROM faces WHERE faceset_id=%s AND {where} RETURNING id", [fid, *args])]
             if not ids:
                 return 0
-            c.execute(sql.SQL("DELETE FROM {} WHERE face_id = ANY(%s)").format(_vectors(fid)), (ids,))
+            vectors.delete(c, fid, ids)
             c.execute("INSERT INTO tombstones(faceset_id, gen, face_id) SELECT %s, %s, unnest(%s::bigint[])", (fid, gen, ids))
             c.execute(
                 "UPDATE facesets SET generation=%s, face_count=face_count-%s, updated=%s WHERE id=%s",
@@ -309,7 +297,7 @@ class PostgresStore(Store):
     def erase_now(self, faceset_id: int, xid: str) -> bool:
         """Rewrite the gallery's vectors so no table file keeps the rows removed by ``xid``."""
         with self._conn() as c:
-            return pg_erase.rewrite(c, _vectors(faceset_id), xid, self.erase_wait)
+            return pg_erase.rewrite(c, vectors.table(faceset_id), xid, self.erase_wait)
 
     def _prune_tombstones(self, c: Any, fid: int) -> None:
         n = c.execute("SELECT COUNT(*) FROM tombstones WHERE faceset_id=%s", (fid,)).fetchone()[0]
@@ -358,8 +346,7 @@ class PostgresStore(Store):
     def _blob(self, tenant: str, face_token: str, column: str) -> bytes | None:
         with self._conn() as c:
             fid, face_id = self._face_row(c, tenant, face_token, "f.faceset_id, f.id")
-            q = sql.SQL("SELECT {} FROM {} WHERE face_id=%s").format(sql.Identifier(column), _vectors(fid))
-            row = c.execute(q, (face_id,)).fetchone()
+            row = vectors.column(c, fid, face_id, column)
         if row is None:  # removed between the two reads
             raise InvalidFaceToken(f"no face with token {face_token!r}", face_token=face_token)
         return row[0]
@@ -414,13 +401,6 @@ class PostgresStore(Store):
         except pg_errors.ForeignKeyViolation:
             raise InvalidFacesetToken("the faceset was deleted") from None
 
-    def _vector_rows(self, c: Any, fid: int, where: str, args: Sequence) -> list[tuple]:
-        q = sql.SQL("SELECT f.id, f.token, v.embedding FROM faces f JOIN {} v ON v.face_id = f.id WHERE {}")
-        try:
-            return c.execute(q.format(_vectors(fid), sql.SQL(where)), args).fetchall()
-        except pg_errors.UndefinedTable:
-            raise InvalidFacesetToken("the faceset was deleted") from None
-
     def _decode(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         data = b"".join(self.cipher.open(bytes(r[2]), r[1].encode()) for r in rows)
@@ -434,7 +414,7 @@ class PostgresStore(Store):
         where = "f.faceset_id=%s AND f.gen>%s AND f.gen<=%s AND f.id>%s"
         while True:
             with self._conn() as c:  # one connection per chunk, none held while the caller works
-                rows = self._vector_rows(c, faceset_id, where + " ORDER BY f.id LIMIT %s", (faceset_id, generation, upto, last, chunk))
+                rows = vectors.read(c, faceset_id, where + " ORDER BY f.id LIMIT %s", (faceset_id, generation, upto, last, chunk))
             if not rows:
                 return
             last = rows[-1][0]
@@ -458,7 +438,7 @@ class PostgresStore(Store):
             groups = c.execute("SELECT faceset_id, array_agg(id) FROM faces WHERE id = ANY(%s) GROUP BY faceset_id", (wanted,))
             for fid, part in groups.fetchall():
                 try:
-                    rows += self._vector_rows(c, fid, "f.id = ANY(%s)", (part,))
+                    rows += vectors.read(c, fid, "f.id = ANY(%s)", (part,))
                 except InvalidFacesetToken:
                     continue  # deleted meanwhile: its labels are left out
         if not rows:
