@@ -68,7 +68,7 @@ class Runtime:
             raise
         log.info(
             "faceprint serve: gallery store %s, index %s, service state in %s, node-local files in %s",
-            mask_url(gallery.store_url), mask_url(gallery.index_url), state.describe(), data_dir,
+            mask_url(gallery.store_url), mask_url(gallery.index_url, hide_user=True), state.describe(), data_dir,
         )  # fmt: skip
         tokens = TokenStore(state, gallery.cipher, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)

@@ -30,19 +30,34 @@ from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 log = logging.getLogger("faceprint.service")
 
 
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``: safe for logs and messages."""
+def mask_url(url: str, *, hide_user: bool = False) -> str:
+    """The URL with any password (and with ``hide_user``, the user name too) replaced by ``***``.
+
+    Safe for logs and messages. ``hide_user`` is for URLs whose user part may itself be a secret,
+    such as ``milvus://<api token>@host``.
+    """
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return "<unparsable URL>"
-    if parts.password is None:
+    if parts.password is None and not (hide_user and parts.username):
         return url
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    user = "***" if hide_user else f"{parts.username or ''}:***"
+    netloc = f"{user}@{host}" + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` without the URL's password, should a driver message ever quote it."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return "(unparsable URL)"
+    return text.replace(password, "***") if password else text
 
 
 class ServiceState(ABC):
@@ -99,12 +114,18 @@ _VERSIONS = "CREATE TABLE IF NOT EXISTS service_schema(part TEXT PRIMARY KEY, ve
 class PostgresState(ServiceState):
     shared = True
 
-    def __init__(self, url: str, *, max_connections: int = 16, timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, max_connections: int = 16, timeout_s: float = 10.0) -> None:
+        import psycopg
         from psycopg_pool import ConnectionPool, PoolTimeout
 
         self.url = url
         self._ready: set[str] = set()
         self._lock = threading.Lock()
+        try:  # one plain connection first: an unreachable server or a wrong database fails now, with its reason
+            psycopg.connect(url, connect_timeout=max(1, int(timeout_s))).close()
+        except psycopg.Error as exc:
+            reason = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
+            raise ServiceStateError(f"cannot connect to PostgreSQL at {mask_url(url)}: {reason}", store=mask_url(url)) from None
         self.pool = ConnectionPool(
             url, min_size=1, max_size=max_connections, kwargs={"autocommit": True}, timeout=timeout_s,
             name="faceprint-service", open=False,

@@ -301,6 +301,8 @@ def test_passwords_are_masked_and_an_unreachable_server_is_a_stable_error(postgr
     url = with_password(postgres_url, "s3cret-pw")
     assert "s3cret-pw" not in mask_url(url) and mask_url(url).startswith("postgresql://") and ":***@" in mask_url(url)
     assert mask_url("sqlite:///x/faceprint.db") == "sqlite:///x/faceprint.db"
+    assert mask_url("milvus://tok3n@h:19530", hide_user=True) == "milvus://***@h:19530"
+    assert mask_url("milvus://h:19530", hide_user=True) == "milvus://h:19530"
     port = urlsplit(postgres_url).port
     dead = url.replace(f":{port}/", ":1/")
     with pytest.raises(ServiceStateError) as exc:
