@@ -38,28 +38,36 @@ its enrol call returns. ``Bounded``, Milvus's default, would let another node mi
 ``Strong`` costs up to one time-tick (``proxy.timeTickInterval``, 200 ms) of extra latency on a
 busy cluster. Collections are created ``Strong`` too.
 
-**Erasure** (measured on Milvus Lite 3.2.2, whose data directory can be searched for an erased
-vector's float32 bytes). Before a flush, the vector sits in ``collections/<name>/wal/wal_data_*.arrow``.
-A flush moves it to ``partitions/_default/data/data_*.parquet`` and, for FLAT, IVF_FLAT, IVF_SQ8 and
-HNSW, to an index sidecar ``indexes/data_*.vector.<type>.idx``. Lite builds no file for IVF_PQ and
-scans exactly. A delete, then flush, then ``compact()`` still leaves the bytes in both files. The
-delete only writes the id to ``delta/delta_*.parquet``. Lite answers ``compact()`` as done without
-doing anything, and rewrites data files only after a flush, once four files share a size bucket or
-a partition holds more than 32. Dropping the collection removes its directory, and that is the
-only thing that made the bytes go. So on Lite, :meth:`MilvusIndexes.erase` *rewrites*: it fills a
-new collection from the store, moves the alias and drops the old one (O(gallery size): fine for
-the galleries Lite is for). On a Milvus cluster it deletes by id, flushes, and runs L0 compaction
-(which folds deletes into the segments' deltalogs) and then a forced mix compaction (which
-rewrites every flushed segment that has deletes without the deleted rows and rebuilds their
-indexes), waiting up to ``compact_wait_s`` for both. The old binlogs and index files are then
-only marked dropped. The data coordinator's garbage collector removes them from object storage
-on its first pass (``dataCoord.gc.interval``, 3600 s) after ``dataCoord.gc.dropTolerance`` (10800 s)
-has passed. So with default settings the bytes are physically gone 3-4 hours after the call
-returns. The face is unsearchable at once. Also outside the collection: the insert message in the
-WAL or message queue (Woodpecker, Pulsar or Kafka) until that log's retention truncates it; object
-store versioning, replication and backups; and query nodes' local caches (mmap and DiskANN files),
-which are freed when the old segment is released. ``?erase=rewrite`` forces the rewrite on a cluster
-as well. Dropped collections then go through the same GC, so a rewrite is no faster there.
+**Erasure.** This was measured on Milvus Lite 3.2.2 by searching its data directory for an erased
+vector's float32 bytes. Before a flush, the vector sits in ``collections/<name>/wal/wal_data_*.arrow``.
+A flush moves it into ``partitions/_default/data/data_*.parquet``. Once searched, it is also in an
+index sidecar ``indexes/data_*.vector.<type>.idx`` for FLAT, IVF_FLAT and HNSW (IVF_SQ8's sidecar
+holds 8-bit codes, and IVF_PQ gets no sidecar: Lite scans it exactly). A delete only writes the id
+to ``delta/delta_*.parquet``. Delete, then flush, then ``compact()`` still leaves the bytes in the data
+file and in the sidecar, because Lite answers ``compact()`` as done without doing anything. Two
+things did remove them. One is Lite's own compaction after a flush, which runs only once four data
+files share a size bucket (under 1 MB, 1-10 MB, ...) or a partition holds more than 32: the fourth
+small flushed file merged all four and took the deleted row and its sidecar with it. The other is
+dropping the collection, which deletes its directory. Only the second can be made to happen on
+demand, so on Lite :meth:`MilvusIndexes.erase` *rewrites*: it fills a new collection from the store,
+moves the alias and drops the old one. That costs O(gallery size), at about 2,000 faces/s measured
+at 512-D, which is fine for the galleries Lite is for.
+
+On a Milvus cluster, erase deletes by id, flushes, then runs L0 compaction (folding the deletes into
+the segments' deltalogs) and a forced mix compaction. A manual compaction makes every flushed segment
+a candidate and rewrites the segments that hold deletes without those rows, with new index files.
+It waits up to ``compact_wait_s`` for both. The old insert binlogs, deltalogs and index files are
+then only marked dropped. The data coordinator's garbage collector deletes them from object storage
+on its first pass (every ``dataCoord.gc.interval``, 3600 s) after ``dataCoord.gc.dropTolerance``
+(10800 s) has passed. With default settings the bytes are physically gone 3-4 hours after the call
+returns, and the face is unsearchable at once. Without a manual compaction, a segment is rewritten
+only once 20% of its rows are deleted (``dataCoord.compaction.single.ratio.threshold``) or its
+deltalogs grow past their size or count limits. Copies outside the collection's files follow their
+own rules: the insert message in the WAL or message queue (Woodpecker, Pulsar or Kafka) lasts until
+that log's retention truncates it; object store versioning, replication and backups keep theirs;
+query nodes' local caches (mmap and DiskANN files) go when the old segment is released.
+``?erase=rewrite`` forces the rewrite on a cluster too, but dropped collections go through the same
+GC there, so it is no faster.
 
 Milvus keeps vectors unencrypted: encryption at rest for it is the object store's (SSE/KMS), not
 faceprint's key. Limits: a collection dropped behind faceprint's back while the marker says "up
