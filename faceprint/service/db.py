@@ -191,10 +191,12 @@ class PostgresDb(Db):
             yield PgConn(c)
 
     def erase_freed(self, tables: Sequence[str]) -> None:
-        # VACUUM frees the dead row versions so their pages get reused; PostgreSQL does not zero
-        # them, and its WAL keeps a copy until recycled. Encrypt templates (FACEPRINT_KEY) on PostgreSQL.
-        with self.pool.connection() as c:
-            c.execute("VACUUM " + ", ".join(tables))
+        """Nothing to do here. PostgreSQL keeps a deleted row's bytes in its page until the space
+        is reused, and neither VACUUM (which autovacuum runs anyway) nor anything short of a table
+        rewrite zeroes them (bench/pg_erasure.py); the WAL keeps a copy until its segment is
+        recycled. A rewrite of a shared table on every purge would lock out every node, so on
+        PostgreSQL templates at rest rely on the cipher: set FACEPRINT_KEY and a deleted row's
+        leftover bytes are ciphertext."""
 
     def close(self) -> None:
         pass

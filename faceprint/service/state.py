@@ -18,7 +18,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from ..errors import BadInput
 from . import audit_table, ratelimit
@@ -31,7 +31,7 @@ log = logging.getLogger("faceprint.service")
 
 
 def mask_url(url: str, *, hide_user: bool = False) -> str:
-    """The URL with any password (and with ``hide_user``, the user name too) replaced by ``***``.
+    """The URL with any password (user part or ``?password=``; with ``hide_user``, the user name too) as ``***``.
 
     Safe for logs and messages. ``hide_user`` is for URLs whose user part may itself be a secret,
     such as ``milvus://<api token>@host``.
@@ -41,23 +41,29 @@ def mask_url(url: str, *, hide_user: bool = False) -> str:
         port = parts.port
     except ValueError:
         return "<unparsable URL>"
-    if parts.password is None and not (hide_user and parts.username):
+    if parts.password is None and not (hide_user and parts.username) and "password=" not in parts.query:
         return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    user = "***" if hide_user else f"{parts.username or ''}:***"
-    netloc = f"{user}@{host}" + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    query = "&".join("password=***" if q.startswith("password=") else q for q in parts.query.split("&")) if parts.query else ""
+    netloc = parts.netloc
+    if parts.password is not None or (hide_user and parts.username):
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        user = "***" if hide_user else f"{parts.username or ''}:***"
+        netloc = f"{user}@{host}" + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _scrub(text: str, url: str) -> str:
     """``text`` without the URL's password, should a driver message ever quote it."""
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
     except ValueError:
         return "(unparsable URL)"
-    return text.replace(password, "***") if password else text
+    secrets = [parts.password or ""] + [v for k, vs in parse_qs(parts.query).items() if k == "password" for v in vs]
+    for secret in filter(None, secrets):
+        text = text.replace(secret, "***")
+    return text
 
 
 class ServiceState(ABC):

@@ -2,9 +2,10 @@
 
 A token expires ``ttl`` seconds after detection unless it is added to a faceset; then it lives
 as long as it belongs to one (removed from its last faceset, its clock starts again). Expired
-rows are deleted for real (SQLite: ``secure_delete`` zeroes them, the WAL is truncated; PostgreSQL:
-the rows are deleted and vacuumed, see :meth:`~faceprint.service.db.PostgresDb.erase_freed`): a
-template is personal data. Expiry is checked on every read and swept on a timer.
+rows are deleted for real (SQLite: ``secure_delete`` zeroes them, the WAL is truncated; PostgreSQL
+leaves their bytes in free space until reused, so seal templates with FACEPRINT_KEY there: see
+:meth:`~faceprint.service.db.PostgresDb.erase_freed`): a template is personal data. Expiry is
+checked on every read and swept on a timer.
 
 On PostgreSQL every node shares the tokens: ``expires`` is an absolute Unix time set by the node
 that minted (or released) the token and checked against the reading node's clock, so nodes keep

@@ -303,6 +303,7 @@ def test_passwords_are_masked_and_an_unreachable_server_is_a_stable_error(postgr
     assert mask_url("sqlite:///x/faceprint.db") == "sqlite:///x/faceprint.db"
     assert mask_url("milvus://tok3n@h:19530", hide_user=True) == "milvus://***@h:19530"
     assert mask_url("milvus://h:19530", hide_user=True) == "milvus://h:19530"
+    assert mask_url("postgresql://u@h/db?sslmode=require&password=pw1") == "postgresql://u@h/db?sslmode=require&password=***"
     port = urlsplit(postgres_url).port
     dead = url.replace(f":{port}/", ":1/")
     with pytest.raises(ServiceStateError) as exc:
