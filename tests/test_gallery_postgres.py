@@ -422,3 +422,32 @@ def test_writers_on_two_nodes_take_turns_per_gallery(postgres_url):
     assert len(added) == state.count == nodes[1].get_faceset("default", fs.token).face_count
     for st in nodes:
         st.close()
+
+
+def test_many_threads_waiting_for_one_marker_do_not_starve_its_holder(postgres_url):
+    st = PostgresStore(postgres_url, pool_max=3)  # far fewer connections than threads
+    fs = st.create_faceset(new_set(dim=8))
+    fid = st.faceset_id("default", fs.token)
+    errors, done = [], []
+
+    def sync():  # what an index backend does: under the marker, read the store
+        try:
+            with st.index_marker(fid, "milvus") as m:
+                state = st.index_state(fid)
+                list(st.added_since(fid, m.generation, upto=state.generation))
+                m.generation = m.generation + 1
+            done.append(1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sync) for _ in range(12)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert len(done) == 12 and time.monotonic() - t0 < 10
+    with st.index_marker(fid, "milvus") as m:
+        assert m.generation == 11  # twelve turns, one after another, from -1
+    st.close()

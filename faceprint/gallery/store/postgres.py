@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,13 @@ def _lock_key(faceset_id: int, name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _pool(url: str, name: str, min_size: int, max_size: int) -> ConnectionPool:
+    return ConnectionPool(
+        url, min_size=min_size, max_size=max_size, kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
+        name=name, open=True,
+    )  # fmt: skip
+
+
 class PostgresStore(Store):
     def __init__(self, url: str, cipher: Cipher | None = None, *, pool_max: int = POOL_MAX, erase_wait: float = ERASE_WAIT) -> None:
         if psycopg is None:
@@ -105,10 +113,12 @@ class PostgresStore(Store):
                 self._check_key(c)
         except psycopg.OperationalError as exc:
             raise GalleryError(f"cannot open the store at {self.where}: {str(exc).strip()}", store=self.where) from None
-        self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_max, kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
-            name="faceprint-store", open=True,
-        )  # fmt: skip
+        self._pool = _pool(url, "faceprint-store", 1, pool_max)
+        # Markers hold a connection for the whole block, and the block reads the store: from a pool of
+        # their own, taken by one thread per (gallery, name) in this process, they never starve the reads.
+        self._marker_pool = _pool(url, "faceprint-markers", 0, pool_max)
+        self._marker_locks: dict[int, threading.Lock] = {}
+        self._marker_locks_guard = threading.Lock()
 
     def _check_key(self, c: Any) -> None:
         with c.transaction():
@@ -121,9 +131,9 @@ class PostgresStore(Store):
 
     # -- connections --------------------------------------------------------------------------
     @contextmanager
-    def _conn(self) -> Iterator[Any]:
+    def _conn(self, pool: ConnectionPool | None = None) -> Iterator[Any]:
         try:
-            with self._pool.connection() as c:
+            with (pool or self._pool).connection() as c:
                 yield c
         except psycopg.OperationalError as exc:
             raise GalleryError(f"the store at {self.where} failed: {str(exc).strip()}", store=self.where) from None
@@ -136,6 +146,7 @@ class PostgresStore(Store):
             yield c
 
     def close(self) -> None:
+        self._marker_pool.close()
         self._pool.close()
 
     def stats(self) -> StoreStats:
@@ -383,9 +394,12 @@ class PostgresStore(Store):
     @contextmanager
     def index_marker(self, faceset_id: int, name: str) -> Iterator[Marker]:
         """A transaction holding ``pg_advisory_xact_lock`` on (gallery, name): one holder in the cluster."""
+        key = _lock_key(faceset_id, name)
+        with self._marker_locks_guard:
+            local = self._marker_locks.setdefault(key, threading.Lock())
         try:
-            with self._tx() as c:
-                c.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(faceset_id, name),))
+            with local, self._conn(self._marker_pool) as c, c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
                 row = c.execute(
                     "SELECT generation FROM index_markers WHERE faceset_id=%s AND name=%s", (faceset_id, name)
                 ).fetchone()
