@@ -13,7 +13,6 @@ an advisory lock, so nodes starting together do not race, and records its versio
 
 from __future__ import annotations
 
-import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -27,7 +26,6 @@ from .db import Db, PostgresDb, Schema, SqliteDb
 from .errors import ServiceStateError
 from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
-log = logging.getLogger("faceprint.service")
 
 
 def mask_url(url: str, *, hide_user: bool = False) -> str:
