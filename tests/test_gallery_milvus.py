@@ -315,6 +315,19 @@ def test_lite_keeps_deleted_bytes_after_delete_flush_and_compact(tmp_path, lite)
     svc.close()
 
 
+def test_small_enrols_are_flushed_on_lite(tmp_path, lite):
+    """Lite scans unflushed rows slowly, so a node flushes after every 1,000 rows it wrote."""
+    url, data = lite
+    x = unit(np.random.default_rng(14), 1150, 64)
+    svc = node(tmp_path, url, "a")
+    gallery(svc, "g", 64)
+    for start in range(0, 1150, 100):  # the first call builds the collection (and flushes); then upserts of 100
+        svc.add_embeddings("g", faces(x[start : start + 100], start=start))
+    assert any("/data/" in p for p in traces(data, x[1099])), traces(data, x[1099])  # sealed at the 1,000th row
+    assert traces(data, x[1120]) and all("/wal/" in p for p in traces(data, x[1120]))  # the last 50 wait in the WAL
+    svc.close()
+
+
 def test_drop_deletes_the_collections(tmp_path, lite):
     url, data = lite
     x = unit(np.random.default_rng(13), 50, 64)
