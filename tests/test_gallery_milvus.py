@@ -19,7 +19,7 @@ from gallery_support import calibration, faces, files_containing, unit
 from faceprint import FaceEngine
 from faceprint.errors import IndexUnavailable, InvalidIndexSpec
 from faceprint.gallery import GalleryConfig, GalleryService, IndexPolicy, NewFace, NewFaceSet, SearchOptions
-from faceprint.gallery.milvus import MARKER, MilvusIndexes, alias_of, spec_of
+from faceprint.gallery.milvus import MARKER, alias_of, spec_of
 from faceprint.gallery.milvus_config import parse_address, plan_for, resolve_spec, spec_from_code
 from faceprint.gallery.store import sqlite_url
 
