@@ -302,10 +302,10 @@ class PostgresStore(Store):
             )
             self._prune_tombstones(c, fid)
             xid = pg_erase.removal_xid(c)
-        self.erase_now(fid, xid)
+        self._erase(fid, xid)
         return len(ids)
 
-    def erase_now(self, faceset_id: int, xid: str) -> bool:
+    def _erase(self, faceset_id: int, xid: str) -> bool:
         """Rewrite the gallery's vectors so no table file keeps the rows removed by ``xid``."""
         with self._conn() as c:
             return pg_erase.rewrite(c, vectors.table(faceset_id), xid, self.erase_wait)
