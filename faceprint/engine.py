@@ -127,17 +127,28 @@ class FaceEngine:
         items = [(img, f) for img, fs in zip(imgs, faces) for f in fs]
         vecs = self.embedder.embed(items)
         if self.flips(one_to_one) and items:
-            mirrored = []
-            for img, f in items:
-                m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
-                mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
-            vecs = l2_normalize(vecs + self.embedder.embed(mirrored))
+            vecs = self._fuse_mirrors(items, vecs)
         out: list[list[Face]] = []
         k = 0
         for fs in faces:
             out.append([f.with_(embedding=vecs[k + j]) for j, f in enumerate(fs)])
             k += len(fs)
         return out
+
+    def _fuse_mirrors(self, items: Sequence[tuple[np.ndarray, Face]], vecs: np.ndarray) -> np.ndarray:
+        mirrored = []
+        for img, f in items:
+            m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
+            mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
+        return l2_normalize(vecs + self.embedder.embed(mirrored))
+
+    def as_one_to_one(self, img: np.ndarray, face: Face) -> Face:
+        """A face embedded as a gallery template, turned into a 1:1 one (its mirror image fused in)."""
+        if face.embedding is None:
+            raise NoFaceFound("face has no embedding; pass it through embed() first")
+        if self.flips(True) == self.flips(False):
+            return face
+        return face.with_(embedding=self._fuse_mirrors([(img, face)], face.embedding[None, :])[0])
 
     def template(self, image: ImageInput, *, one_to_one: bool = True) -> tuple[Face, int]:
         """The largest face with its embedding, and how many faces the image held.

@@ -135,17 +135,17 @@ class Recognition:
             raise
         return img, base64.b64encode(hashlib.md5(data).digest()).decode()
 
-    async def image_faces(self, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> tuple[list[Face], str]:
-        img, image_id = await anyio.to_thread.run_sync(self._load, ref)
-        faces = await self.batcher.faces(img)
-        return (pick_rectangle(faces, rect) if rect is not None else faces), image_id
-
     # -- detect ---------------------------------------------------------------------------------
     async def detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> Side:
         """Every face with a fresh face token (it expires unless added to a faceset)."""
-        faces, image_id = await self.image_faces(ref, rect)
+        return (await self._detect(tenant, ref, rect))[0]
+
+    async def _detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None) -> tuple[Side, np.ndarray]:
+        img, image_id = await anyio.to_thread.run_sync(self._load, ref)
+        faces = await self.batcher.faces(img)
+        faces = pick_rectangle(faces, rect) if rect is not None else faces
         tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces)
-        return Side(faces, tokens, image_id, 0 if faces else None)
+        return Side(faces, tokens, image_id, 0 if faces else None), img
 
     # -- face tokens ----------------------------------------------------------------------------
     def lookup(self, tenant: str, token: str) -> StoredFace:
@@ -170,13 +170,26 @@ class Recognition:
 
     # -- compare and search ---------------------------------------------------------------------
     async def compare(self, tenant: str, a: Probe, b: Probe) -> Compared:
-        s1 = await self._side(tenant, a)
-        s2 = await self._side(tenant, b)
+        """Two images are compared as 1:1 templates (flip-fused where the pack says so, as the
+        library's ``compare``); a face token on either side keeps both as gallery templates."""
+        if a.image is None or b.image is None:
+            s1, s2 = await self._side(tenant, a), await self._side(tenant, b)
+            return self._verdict(s1.face, s2.face, s1, s2, self.calibration)
+        (s1, img1), (s2, img2) = await self._detect(tenant, a.image, a.rectangle), await self._detect(tenant, b.image, b.rectangle)
+        engine = self.batcher.engine
+        if s1.face is None or s2.face is None:
+            return self._verdict(None, None, s1, s2, engine.calibration_of(True))
+        f1, f2 = s1.face, s2.face
+        t1, t2 = await anyio.to_thread.run_sync(lambda: (engine.as_one_to_one(img1, f1), engine.as_one_to_one(img2, f2)))
+        return self._verdict(t1, t2, s1, s2, engine.calibration_of(True))
+
+    @staticmethod
+    def _verdict(f1: Face | None, f2: Face | None, s1: Side, s2: Side, cal: Calibration) -> Compared:
         conf = None
-        if s1.face is not None and s2.face is not None:
-            assert s1.face.embedding is not None and s2.face.embedding is not None
-            conf = float(self.calibration.confidence(cosine(s1.face.embedding, s2.face.embedding)))
-        return Compared(s1, s2, conf, self.calibration.thresholds)
+        if f1 is not None and f2 is not None:
+            assert f1.embedding is not None and f2.embedding is not None
+            conf = float(cal.confidence(cosine(f1.embedding, f2.embedding)))
+        return Compared(s1, s2, conf, cal.thresholds)
 
     async def search(self, tenant: str, probe: Probe, faceset_token: str | None, outer_id: str | None, count: int) -> Searched:
         fs = await anyio.to_thread.run_sync(lambda: resolve_faceset(self.gallery, tenant, faceset_token, outer_id))

@@ -153,6 +153,19 @@ def test_compare_same_and_different_people(server, key, photos):
     assert "image_id1" not in other and other["faces1"][0]["face_token"] == token
 
 
+def test_compare_of_two_images_is_the_library_1to1_verdict(server, key, photos):
+    """Two images: 1:1 templates and thresholds, exactly as FaceEngine.compare (flip-fused on arcface-s)."""
+    from faceprint import FaceEngine
+
+    r = post(server, key, "/facepp/v3/compare", {
+        "image_file1": ("a.jpg", (photos / "obama.jpg").read_bytes()), "image_file2": ("b.jpg", (photos / "obama3.jpg").read_bytes()),
+    }).json()  # fmt: skip
+    engine = FaceEngine()
+    verdict = engine.compare(photos / "obama.jpg", photos / "obama3.jpg")
+    plain = engine.calibration.confidence(verdict.similarity)
+    assert abs(r["confidence"] - verdict.confidence) < 0.01 and abs(verdict.confidence - plain) > 0.01
+
+
 def test_compare_base64_numbered_field(server, key, photos):
     b64 = base64.b64encode((photos / "obama2.jpg").read_bytes()).decode()
     r = post(server, key, "/facepp/v3/compare", upload(photos / "obama.jpg") | {}, image_base64_1=b64, image_base64_2=b64)
