@@ -2,6 +2,7 @@
 
     python bench/enrol.py                      # the first 600 LFW images, as DIR/<person>/*.jpg
     python bench/enrol.py --folder DIR         # any DIR/<subject>/*.jpg
+    python bench/enrol.py --store postgresql://... --index milvus://host:19530   # into servers
 
 The baseline in the same run is the bare engine (detect + embed of the same images in the same
 batches, nothing stored): the ratio is what the gallery adds (hashing, duplicate checks, the
@@ -48,6 +49,8 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=600)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--pack", default=None)
+    ap.add_argument("--store", help="store URL (default: SQLite in a temp dir)")
+    ap.add_argument("--index", help="index URL (default: faiss)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "enrol.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,10 +69,11 @@ def main() -> None:
             return faces, time.perf_counter() - t0
 
         faces, base_s = bare()
-        with GalleryService(GalleryConfig(data_dir=Path(tmp) / "data"), engine=engine) as svc:
-            svc.create("bench")
+        config = GalleryConfig(data_dir=Path(tmp) / "data", store=args.store, index=args.index)
+        with GalleryService(config, engine=engine) as svc:
+            fs = svc.create(f"bench-{time.time_ns()}")
             t0 = time.perf_counter()
-            report = svc.enrol_folder("bench", folder, EnrolOptions(batch_size=args.batch, face=0))
+            report = svc.enrol_folder(fs.token, folder, EnrolOptions(batch_size=args.batch, face=0))
             gal_s = time.perf_counter() - t0
         _, again_s = bare()  # before and after, to even out a busy machine
         base_s = (base_s + again_s) / 2
@@ -78,6 +82,7 @@ def main() -> None:
         "rejected_codes": sorted({r.code for r in report.rejected}), "duplicates": len(report.duplicates),
         "seconds": gal_s, "faces_per_s": len(report.enrolled) / gal_s,
         "baseline_engine_seconds": base_s, "baseline_faces_per_s": faces / base_s, "cpus": os.cpu_count(),
+        "store": svc.store_url.split("://")[0], "index": svc.index_url.split("://")[0],
     }  # fmt: skip
     print(f"enrolled {out['enrolled']} of {out['images']} images in {gal_s:.1f}s: {out['faces_per_s']:.1f} faces/s"
           f" (bare engine {out['baseline_faces_per_s']:.1f} faces/s; ratio {out['faces_per_s'] / out['baseline_faces_per_s']:.2f})")  # fmt: skip

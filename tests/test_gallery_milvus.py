@@ -259,6 +259,9 @@ def test_unreachable_milvus_gives_a_stable_error(tmp_path):
             call()
         assert (exc.value.code, exc.value.http_status) == ("INDEX_UNAVAILABLE", 503)
     assert svc.faces("g").total == 2  # the store (the truth) kept the faces; the next sync catches up
+    with pytest.raises(IndexUnavailable):
+        svc.delete("g")  # the collection cannot be dropped: nothing is deleted, so nothing is orphaned
+    assert svc.faces("g").total == 2
     svc.close()
 
 

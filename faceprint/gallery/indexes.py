@@ -32,6 +32,11 @@ DEFAULT_INDEX = "faiss"
 class Indexes(ABC):
     """The vector side of every gallery of one store."""
 
+    # True: the index lives outside this process and outlives it (a Milvus cluster). Deleting a
+    # gallery then drops its index before the store's rows, so an unreachable index fails the call
+    # with nothing deleted instead of leaving vectors that no gallery points at.
+    shared: bool = False
+
     @abstractmethod
     def sync(self, faceset: FaceSet) -> None:
         """Catch up with every write to the gallery so far (this process's or another's)."""

@@ -155,8 +155,10 @@ class GalleryService:
     def delete(self, ref: str, *, tenant: str = DEFAULT_TENANT) -> int:
         """Delete a gallery and erase every face in it; returns how many faces went."""
         fs = self.get(ref, tenant=tenant)
+        if self.indexes.shared:
+            self.indexes.drop(fs.token)
         n = self.store.delete_faceset(tenant, fs.token)
-        self.indexes.drop(fs.token)
+        self.indexes.drop(fs.token)  # again for a shared index: a node syncing meanwhile may have refilled it
         return n
 
     # -- faces --------------------------------------------------------------------------------
