@@ -253,6 +253,9 @@ def test_unreachable_milvus_gives_a_stable_error(tmp_path):
 
     svc = node(tmp_path, f"milvus://127.0.0.1:{free_port()}?timeout=2", "a")  # the node starts anyway
     gallery(svc, "g", 64)
+    with pytest.raises(InvalidIndexSpec):  # FAISS would build 99,999 lists; Milvus takes 65,536: refused up front
+        gallery(svc, "big", 64, "IVF99999,PQ8x4fs")
+    assert svc.galleries().total == 1
     for call in (lambda: svc.add_embeddings("g", faces(unit(np.random.default_rng(0), 2, 64))),
                  lambda: svc.search_embeddings("g", unit(np.random.default_rng(1), 1, 64))):  # fmt: skip
         with pytest.raises(IndexUnavailable) as exc:

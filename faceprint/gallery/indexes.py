@@ -37,6 +37,12 @@ class Indexes(ABC):
     # with nothing deleted instead of leaving vectors that no gallery points at.
     shared: bool = False
 
+    def check_spec(self, spec: str, dim: int) -> None:
+        """Refuse (INVALID_INDEX_SPEC) a gallery spec this backend could not build, before any face is stored."""
+        from .index.base import check_spec
+
+        check_spec(spec, dim)
+
     @abstractmethod
     def sync(self, faceset: FaceSet) -> None:
         """Catch up with every write to the gallery so far (this process's or another's)."""

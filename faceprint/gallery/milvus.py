@@ -148,6 +148,11 @@ class _Known:
 class MilvusIndexes(Indexes):
     shared = True  # galleries' collections outlive the process: dropped before the store's rows
 
+    def check_spec(self, spec: str, dim: int) -> None:
+        super().check_spec(spec, dim)
+        if spec != "auto":
+            plan_for(spec, dim)
+
     def __init__(self, address: MilvusAddress, store: Store, policy: IndexPolicy, compact_wait_s: float = COMPACT_WAIT_S) -> None:
         if MilvusClient is None:
             raise GalleryError("the Milvus index needs pymilvus: pip install 'faceprint[scale]'")

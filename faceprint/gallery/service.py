@@ -28,7 +28,6 @@ from ..types import Face
 from . import enrol as enrolling
 from .crypto import Cipher, key_from_env
 from .enrol import EnrolItem, EnrolOptions, Progress
-from .index.base import check_spec
 from .indexes import IndexContext, open_indexes
 from .indexing import IndexPolicy
 from .search import SearchOptions, common_pack, search_vectors
@@ -132,7 +131,7 @@ class GalleryService:
 
     def create_for(self, new: NewFaceSet) -> FaceSet:
         """A gallery for any pack and dimension (for templates computed elsewhere)."""
-        check_spec(new.index_spec, new.dim)
+        self.indexes.check_spec(new.index_spec, new.dim)
         return self.store.create_faceset(new)
 
     def get(self, ref: str, *, tenant: str = DEFAULT_TENANT) -> FaceSet:
