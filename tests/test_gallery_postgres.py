@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from backends.postgres import fresh_database, postgres_server
 from gallery_support import unit
+from threads_support import together
 
 from faceprint.errors import EncryptionKeyError, GalleryError, InvalidFacesetToken, InvalidFaceToken
 from faceprint.gallery import NewFace, NewFaceSet
@@ -77,22 +78,11 @@ def needles(v: np.ndarray) -> list[bytes]:
 
 # -- migrations -------------------------------------------------------------------------------
 def test_migrations_apply_once_even_when_nodes_start_together(postgres_url):
-    results, errors = [], []
-    barrier = threading.Barrier(6)
+    def node() -> list:
+        with psycopg.connect(postgres_url, autocommit=True) as c:
+            return migrations.migrate(c)
 
-    def node():
-        try:
-            with psycopg.connect(postgres_url, autocommit=True) as c:
-                barrier.wait()
-                results.append(migrations.migrate(c))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=node) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = together(6, node)
     assert not errors, errors[0]
     versions = [m.version for m in migrations.known()]
     assert sorted(results, key=len) == [[]] * 5 + [versions]  # exactly one node applied them
@@ -102,21 +92,7 @@ def test_migrations_apply_once_even_when_nodes_start_together(postgres_url):
 
 
 def test_stores_opening_together_all_work_on_one_schema(postgres_url):
-    stores, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def node():
-        try:
-            barrier.wait()
-            stores.append(PostgresStore(postgres_url, Cipher(KEY), pool_max=2))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=node) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    stores, errors = together(4, lambda: PostgresStore(postgres_url, Cipher(KEY), pool_max=2))
     assert not errors, errors[0]
     fs = stores[0].create_faceset(new_set("g", dim=8))
     stores[1].add_faces("default", fs.token, [NewFace(unit(np.random.default_rng(0), 1, 8)[0], "x")])

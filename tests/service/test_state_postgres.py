@@ -15,6 +15,8 @@ import numpy as np
 import psycopg
 import pytest
 
+from threads_support import together
+
 from faceprint.errors import FaceprintError, InvalidFaceToken
 from faceprint.gallery.crypto import Cipher
 from faceprint.liveness import SessionStore
@@ -249,27 +251,16 @@ def test_a_biz_token_is_spent_once_across_nodes(nodes, postgres_url):
 
 # -- schema, connections, secrets ----------------------------------------------------------------------
 def test_nodes_starting_together_create_the_tables_once_and_record_versions(postgres_url):
-    states, errors = [], []
-    barrier = threading.Barrier(6)
+    def start():
+        s = open_state(postgres_url, None)
+        KeyStore(s)
+        TokenStore(s, Cipher(None), 10)
+        s.limiter()
+        s.audit()
+        s.db(SESSIONS)
+        return s
 
-    def start() -> None:
-        barrier.wait()
-        try:
-            s = open_state(postgres_url, None)
-            states.append(s)
-            KeyStore(s)
-            TokenStore(s, Cipher(None), 10)
-            s.limiter()
-            s.audit()
-            s.db(SESSIONS)
-        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    states, errors = together(6, start)
     for s in states:
         s.close()
     assert errors == []
