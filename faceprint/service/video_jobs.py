@@ -3,6 +3,7 @@
     POST /v1/video/jobs            -> job_id (the upload is checked first: a bad file is a 400 code)
     GET  /v1/video/jobs/{job_id}   -> status, progress and, once done, the timeline
     POST /v1/video/jobs/{job_id}/annotated -> the annotated copy (mp4), once done
+    POST /v1/video/jobs/{job_id}/delete    -> the job, its timeline, upload and annotated copy, gone
 
 Jobs live in ``<data>/video_jobs.db`` and their uploads in ``<data>/video_jobs/`` until they
 finish. A job asked to annotate (the default) also writes ``<data>/video_jobs/<job_id>.mp4``:
@@ -13,13 +14,17 @@ all; past that, or with the upload gone, a job is ``failed`` with ``JOB_INTERRUP
 reason. At most ``max_queued`` jobs wait; one more is refused (``CONCURRENCY_LIMIT_EXCEEDED``)
 until the queue drains: the client backs off instead of the server filling its disk.
 
+A timeline names people and an annotated copy shows their faces, so neither is kept for ever:
+deleting a job (queued, running or finished) removes its row and files at once, and finished jobs
+are deleted ``keep_days`` after they finished (``FACEPRINT_VIDEO_KEEP_DAYS``, 7; 0 keeps them).
+
 Video jobs are node-local, whatever the store: the upload and the annotated copy are files on the
 node that took the job, so its row stays in that node's SQLite file too. With several nodes on one
 PostgreSQL store, poll and download a job through the node that accepted it (pin by job_id at the
 load balancer); another node answers INVALID_JOB_ID. Distributed jobs would need shared storage.
 
 Settings come from the environment when the app starts: ``FACEPRINT_VIDEO_WORKERS`` (1),
-``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (3).
+``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (3), ``FACEPRINT_VIDEO_KEEP_DAYS`` (7).
 """
 
 from __future__ import annotations
@@ -76,20 +81,27 @@ class _Stopping(Exception):
     """Raised inside a running job when the server shuts down: the job stays ``running``."""
 
 
+class _Deleted(Exception):
+    """Raised inside a running job that was deleted: the worker drops what it wrote."""
+
+
 @dataclass(frozen=True)
 class JobsConfig:
     workers: int = 1
     max_queued: int = 8
     max_attempts: int = 3
     progress_every_s: float = 0.25  # how often a running job writes its progress
+    keep_days: float = 7.0  # finished jobs (timeline, annotated copy) are deleted this long after; 0: kept
+    sweep_every_s: float = 60.0  # how often an idle worker looks for jobs past keep_days
 
     @classmethod
     def from_env(cls) -> JobsConfig:
-        def num(name: str, default: int) -> int:
+        def num(name: str, default: float) -> float:
             raw = os.environ.get(name)
-            return int(raw) if raw else default
+            return float(raw) if raw else default
 
-        return cls(num("FACEPRINT_VIDEO_WORKERS", 1), num("FACEPRINT_VIDEO_QUEUE", 8), num("FACEPRINT_VIDEO_MAX_ATTEMPTS", 3))
+        return cls(int(num("FACEPRINT_VIDEO_WORKERS", 1)), int(num("FACEPRINT_VIDEO_QUEUE", 8)),
+                   int(num("FACEPRINT_VIDEO_MAX_ATTEMPTS", 3)), keep_days=num("FACEPRINT_VIDEO_KEEP_DAYS", 7.0))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,7 @@ class VideoJobs:
     def __init__(self, rt: Runtime, config: JobsConfig | None = None) -> None:
         self.rt = rt
         self.config = config or JobsConfig.from_env()
-        self.db = SqliteDb(rt.data_dir / DB_NAME, SCHEMA)  # node-local (see the module doc)
+        self.db = SqliteDb(rt.data_dir / DB_NAME, SCHEMA, secure_delete=True)  # node-local (see the module doc)
         self.uploads = rt.data_dir / UPLOADS
         self.uploads.mkdir(parents=True, exist_ok=True)
         self._queue: queue.Queue[str] = queue.Queue()
@@ -118,10 +130,13 @@ class VideoJobs:
         self._submit_lock = threading.Lock()
         self._engine = None
         self._threads: list[threading.Thread] = []
+        self._deleted: set[str] = set()  # running jobs deleted meanwhile: their worker stops and cleans up
+        self._swept = 0.0
 
     # -- lifetime ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Re-queue what a previous run left, then start the workers."""
+        """Delete jobs past their keep time, re-queue what a previous run left, then start the workers."""
+        self.sweep()
         with self.db.write() as c:
             rows = c.execute("SELECT job_id, status, attempts, upload FROM jobs WHERE status IN (?, ?) ORDER BY created",
                              (QUEUED, RUNNING)).fetchall()  # fmt: skip
@@ -188,6 +203,38 @@ class VideoJobs:
             raise AnnotatedVideoUnavailable("this job was run without annotate, so it kept no annotated video", param="job_id")
         return path
 
+    def delete(self, tenant: str, job_id: str) -> str:
+        """Delete a job of this tenant, whatever its state, with its timeline and files; returns the state it had."""
+        with self._submit_lock, self.db.write() as c:
+            row = c.execute("SELECT tenant, status FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None or row[0] != tenant:
+                raise InvalidJobId("no video job with this job_id", param="job_id")
+            c.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+            if row[1] == RUNNING:
+                self._deleted.add(job_id)  # its worker stops at its next progress report and removes its files
+        self._remove_files(job_id)
+        self.db.checkpoint()
+        return row[1]
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete finished jobs older than ``keep_days``; returns how many went."""
+        if self.config.keep_days <= 0:
+            return 0
+        cutoff = (now or time.time()) - self.config.keep_days * 86400.0
+        with self.db.write() as c:
+            gone = [r[0] for r in c.execute("SELECT job_id FROM jobs WHERE status IN (?, ?) AND updated < ?", (DONE, FAILED, cutoff))]
+            c.executemany("DELETE FROM jobs WHERE job_id = ?", [(j,) for j in gone])
+        for job_id in gone:
+            self._remove_files(job_id)
+        if gone:
+            self.db.checkpoint()
+            log.info("deleted %d video jobs finished over %g days ago", len(gone), self.config.keep_days)
+        return len(gone)
+
+    def _remove_files(self, job_id: str) -> None:
+        (self.uploads / f"{job_id}.video").unlink(missing_ok=True)
+        self.annotated_path(job_id).unlink(missing_ok=True)
+
     def get(self, tenant: str, job_id: str) -> dict[str, object]:
         row = self.db.conn().execute(
             "SELECT job_id, tenant, status, created, updated, attempts, frames_done, frames_total, progress, options,"
@@ -213,12 +260,19 @@ class VideoJobs:
             try:
                 job_id = self._queue.get(timeout=0.2)
             except queue.Empty:
+                if time.monotonic() - self._swept >= self.config.sweep_every_s:
+                    self._swept = time.monotonic()
+                    self.sweep()
                 continue
             try:
                 self._run(job_id)
             except _Stopping:
                 log.info("video job %s interrupted by shutdown; it resumes at the next start", job_id)
                 return
+            except _Deleted:
+                self._deleted.discard(job_id)
+                self._remove_files(job_id)
+                log.info("video job %s deleted while running; stopped and its files removed", job_id)
             except Exception:  # noqa: BLE001 - recorded on the job; the worker lives on
                 log.exception("video job %s crashed", job_id)
                 self._fail(job_id, FaceprintError("internal error while processing the video; see the server log"))
@@ -238,6 +292,8 @@ class VideoJobs:
         def progress(stage: str, done: int, total: int | None) -> None:
             if self._stop.is_set():
                 raise _Stopping
+            if job_id in self._deleted:
+                raise _Deleted
             now = time.monotonic()
             if now - last[0] >= self.config.progress_every_s:
                 last[0] = now
@@ -255,6 +311,8 @@ class VideoJobs:
             self._fail(job_id, exc)
             upload.unlink(missing_ok=True)
             return
+        if job_id in self._deleted:  # deleted after its last progress report
+            raise _Deleted
         body = result.to_dict(per_frame=options.per_frame)
         self._set(job_id, status=DONE, frames_done=result.stats.frames, progress=1.0, result=json.dumps(body))
         upload.unlink(missing_ok=True)

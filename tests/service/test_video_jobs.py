@@ -46,6 +46,15 @@ def annotated(server: Server, key: Key, job_id: str):
         return c.post(f"/v1/video/jobs/{job_id}/annotated", data=key.auth)
 
 
+def delete(server: Server, key: Key, job_id: str):
+    with server.client() as c:
+        return c.post(f"/v1/video/jobs/{job_id}/delete", data=key.auth)
+
+
+def files_of(server: Server, job_id: str) -> list[str]:
+    return sorted(p.name for p in (server.data / "video_jobs").glob(f"{job_id}.*"))
+
+
 def decoded_frames(data: bytes, path: Path) -> tuple[int, tuple[int, int]]:
     path.write_bytes(data)
     with av.open(str(path)) as container:
@@ -169,6 +178,60 @@ def test_annotate_0_keeps_no_video(served, shared):
     r = annotated(server, key, job_id)
     assert r.status_code == 400 and r.json()["error_message"] == "ANNOTATED_VIDEO_UNAVAILABLE: job_id", r.text
     assert not (server.data / "video_jobs" / f"{job_id}.mp4").exists()
+
+
+def test_deleting_a_job_removes_its_timeline_and_files_in_any_state(served, shared):
+    server, key = served
+    clip = (shared / "video" / CLIP).read_bytes()
+    done_id = submit(server, key, clip, outer_id="stars", detect_every=10).json()["job_id"]
+    assert wait(server, key, done_id, finished)[0]["status"] == "done"
+    assert files_of(server, done_id) == [f"{done_id}.mp4"]
+    other = make_key(server.data, "faceset:read,faceset:write")
+    reader = make_key(server.data, "faceset:read", tenant=key.tenant)
+    assert delete(server, other, done_id).json()["error_message"] == "INVALID_JOB_ID: job_id"  # another tenant's
+    assert delete(server, reader, done_id).status_code == 403  # deleting needs faceset:write
+    r = delete(server, key, done_id)
+    assert r.status_code == 200 and r.json()["status_before"] == "done", r.text
+    assert files_of(server, done_id) == []
+    with server.client() as c:
+        assert c.get(f"/v1/video/jobs/{done_id}", params=key.auth).json()["error_message"] == "INVALID_JOB_ID: job_id"
+    assert delete(server, key, done_id).status_code == 400  # gone is gone
+    stored = b"".join(p.read_bytes() for p in server.data.glob("video_jobs.db*"))
+    assert done_id.encode() not in stored  # the row is zeroed, not just unlinked (secure_delete, WAL folded back)
+
+    running_id = submit(server, key, clip, outer_id="stars", detect_every=1).json()["job_id"]
+    wait(server, key, running_id, running)
+    r = delete(server, key, running_id)
+    assert r.status_code == 200 and r.json()["status_before"] == "running"
+    deadline = time.time() + 30
+    while files_of(server, running_id) and time.time() < deadline:  # the worker stops at its next report
+        time.sleep(0.1)
+    assert files_of(server, running_id) == []
+    assert submit(server, key, clip, detect_every=10).status_code == 200  # the worker is free again
+
+
+def test_finished_jobs_are_deleted_after_the_keep_time(tmp_path, shared, engine):
+    data = tmp_path / "data"
+    key = setup_data(data, shared, engine)
+    first = Server(data)
+    try:
+        job_id = submit(first, key, (shared / "video" / CLIP).read_bytes(), detect_every=10).json()["job_id"]
+        assert wait(first, key, job_id, finished)[0]["status"] == "done"
+        assert files_of(first, job_id) == [f"{job_id}.mp4"]
+    finally:
+        first.stop()
+    kept = Server(data)  # the default keeps it for 7 days
+    try:
+        assert job(kept, key, job_id)["status"] == "done"
+    finally:
+        kept.stop()
+    second = Server(data, env={"FACEPRINT_VIDEO_KEEP_DAYS": "0.00001"})  # under a second
+    try:
+        with second.client() as c:
+            assert c.get(f"/v1/video/jobs/{job_id}", params=key.auth).json()["error_message"] == "INVALID_JOB_ID: job_id"
+        assert files_of(second, job_id) == []
+    finally:
+        second.stop()
 
 
 def test_a_full_queue_pushes_back(served, shared):

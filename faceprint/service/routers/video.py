@@ -11,6 +11,10 @@ POST to the job's URL with them in the form body to keep the secret out of URLs 
 faces boxed and named); ``POST /v1/video/jobs/{job_id}/annotated`` downloads it as ``video/mp4``
 once the job is done. Before then the answer is ``JOB_NOT_FINISHED``; a job run with ``annotate=0``
 (or one that failed) answers ``ANNOTATED_VIDEO_UNAVAILABLE``.
+
+``POST /v1/video/jobs/{job_id}/delete`` (scope ``faceset:write``) deletes a job in any state: its
+row, timeline, upload and annotated copy go at once, and a running job stops. Finished jobs are
+deleted on their own ``FACEPRINT_VIDEO_KEEP_DAYS`` (7) days after they finished.
 """
 
 from __future__ import annotations
@@ -81,3 +85,13 @@ async def annotated(job_id: str, call: Call = need("faceset:read", "video/jobs/a
     path = await anyio.to_thread.run_sync(jobs_for(rt).annotated, call.tenant, job_id)
     call.outcome = job_id
     return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.annotated.mp4", content_disposition_type="attachment")
+
+
+@router.post("/v1/video/jobs/{job_id}/delete", summary="Delete a video job, its timeline and its files (a running job stops)",
+             openapi_extra=doc())  # fmt: skip
+async def delete(job_id: str, request: Request, call: Call = need("faceset:write", "video/jobs/delete"),
+                 rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
+    job_id = job_id[:64]
+    was = await anyio.to_thread.run_sync(jobs_for(rt).delete, call.tenant, job_id)
+    call.outcome = job_id
+    return {**head(request), "job_id": job_id, "deleted": True, "status_before": was}
