@@ -173,7 +173,7 @@ def test_admin_creates_revokes_keys_and_verifies_the_audit_chain(page, admin_key
     page.locator(f'tr[data-key="{new_key}"]', has_text="revoked").wait_for()
 
 
-def test_video_job_timeline_seek_and_downloads(page, admin_key: Key) -> None:
+def test_video_job_timeline_seek_downloads_and_delete(page, admin_key: Key, console_server) -> None:
     sign_in(page, admin_key, "#/video")
     page.get_by_label("Identify against gallery").locator("option", has_text="People").wait_for(state="attached")
     page.get_by_label("Identify against gallery").select_option(label="People")
@@ -205,6 +205,14 @@ def test_video_job_timeline_seek_and_downloads(page, admin_key: Key) -> None:
     assert posts and not any("secret" in u for u in posts)  # the key travels in the POST body, not the URL
     shoot(page, "video")
     axe_check(page)
+    job_id = (page.get_by_test_id("video-status").locator("label").inner_text()).split()[-1]
+    page.get_by_role("button", name="Delete job").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete permanently").click()
+    page.get_by_text(f"Deleted job {job_id}.").wait_for()
+    assert page.get_by_test_id("timeline").locator("button.tl-seg").count() == 0
+    with console_server.client() as c:  # gone on the server too, not just from the page
+        r = c.post(f"/v1/video/jobs/{job_id}", data=admin_key.auth)
+    assert r.json()["error_message"] == "INVALID_JOB_ID: job_id"
 
 
 def test_liveness_page(page, admin_key: Key) -> None:

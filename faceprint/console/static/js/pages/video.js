@@ -1,6 +1,6 @@
 // Video: upload a clip, follow the job, see who appears when; click a segment to seek.
 import { call, fetchFile } from "../api.js";
-import { el, dropZone, showError, errorBox, busy, uid, download } from "../ui.js";
+import { el, dropZone, showError, errorBox, busy, uid, download, confirmDialog } from "../ui.js";
 import { listGalleries, galleryName } from "../galleries.js";
 
 export default async function video(view) {
@@ -71,7 +71,8 @@ function draw(job, timeline, player, name, status) {
     el("div", { class: "row" },
       el("button", { type: "button", text: "Download JSON", onclick: () => download(`${base}.timeline.json`, new Blob([JSON.stringify(result, null, 2)], { type: "application/json" })) }),
       el("button", { type: "button", text: "Download CSV", onclick: () => download(`${base}.timeline.csv`, new Blob([csv], { type: "text/csv" })) }),
-      annotated ? el("button", { type: "button", text: "Download annotated video", onclick: (ev) => annotatedVideo(ev.currentTarget, job.job_id, base, status) }) : null),
+      annotated ? el("button", { type: "button", text: "Download annotated video", onclick: (ev) => annotatedVideo(ev.currentTarget, job.job_id, base, status) }) : null,
+      el("button", { type: "button", class: "danger", text: "Delete job", onclick: () => deleteJob(job.job_id, timeline, status) })),
     annotated ? null : el("p", { class: "hint", text: "This job was run without an annotated video; tick \"Also make an annotated video\" and upload again for one." }));
 }
 
@@ -84,4 +85,16 @@ async function annotatedVideo(button, jobId, base, status) {
     download(`${base}.annotated.mp4`, await fetchFile(`/v1/video/jobs/${encodeURIComponent(jobId)}/annotated`));
   } catch (err) { status.append(errorBox(err)); }
   finally { button.disabled = false; button.textContent = text; }
+}
+
+// The timeline names people and the annotated copy shows faces: the server deletes both with the job.
+async function deleteJob(jobId, timeline, status) {
+  const ok = await confirmDialog("Delete this video job?",
+    "The job, its timeline and its annotated video are deleted from the server permanently.", "Delete permanently");
+  if (!ok) return;
+  try {
+    await call(`/v1/video/jobs/${encodeURIComponent(jobId)}/delete`);
+    timeline.replaceChildren();
+    status.replaceChildren(el("p", { role: "status", text: `Deleted job ${jobId}.` }));
+  } catch (err) { status.append(errorBox(err)); }
 }
