@@ -19,6 +19,7 @@ from fastapi import Request
 from ..engine import EngineConfig, FaceEngine
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.service import default_data_dir
+from ..redact import mask_url
 from .audit import Audit
 from .batching import MicroBatcher
 from .config import ServiceConfig
@@ -27,7 +28,7 @@ from .keys import KeyStore
 from .metrics import Metrics
 from .ratelimit import Limiter
 from .recognition import Recognition
-from .state import ServiceState, mask_url, open_state
+from .state import ServiceState, open_state
 from .tasks import Tasks
 from .tokens import TokenStore
 

@@ -17,39 +17,16 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ..errors import BadInput
+from ..redact import mask_url
 from . import audit_table, ratelimit
 from .audit import Audit, AuditLog
 from .db import Db, PostgresDb, Schema, SqliteDb
 from .errors import ServiceStateError
 from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
-
-
-def mask_url(url: str, *, hide_user: bool = False) -> str:
-    """The URL with any password (user part or ``?password=``; with ``hide_user``, the user name too) as ``***``.
-
-    Safe for logs and messages. ``hide_user`` is for URLs whose user part may itself be a secret,
-    such as ``milvus://<api token>@host``.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None and not (hide_user and parts.username) and "password=" not in parts.query:
-        return url
-    query = "&".join("password=***" if q.startswith("password=") else q for q in parts.query.split("&")) if parts.query else ""
-    netloc = parts.netloc
-    if parts.password is not None or (hide_user and parts.username):
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        user = "***" if hide_user else f"{parts.username or ''}:***"
-        netloc = f"{user}@{host}" + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _scrub(text: str, url: str) -> str:

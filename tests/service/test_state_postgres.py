@@ -20,13 +20,14 @@ from threads_support import together
 from faceprint.errors import FaceprintError, InvalidFaceToken
 from faceprint.gallery.crypto import Cipher
 from faceprint.liveness import SessionStore
+from faceprint.redact import mask_url
 from faceprint.service.audit_table import SCHEMA as AUDIT_SCHEMA
 from faceprint.service.batching import analyse
 from faceprint.service.db import Schema
 from faceprint.service.errors import AuthenticationError, ConcurrencyLimitExceeded, ServiceStateError
 from faceprint.service.faceid import SESSIONS
 from faceprint.service.keys import KeyStore
-from faceprint.service.state import PostgresState, mask_url, open_state
+from faceprint.service.state import PostgresState, open_state
 from faceprint.service.tokens import TokenStore
 
 from .support import cli

@@ -20,11 +20,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from ...errors import BadInput, FacesetExist, GalleryError, InvalidFacesetToken, InvalidFaceToken, InvalidOuterId, PackMismatch
+from ...redact import mask_url
 from .. import validate
 from ..crypto import Cipher
 from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
@@ -77,16 +77,6 @@ def _page(items: tuple, total: int, start: int) -> Page:
     return Page(items, total, start, start + len(items) if start + len(items) < total else None)
 
 
-def redact(url: str) -> str:
-    """The URL without its password (in the user part or the query), for messages."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[1]}"
-    query = "&".join("password=***" if q.startswith("password=") else q for q in parts.query.split("&")) if parts.query else ""
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
 def _lock_key(faceset_id: int, name: str) -> int:
     """A signed 64-bit advisory-lock key for (gallery, index name)."""
     digest = hashlib.blake2b(f"faceprint-marker/{faceset_id}/{name}".encode(), digest_size=8).digest()
@@ -103,8 +93,8 @@ def _pool(url: str, name: str, min_size: int, max_size: int) -> ConnectionPool:
 class PostgresStore(Store):
     def __init__(self, url: str, cipher: Cipher | None = None, *, pool_max: int = POOL_MAX, erase_wait: float = ERASE_WAIT) -> None:
         if psycopg is None:
-            raise GalleryError("a postgresql:// store needs psycopg: pip install 'faceprint[scale]'", store=redact(url))
-        self.where = redact(url)
+            raise GalleryError("a postgresql:// store needs psycopg: pip install 'faceprint[scale]'", store=mask_url(url))
+        self.where = mask_url(url)
         self.cipher = cipher or Cipher(None)
         self.erase_wait = erase_wait
         try:
