@@ -11,7 +11,7 @@ the figures are the product's: what a sync, an enrol and a search cost, not raw 
   first, as on every search), batch QPS, hit@1 (the top face is the probe's identity), and how
   often the two backends agree on the top face.
 
-Without ``--milvus-uri`` a Milvus Lite server is started on loopback in the work directory, and
+Without ``--milvus-uri`` a Milvus Lite server is started on loopback in a temp directory, and
 its resident memory is recorded. Milvus Lite scans exactly whatever index type it is given (it
 builds FLAT/IVF_FLAT/IVF_SQ8/HNSW with FAISS and nothing for IVF_PQ), so on Lite only ``Flat``
 compares like with like.
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -40,40 +38,16 @@ from faceprint.gallery.milvus_config import parse_address
 from faceprint.gallery.store.sqlite import SqliteStore
 from faceprint.gallery.types import FaceSet, NewFace, NewFaceSet
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' server helpers
 
 
 @contextmanager
-def lite_server(root: Path) -> Iterator[tuple[str, int]]:
-    """(``milvus://127.0.0.1:PORT``, server pid) of a Milvus Lite server with its data under ``root``."""
-    from pymilvus import MilvusClient
+def lite_server() -> Iterator[tuple[str, int]]:
+    """(``milvus://127.0.0.1:PORT``, server pid) of a throwaway Milvus Lite server (the tests' own helper)."""
+    from backends.milvus import milvus_server
 
-    port = _free_port()
-    exe = Path(sys.executable).with_name("milvus-lite")
-    with open(root / "milvus-lite.log", "wb") as log:
-        proc = subprocess.Popen([str(exe), "server", "--data-dir", str(root / "milvus"), "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=2).list_collections()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                if proc.poll() is not None or time.monotonic() > end:
-                    raise RuntimeError(f"milvus-lite server did not start; see {root / 'milvus-lite.log'}") from None
-                time.sleep(0.3)
-        yield f"milvus://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with milvus_server() as (uri, _, pid):
+        yield "milvus://" + uri.split("://", 1)[1], pid
 
 
 def rss_gib(pid: int | None) -> dict[str, float]:
@@ -145,7 +119,7 @@ def run_milvus(n: int, args: argparse.Namespace) -> dict:
     probes = synth.probes(args.queries)
     print(f"store filled in {store_s:.0f}s ({n / store_s:,.0f} faces/s)", flush=True)
     policy = IndexPolicy(background=False)
-    with (lite_server(work) if not args.milvus_uri else _given(args.milvus_uri)) as (url, pid):
+    with (lite_server() if not args.milvus_uri else _given(args.milvus_uri)) as (url, pid):
         milvus = MilvusIndexes(parse_address(url), store, policy)
         server = milvus.client().get_server_version()
         m = measure(f"milvus ({server})", milvus, store, fs, probes, first_id, args)

@@ -95,5 +95,5 @@ def milvus_uri() -> Iterator[str]:
         return
     from backends.milvus import milvus_server
 
-    with milvus_server() as (uri, _):
+    with milvus_server() as (uri, _, _):
         yield uri

@@ -274,7 +274,7 @@ def lite() -> tuple[str, Path]:
     """A Milvus Lite server of this module's own, whose data directory the tests can read."""
     from backends.milvus import milvus_server
 
-    with milvus_server() as (uri, data):
+    with milvus_server() as (uri, data, _):
         yield as_index_url(uri), data
 
 

@@ -31,8 +31,8 @@ def _wait_ready(uri: str, proc: subprocess.Popen, log: Path, timeout: float = 60
 
 
 @contextmanager
-def milvus_server() -> Iterator[tuple[str, Path]]:
-    """Yields (``http://127.0.0.1:PORT``, data directory); stops and deletes it after."""
+def milvus_server() -> Iterator[tuple[str, Path, int]]:
+    """Yields (``http://127.0.0.1:PORT``, data directory, server pid); stops and deletes it after."""
     root = Path(tempfile.mkdtemp(prefix="faceprint-milvus-"))
     port = free_port()
     exe = Path(sys.executable).with_name("milvus-lite")
@@ -45,7 +45,7 @@ def milvus_server() -> Iterator[tuple[str, Path]]:
     uri = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(uri, proc, log)
-        yield uri, root / "data"
+        yield uri, root / "data", proc.pid
     finally:
         proc.terminate()
         try:
