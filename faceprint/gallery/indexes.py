@@ -12,7 +12,6 @@ is searchable as soon as its enrol call returns.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadInput
+from ..registry import SchemeRegistry
 from .crypto import Cipher
 from .index.base import Hits
 from .store.base import Store
@@ -76,25 +75,14 @@ class IndexContext:
 
 
 Factory = Callable[[str, IndexContext], Indexes]
-_BACKENDS: dict[str, Factory] = {}
-_BUILTIN = {  # imported on first use
-    "faiss": "faceprint.gallery.indexing",
-    "milvus": "faceprint.gallery.milvus",
-    "milvus+https": "faceprint.gallery.milvus",
-}
-
-
-def register_indexes(scheme: str, factory: Factory) -> None:
-    _BACKENDS[scheme] = factory
+_BACKENDS: SchemeRegistry[Factory] = SchemeRegistry(
+    "index", "use faiss or milvus://host:19530",
+    builtin={"faiss": "faceprint.gallery.indexing", "milvus": "faceprint.gallery.milvus", "milvus+https": "faceprint.gallery.milvus"},
+)  # fmt: skip
+register_indexes = _BACKENDS.register
 
 
 def open_indexes(url: str | None, context: IndexContext) -> Indexes:
     """``faiss`` or ``milvus://host:port`` (see the module doc)."""
     url = url or DEFAULT_INDEX
-    scheme = url.split("://", 1)[0]
-    if scheme not in _BACKENDS and scheme in _BUILTIN:
-        importlib.import_module(_BUILTIN[scheme])
-    factory = _BACKENDS.get(scheme)
-    if factory is None:
-        raise BadInput(f"unknown index backend {url!r}; known: {', '.join(sorted(_BUILTIN))}", index=url)
-    return factory(url, context)
+    return _BACKENDS.factory(url)(url, context)

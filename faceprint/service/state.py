@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import BadInput
 from ..redact import mask_url
+from ..registry import SchemeRegistry
 from . import audit_table, ratelimit
 from .audit import Audit, AuditLog
 from .db import Db, PostgresDb, Schema, SqliteDb
@@ -157,26 +157,19 @@ class PostgresState(ServiceState):
 
 
 Factory = Callable[[str, Path], ServiceState]
-_STATES: dict[str, Factory] = {}
-
-
-def register_state(scheme: str, factory: Factory) -> None:
-    _STATES[scheme] = factory
-
-
+_STATES: SchemeRegistry[Factory] = SchemeRegistry(
+    "store", "use sqlite:///path or postgresql://user@host/db", aliases={"postgres": "postgresql"}
+)
+register_state = _STATES.register
 register_state("sqlite", lambda url, data_dir: LocalState(data_dir))
 register_state("postgresql", lambda url, data_dir: PostgresState(url))
-register_state("postgres", lambda url, data_dir: PostgresState(url))
 
 
 def open_state(store_url: str | None, data_dir: Path) -> ServiceState:
     """The state that goes with a gallery store URL; None: the data directory (SQLite)."""
     if not store_url:
         return LocalState(data_dir)
-    factory = _STATES.get(store_url.split("://", 1)[0])
-    if factory is None:
-        raise BadInput(f"unknown store {mask_url(store_url)!r}; use sqlite:///path or postgresql://user@host/db", store=mask_url(store_url))
-    return factory(store_url, data_dir)
+    return _STATES.factory(store_url)(store_url, data_dir)
 
 
 def as_state(where: Path | ServiceState) -> ServiceState:

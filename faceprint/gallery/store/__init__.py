@@ -5,12 +5,12 @@ SQLite URLs follow SQLAlchemy's form: ``sqlite:///relative/path.db`` and ``sqlit
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import BadInput
+from ...registry import SchemeRegistry
 from ..crypto import Cipher
 from .base import IndexState, Marker, Resolved, Store, VectorSource
 from .sqlite import SqliteStore
@@ -23,12 +23,11 @@ class StoreOptions:
 
 
 Factory = Callable[[str, StoreOptions], Store]
-_STORES: dict[str, Factory] = {}
-_BUILTIN = {"postgresql": "faceprint.gallery.store.postgres"}  # imported on first use
-
-
-def register_store(scheme: str, factory: Factory) -> None:
-    _STORES[scheme] = factory
+_STORES: SchemeRegistry[Factory] = SchemeRegistry(
+    "store", "use sqlite:///path or postgresql://user@host/db",
+    builtin={"postgresql": "faceprint.gallery.store.postgres"}, aliases={"postgres": "postgresql"},
+)  # fmt: skip
+register_store = _STORES.register
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -36,15 +35,7 @@ def sqlite_url(path: str | Path) -> str:
 
 
 def open_store(url: str, options: StoreOptions) -> Store:
-    scheme = url.split("://", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    if scheme not in _STORES and scheme in _BUILTIN:
-        importlib.import_module(_BUILTIN[scheme])
-    factory = _STORES.get(scheme)
-    if factory is None:
-        raise BadInput(f"unknown store {url!r}; use sqlite:///path or postgresql://user@host/db", store=url)
-    return factory(url, options)
+    return _STORES.factory(url)(url, options)
 
 
 def _open_sqlite(url: str, options: StoreOptions) -> Store:
