@@ -109,7 +109,7 @@ class PostgresState(ServiceState):
             raise ServiceStateError(f"cannot connect to PostgreSQL at {mask_url(url)}: {reason}", store=mask_url(url)) from None
         self.pool = ConnectionPool(
             url, min_size=1, max_size=max_connections, kwargs={"autocommit": True}, timeout=timeout_s,
-            name="faceprint-service", open=False,
+            name="faceprint-service", open=False, check=ConnectionPool.check_connection,  # replaces dropped connections
         )  # fmt: skip
         try:
             self.pool.open(wait=True, timeout=timeout_s)

@@ -318,3 +318,16 @@ def test_keys_cli_on_the_shared_store(postgres_url, tmp_path):
             KeyStore(state).authenticate(made["api_key"], made["api_secret"])
     finally:
         state.close()
+
+
+def test_connections_the_server_dropped_are_replaced_not_used(postgres_url):
+    """After a PostgreSQL restart (here: every other backend terminated) the next call just works."""
+    state = open_state(postgres_url, None)
+    keys = KeyStore(state)
+    keys.create("before", ("detect",), 5.0)
+    with psycopg.connect(postgres_url, autocommit=True) as c:
+        killed = c.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]  # fmt: skip
+    assert killed >= 1
+    assert [k.name for k in keys.list()] == ["before"]
+    state.close()
