@@ -124,6 +124,12 @@ class Page:
     start: int
     next_start: int | None
 
+    @classmethod
+    def of(cls, items: tuple, total: int, start: int) -> Page:
+        """``items`` found from ``start`` of ``total``; the next page starts after them, if any is left."""
+        end = start + len(items)
+        return cls(items, total, start, end if end < total else None)
+
 
 @dataclass(frozen=True)
 class Match:

@@ -139,7 +139,11 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def vector_source(self) -> VectorSource: ...
+    def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids found, (n, D) float32 templates) of these labels; labels no longer stored are left out."""
+
+    def vector_source(self) -> VectorSource:
+        return _StoreVectors(self)
 
     @abstractmethod
     def resolve(self, ids: np.ndarray) -> dict[int, Resolved]: ...
@@ -150,3 +154,31 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+class _StoreVectors(VectorSource):
+    """A store's templates as the exact re-rank reads them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def fetch(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._store.fetch_vectors(ids)
+
+
+def faceset_from_row(row: Sequence, tags: Sequence[str]) -> FaceSet:
+    """A FaceSet from the columns both stores select (``id, token, tenant, ... created, updated``)."""
+    return FaceSet(
+        token=row[1], tenant=row[2], outer_id=row[3], display_name=row[4], tags=tuple(tags), user_data=row[6],
+        pack=row[7], dim=row[8], index_spec=row[9], face_count=row[10], generation=row[11], created=row[12],
+        updated=row[13],
+    )  # fmt: skip
+
+
+def face_from_row(row: Sequence) -> FaceRecord:
+    """A FaceRecord from ``token, faceset token, subject, x1, y1, x2, y2, quality, image_sha256, created, has_thumbnail``."""
+    box = None if row[3] is None else (row[3], row[4], row[5], row[6])
+    return FaceRecord(
+        token=row[0], faceset_token=row[1], subject=row[2], bbox=box, quality=row[7], image_sha256=row[8],
+        created=row[9], has_thumbnail=bool(row[10]),
+    )  # fmt: skip

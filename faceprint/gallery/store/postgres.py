@@ -29,7 +29,7 @@ from .. import validate
 from ..crypto import Cipher
 from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
 from . import StoreOptions, migrations, register_store
-from .base import IndexState, Marker, Resolved, Store, StoreStats, VectorSource
+from .base import IndexState, Marker, Resolved, Store, StoreStats, face_from_row, faceset_from_row
 
 try:
     import psycopg
@@ -53,28 +53,12 @@ _FACE_COLS = "f.token, s.token, f.subject, f.x1, f.y1, f.x2, f.y2, f.quality, f.
 
 
 def _faceset(row: tuple) -> FaceSet:
-    return FaceSet(
-        token=row[1], tenant=row[2], outer_id=row[3], display_name=row[4], tags=tuple(row[5]), user_data=row[6],
-        pack=row[7], dim=row[8], index_spec=row[9], face_count=row[10], generation=row[11], created=row[12],
-        updated=row[13],
-    )  # fmt: skip
-
-
-def _face(row: tuple) -> FaceRecord:
-    box = None if row[3] is None else (row[3], row[4], row[5], row[6])
-    return FaceRecord(
-        token=row[0], faceset_token=row[1], subject=row[2], bbox=box, quality=row[7], image_sha256=row[8],
-        created=row[9], has_thumbnail=row[10],
-    )  # fmt: skip
+    return faceset_from_row(row, row[5])
 
 
 def _storable(values: Sequence[str]) -> list[str]:
     """PostgreSQL text cannot hold NUL, so no stored name has one: such names match nothing."""
     return [v for v in values if "\x00" not in v]
-
-
-def _page(items: tuple, total: int, start: int) -> Page:
-    return Page(items, total, start, start + len(items) if start + len(items) < total else None)
 
 
 def _lock_key(faceset_id: int, name: str) -> int:
@@ -192,7 +176,7 @@ class PostgresStore(Store):
             rows = c.execute(
                 f"SELECT {_FACESET_COLS} FROM facesets WHERE {where} ORDER BY id LIMIT %s OFFSET %s", [*args, limit, start]
             ).fetchall()
-        return _page(tuple(_faceset(r) for r in rows), total, start)
+        return Page.of(tuple(_faceset(r) for r in rows), total, start)
 
     def tenants(self) -> list[str]:
         with self._conn() as c:
@@ -329,7 +313,7 @@ class PostgresStore(Store):
                 " ORDER BY f.id LIMIT %s OFFSET %s",
                 [*args, limit, start],
             ).fetchall()
-        return _page(tuple(_face(r) for r in rows), total, start)
+        return Page.of(tuple(face_from_row(r) for r in rows), total, start)
 
     def _face_row(self, c: Any, tenant: str, face_token: str, cols: str) -> tuple:
         row = None if "\x00" in face_token else c.execute(
@@ -342,7 +326,7 @@ class PostgresStore(Store):
 
     def get_face(self, tenant: str, face_token: str) -> FaceRecord:
         with self._conn() as c:
-            return _face(self._face_row(c, tenant, face_token, _FACE_COLS))
+            return face_from_row(self._face_row(c, tenant, face_token, _FACE_COLS))
 
     def _blob(self, tenant: str, face_token: str, column: str) -> bytes | None:
         with self._conn() as c:
@@ -432,9 +416,6 @@ class PostgresStore(Store):
             ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def vector_source(self) -> VectorSource:
-        return _StoreVectors(self)
-
     def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         wanted = [int(i) for i in ids]
         rows: list[tuple] = []
@@ -457,13 +438,6 @@ class PostgresStore(Store):
             ).fetchall()
         return {r[0]: Resolved(r[1], r[2], r[3]) for r in rows}
 
-
-class _StoreVectors(VectorSource):
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-
-    def fetch(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._store.fetch_vectors(ids)
 
 
 def _open(url: str, options: StoreOptions) -> Store:

@@ -26,7 +26,7 @@ from .. import validate
 from ..crypto import Cipher
 from ..types import FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page
 from ..locks import file_lock
-from .base import IndexState, Marker, Resolved, Store, StoreStats, VectorSource
+from .base import IndexState, Marker, Resolved, Store, StoreStats, face_from_row, faceset_from_row
 from .schema import SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -44,19 +44,7 @@ def _chunks(seq: Sequence, n: int = CHUNK) -> Iterator[Sequence]:
 
 
 def _faceset(row: tuple) -> FaceSet:
-    return FaceSet(
-        token=row[1], tenant=row[2], outer_id=row[3], display_name=row[4], tags=tuple(json.loads(row[5])),
-        user_data=row[6], pack=row[7], dim=row[8], index_spec=row[9], face_count=row[10], generation=row[11],
-        created=row[12], updated=row[13],
-    )  # fmt: skip
-
-
-def _face(row: tuple) -> FaceRecord:
-    box = None if row[3] is None else (row[3], row[4], row[5], row[6])
-    return FaceRecord(
-        token=row[0], faceset_token=row[1], subject=row[2], bbox=box, quality=row[7], image_sha256=row[8],
-        created=row[9], has_thumbnail=bool(row[10]),
-    )  # fmt: skip
+    return faceset_from_row(row, json.loads(row[5]))
 
 
 class SqliteStore(Store):
@@ -181,7 +169,7 @@ class SqliteStore(Store):
             f"SELECT {_FACESET_COLS} FROM facesets WHERE {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, start]
         )
         items = tuple(_faceset(r) for r in rows)
-        return Page(items, total, start, start + len(items) if start + len(items) < total else None)
+        return Page.of(items, total, start)
 
     def tenants(self) -> list[str]:
         return [r[0] for r in self._conn().execute("SELECT DISTINCT tenant FROM facesets ORDER BY tenant")]
@@ -298,8 +286,8 @@ class SqliteStore(Store):
             f"SELECT {_FACE_COLS} FROM faces f JOIN facesets s ON s.id=f.faceset_id WHERE {where} ORDER BY f.id LIMIT ? OFFSET ?",
             [*args, limit, start],
         )
-        items = tuple(_face(r) for r in rows)
-        return Page(items, total, start, start + len(items) if start + len(items) < total else None)
+        items = tuple(face_from_row(r) for r in rows)
+        return Page.of(items, total, start)
 
     def _face_row(self, tenant: str, face_token: str, cols: str) -> tuple:
         row = (
@@ -315,7 +303,7 @@ class SqliteStore(Store):
         return row
 
     def get_face(self, tenant: str, face_token: str) -> FaceRecord:
-        return _face(self._face_row(tenant, face_token, _FACE_COLS))
+        return face_from_row(self._face_row(tenant, face_token, _FACE_COLS))
 
     def get_embedding(self, tenant: str, face_token: str) -> np.ndarray:
         blob = self._face_row(tenant, face_token, "f.embedding")[0]
@@ -397,9 +385,6 @@ class SqliteStore(Store):
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def vector_source(self) -> VectorSource:
-        return _StoreVectors(self)
-
     def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c, rows = self._conn(), []
         for part in _chunks([int(i) for i in ids]):
@@ -418,10 +403,3 @@ class SqliteStore(Store):
                 out[r[0]] = Resolved(r[1], r[2], r[3])
         return out
 
-
-class _StoreVectors(VectorSource):
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-
-    def fetch(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._store.fetch_vectors(ids)
