@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.migrate import migrate as run_migration
+from ..gallery.store import sqlite_path
 from .output import console, handled, print_json
 
 EXIT_MISMATCH = 1
@@ -18,9 +19,8 @@ EXIT_MISMATCH = 1
 
 def _data_dir(store: str, data: Optional[Path]) -> Optional[Path]:
     """A SQLite store keeps its FAISS snapshots and locks beside the database file."""
-    if data is None and store.startswith("sqlite:///"):
-        return Path(store[len("sqlite:///") :]).parent
-    return data
+    path = sqlite_path(store)
+    return path.parent if data is None and path is not None else data
 
 
 def register(app: typer.Typer) -> None:

@@ -38,15 +38,22 @@ def open_store(url: str, options: StoreOptions) -> Store:
     return _STORES.factory(url)(url, options)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URL; None for any other store."""
+    prefix = "sqlite:///"
+    return Path(url[len(prefix) :]) if url.startswith(prefix) and len(url) > len(prefix) else None
+
+
 def _open_sqlite(url: str, options: StoreOptions) -> Store:
-    if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+    path = sqlite_path(url)
+    if path is None:
         raise BadInput(f"a SQLite store URL is sqlite:///relative.db or sqlite:////absolute.db; got {url!r}", store=url)
-    return SqliteStore(url[len("sqlite:///") :], options.cipher, synchronous=options.synchronous)
+    return SqliteStore(path, options.cipher, synchronous=options.synchronous)
 
 
 register_store("sqlite", _open_sqlite)
 
 __all__ = [
     "IndexState", "Marker", "Resolved", "SqliteStore", "Store", "StoreOptions", "VectorSource", "open_store",
-    "register_store", "sqlite_url",
+    "register_store", "sqlite_path", "sqlite_url",
 ]  # fmt: skip
