@@ -92,9 +92,10 @@ def move_gallery(source: GalleryService, target: GalleryService, fs: FaceSet, pr
     dest = _target_faceset(target, fs)
     have = {r.token for r in _records(target.store, fs.tenant, fs.token)}
     templates = _templates(source.store, fs.tenant, fs.token)
-    copied, batch, done = 0, [], 0
+    copied, batch, src = 0, [], {}
     for rec in _records(source.store, fs.tenant, fs.token):
-        done += 1
+        src[rec.token] = rec.subject
+        done = len(src)
         if rec.token not in have:
             thumb = source.store.get_thumbnail(fs.tenant, rec.token) if rec.has_thumbnail else None
             batch.append(NewFace(templates[rec.token], rec.subject, rec.bbox, rec.quality, rec.image_sha256, thumb,
@@ -105,8 +106,8 @@ def move_gallery(source: GalleryService, target: GalleryService, fs: FaceSet, pr
             progress(fs.name, done, fs.face_count)
     copied += _flush(target, dest, batch)
     if progress is not None:
-        progress(fs.name, done, fs.face_count)
-    return _verify(source, target, fs, templates, copied)
+        progress(fs.name, len(src), fs.face_count)
+    return _verify(target, fs, src, templates, copied)
 
 
 def _flush(target: GalleryService, dest: FaceSet, batch: list[NewFace]) -> int:
@@ -117,9 +118,10 @@ def _flush(target: GalleryService, dest: FaceSet, batch: list[NewFace]) -> int:
     return n
 
 
-def _verify(source: GalleryService, target: GalleryService, fs: FaceSet, templates: dict[str, np.ndarray], copied: int) -> GalleryMove:
-    """Same face tokens, subjects and templates on both sides; then the target's index catches up."""
-    src = {r.token: r.subject for r in _records(source.store, fs.tenant, fs.token)}
+def _verify(
+    target: GalleryService, fs: FaceSet, src: dict[str, str], templates: dict[str, np.ndarray], copied: int
+) -> GalleryMove:
+    """The target holds the source's face tokens, subjects and templates; then its index catches up."""
     dst = {r.token: r.subject for r in _records(target.store, fs.tenant, fs.token)}
     problem = ""
     if src != dst:
