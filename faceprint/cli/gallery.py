@@ -17,8 +17,8 @@ from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService
 from ..gallery.enrol import EnrolItem
 from ..types import Quality
 from .output import console, handled, print_json
+from .state import DataOpt
 
-DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack for a new gallery.")
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 TenantOpt = typer.Option("default", "--tenant", help="Tenant the galleries belong to.")

@@ -10,11 +10,8 @@ from typing import Optional
 
 import typer
 
-DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
-StoreOpt = typer.Option(
-    None, "--store", envvar="FACEPRINT_STORE", show_envvar=False,
-    help="Metadata store: sqlite:///path (default: SQLite in --data) or postgresql://user:pass@host/db (also keys, face tokens, rate limits, audit; shared by several servers).",
-)  # fmt: skip
+from .state import DataOpt, StoreOpt
+
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}

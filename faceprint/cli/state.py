@@ -10,7 +10,8 @@ import typer
 DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 StoreOpt = typer.Option(
     None, "--store", envvar="FACEPRINT_STORE", show_envvar=False,
-    help="The server's store: sqlite:///path (default: files in --data) or postgresql://user:pass@host/db.",
+    help="Store: sqlite:///path (default: SQLite in --data) or postgresql://user@host/db (galleries, and the server's keys,"
+    " face tokens, rate limits and audit; shared by several servers).",
 )  # fmt: skip
 
 

@@ -24,8 +24,8 @@ from ..errors import BadInput
 from ..gallery import GalleryConfig, GalleryService
 from ..video import AnalysisConfig, IdentifyConfig, SourceConfig, VideoOptions, process_video, video_engine
 from .output import console, handled
+from .state import DataOpt
 
-DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 
 
 class RateColumn(ProgressColumn):
