@@ -96,7 +96,7 @@ def move_gallery(source: GalleryService, target: GalleryService, fs: FaceSet, pr
     for rec in _records(source.store, fs.tenant, fs.token):
         src[rec.token] = rec.subject
         done = len(src)
-        if rec.token not in have:
+        if rec.token not in have and rec.token in templates:  # a face enrolled after the templates were read waits for the next run
             thumb = source.store.get_thumbnail(fs.tenant, rec.token) if rec.has_thumbnail else None
             batch.append(NewFace(templates[rec.token], rec.subject, rec.bbox, rec.quality, rec.image_sha256, thumb,
                                  token=rec.token, created=rec.created))  # fmt: skip
