@@ -154,3 +154,90 @@ def test_sdk_session_over_every_endpoint(server, photos, sdk):
     assert c.ok(m.FaceSetNames, "faceset/delete", outer_id=outer, **sdk.delete).outer_id == outer
     assert c.error("faceset/getdetail", outer_id=outer) == "INVALID_OUTER_ID"  # `!= 'INVALID_OUTER_ID'` in client code
     assert c.called == facepp_paths(server), "every /facepp/v3/ endpoint is exercised"
+
+
+# -- the differences clients tripped over, one test each --------------------------------------------
+def upload(photo: Path) -> dict:
+    return {"image_file": (photo.name, photo.read_bytes(), "image/jpeg")}
+
+
+@pytest.fixture(scope="module")
+def full(server) -> Client:
+    return Client(server, make_key(server.data, "detect,compare,faceset:read,faceset:write"), SDKS[-1])
+
+
+def test_face_rectangle_is_the_face_and_no_detection_runs(full, photos):
+    body = full.ok(m.DetectResponse, "detect", upload(photos / "obama.jpg"), face_rectangle="70,80,100,100", return_landmark="2")
+    (face,) = body.faces  # the detector sees no face there; Face++ takes the box as the face all the same
+    assert face.face_rectangle == m.Rectangle(top=70, left=80, width=100, height=100) and face.landmark is not None
+    real = full.detect(photos / "obama.jpg").faces[0]
+    r = real.face_rectangle
+    boxed = full.ok(m.DetectResponse, "detect", upload(photos / "obama.jpg"), face_rectangle=f"{r.top},{r.left},{r.width},{r.height}")
+    assert boxed.faces[0].face_rectangle == r
+    same = full.ok(m.CompareResponse, "compare", face_token1=real.face_token, face_token2=boxed.faces[0].face_token)
+    assert same.confidence is not None and same.thresholds is not None and same.confidence > same.thresholds["1e-5"]
+    outside = full.post("detect", upload(photos / "obama.jpg"), face_rectangle="1000,800,200,200")
+    assert outside.status_code == 400 and outside.json()["error_message"] == "BAD_ARGUMENTS: face_rectangle"
+
+
+def test_next_is_a_string_once_a_faceset_has_more_than_one_page(full, shared):
+    crowd = shared / "detect" / "dlib_faces" / "bald_guys.jpg"  # 24 faces: 5 detects give 120 face tokens
+    tokens = [f.face_token for _ in range(5) for f in full.detect(crowd).faces]
+    made = full.ok(m.FaceSetAddResponse, "faceset/create", outer_id="crowd")
+    for i in range(0, 101, 5):  # at most 5 per addface, as Face++
+        full.ok(m.FaceSetAddResponse, "faceset/addface", faceset_token=made.faceset_token, face_tokens=",".join(tokens[i : min(i + 5, 101)]))
+    first = full.ok(m.FaceSetDetailResponse, "faceset/getdetail", outer_id="crowd", start="1")  # FaceppSwift decodes next: String?
+    assert first.face_count == 101 and len(first.face_tokens) == 100 and first.next == "101"
+    last = full.ok(m.FaceSetDetailResponse, "faceset/getdetail", outer_id="crowd", start=first.next)
+    assert last.face_tokens == tokens[100:101] and last.next is None
+
+
+def test_getfacesets_returns_pages_of_1000(server):
+    c = Client(server, make_key(server.data, "faceset:read,faceset:write"), SDKS[-1])
+    for i in range(105):
+        c.ok(m.FaceSetAddResponse, "faceset/create", outer_id=f"set-{i}")
+    listed = c.ok(m.FaceSetsResponse, "faceset/getfacesets", start="1")
+    assert len(listed.facesets) == 105 and listed.next is None  # one page, as Face++ (ours held 100 and sent next=101)
+
+
+def test_beauty_score_bounds_are_accepted_and_change_nothing(full, photos):
+    plain = full.detect(photos / "obama.jpg", return_attributes="headpose").faces[0]
+    ranged = full.detect(photos / "obama.jpg", return_attributes="headpose", beauty_score_min="20", beauty_score_max="80").faces[0]
+    assert ranged.face_rectangle == plain.face_rectangle and ranged.attributes == plain.attributes
+
+
+# The attribute sets of the SDKs' own examples, most of which ask for what we cannot compute.
+DEMO_SETS = {
+    "python-sdk call.py": "gender,age,smiling,headpose,facequality,blur,eyestatus,emotion,ethnicity,beauty,mouthstatus,skinstatus",
+    "php-sdk testDetectFace": "age,headpose",
+    "php-sdk testAnalyzeFace": "gender,age,emotion",
+    "faceppswift ReturnAttributes.all minus ethnicity": "gender,age,smiling,headpose,facequality,blur,eyestatus,emotion,beauty,mouthstatus,eyegaze,skinstatus",
+}
+
+
+@pytest.mark.parametrize("attributes", list(DEMO_SETS.values()), ids=list(DEMO_SETS))
+def test_attributes_we_do_not_compute_are_refused_by_default(full, photos, attributes):
+    r = full.post("detect", upload(photos / "obama.jpg"), return_attributes=attributes)
+    assert r.status_code == 400 and m.decode(m.Error, r.json()).error_message == "BAD_ARGUMENTS: return_attributes"
+
+
+@pytest.fixture(scope="module")
+def lenient(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("lenient"), "--lenient-attributes")
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("attributes", list(DEMO_SETS.values()), ids=list(DEMO_SETS))
+def test_lenient_mode_returns_what_we_compute_and_names_the_rest(lenient, photos, attributes):
+    c = Client(lenient, make_key(lenient.data, "detect"), SDKS[-1])
+    r = c.post("detect", upload(photos / "obama.jpg"), return_attributes=attributes)
+    wanted = attributes.split(",")
+    if "ethnicity" in wanted:  # refused in every mode
+        assert r.status_code == 400 and r.json()["error_message"] == "BAD_ARGUMENTS: return_attributes"
+        return
+    body = m.decode(m.DetectResponse, r.json())
+    computed = {"smiling": "smile"}
+    keys = {computed.get(w, w) for w in wanted if w in ("smiling", "headpose", "facequality", "blur", "eyestatus", "mouthstatus")}
+    assert set((r.json()["faces"][0].get("attributes") or {})) == keys and body.faces[0].face_token
+    assert r.json()["omitted_attributes"] == [w for w in wanted if w in ("gender", "age", "emotion", "beauty", "skinstatus", "eyegaze")]
