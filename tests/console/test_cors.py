@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from service.support import Key, Server, make_key
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>another origin</title></head><body>
@@ -40,7 +39,7 @@ async function detect(api, key, secret, preflight) {
 
 
 class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

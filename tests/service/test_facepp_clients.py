@@ -239,5 +239,5 @@ def test_lenient_mode_returns_what_we_compute_and_names_the_rest(lenient, photos
     body = m.decode(m.DetectResponse, r.json())
     computed = {"smiling": "smile"}
     keys = {computed.get(w, w) for w in wanted if w in ("smiling", "headpose", "facequality", "blur", "eyestatus", "mouthstatus")}
-    assert set((r.json()["faces"][0].get("attributes") or {})) == keys and body.faces[0].face_token
+    assert set(r.json()["faces"][0].get("attributes") or {}) == keys and body.faces[0].face_token
     assert r.json()["omitted_attributes"] == [w for w in wanted if w in ("gender", "age", "emotion", "beauty", "skinstatus", "eyegaze")]

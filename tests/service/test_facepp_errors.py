@@ -96,3 +96,18 @@ def test_the_table_covers_every_endpoint(server):
     with server.client() as c:
         paths = {p.removeprefix(table.PREFIX) for p in c.get("/openapi.json").json()["paths"] if p.startswith(table.PREFIX)}
     assert set(table.ENDPOINTS) == paths
+
+
+def test_message_forms_without_a_server():
+    from faceprint.errors import (
+        FacesetExist,
+        InvalidFaceToken,
+        InvalidOuterId,
+        PackMismatch,
+    )
+
+    assert table.message(FacesetExist("taken", param="outer_id"), "/facepp/v3/faceset/create") == "FACESET_EXIST"
+    assert table.message(InvalidOuterId("no", param="outer_id"), "faceset/getdetail") == "INVALID_OUTER_ID"
+    assert table.message(InvalidFaceToken("no", face_token="ab12"), "/facepp/v3/face/getdetail") == "INVALID_FACE_TOKEN: ab12"
+    assert table.message(PackMismatch("other pack", param="face_token"), "/facepp/v3/search") == "PACK_MISMATCH: face_token"  # ours
+    assert table.message(InvalidOuterId("no", param="outer_id"), "/v1/video/jobs") == "INVALID_OUTER_ID: outer_id"  # not Face++
