@@ -180,6 +180,12 @@ def test_face_rectangle_is_the_face_and_no_detection_runs(full, photos):
     assert outside.status_code == 400 and outside.json()["error_message"] == "BAD_ARGUMENTS: face_rectangle"
 
 
+def test_face_getdetail_carries_the_image_id_of_its_detect(full, photos):
+    shot = full.detect(photos / "biden.jpg")
+    detail = full.ok(m.FaceDetailResponse, "face/getdetail", face_token=shot.faces[0].face_token)  # FaceppSwift reads imageId
+    assert detail.image_id == shot.image_id and len(detail.image_id) == 24  # base64 of an MD5
+
+
 def test_next_is_a_string_once_a_faceset_has_more_than_one_page(full, shared):
     crowd = shared / "detect" / "dlib_faces" / "bald_guys.jpg"  # 24 faces: 5 detects give 120 face tokens
     tokens = [f.face_token for _ in range(5) for f in full.detect(crowd).faces]
