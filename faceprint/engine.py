@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import align_crop, mirror
+from .align import ARCFACE_TEMPLATE, align_crop, mirror
 from .compare import Calibration, calibration_for, cosine
 from .embed.base import l2_normalize
-from .errors import NoFaceFound
+from .errors import BadInput, NoFaceFound
 from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image
 from .models.packs import BuildOptions, Pack, get_pack
 from .pose import estimate_pose
@@ -98,6 +98,28 @@ class FaceEngine:
         if landmarks:
             out = self.add_landmarks(img, out)
         return out
+
+    def face_at(self, image: ImageInput, box: Sequence[float], *, one_to_one: bool = False) -> Face:
+        """The face inside a caller's box (x1, y1, x2, y2): the box *is* the face, no detection runs.
+
+        The dense landmarker runs inside the box and gives the 5 alignment keypoints (for a pack
+        without one, the alignment template is laid over the box); pose, quality and the embedding
+        follow from them, as for a detected face. This is what Face++ ``face_rectangle`` means.
+        """
+        img = self.load(image)
+        height, width = img.shape[:2]
+        x1, y1, x2, y2 = (float(v) for v in box)
+        if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+            raise BadInput(f"box {x1:g},{y1:g},{x2:g},{y2:g} does not lie inside the {width}x{height} image", param="box")
+        bbox = np.array([x1, y1, x2, y2], np.float32)
+        kps = bbox[:2] + (ARCFACE_TEMPLATE / 112.0) * (bbox[2:] - bbox[:2])
+        face = Face(bbox=bbox, score=1.0, kps=kps.astype(np.float32))
+        if self.landmarker is not None and self.landmarker.five is not None:
+            pts = self.landmarker.landmarks(img, [face])[0]
+            face = face.with_(kps=pts[list(self.landmarker.five)], landmarks=pts)
+        pose = estimate_pose(face.kps, (width, height))
+        face = face.with_(pose=pose, quality=assess(align_crop(img, face.kps), face.kps, pose))
+        return self.embed_faces([img], [[face]], one_to_one=one_to_one)[0][0]
 
     def add_landmarks(self, img: np.ndarray, faces: list[Face]) -> list[Face]:
         if self.landmarker is None or not faces:

@@ -122,3 +122,21 @@ def test_one_to_one_templates_are_flip_fused_by_default_and_gallery_ones_are_not
     mixed = engine.compare(batch, photos / "obama2.jpg")
     assert mixed.confidence == engine.calibration.confidence(mixed.similarity)
     assert FaceEngine("dlib").calibration_key(True) == "dlib"
+
+
+def test_face_at_takes_the_box_as_the_face(engine, photos):
+    """Face++ ``face_rectangle``: no detection; keypoints, pose, quality and template come from the box."""
+    img = engine.load(photos / "obama.jpg")
+    detected = engine.analyze(img)[0]
+    boxed = engine.face_at(img, detected.bbox)
+    assert np.allclose(boxed.bbox, detected.bbox) and boxed.score == 1.0
+    assert np.abs(boxed.kps - detected.kps).max() < 0.05 * detected.width  # the landmarker's eyes, nose, mouth
+    assert boxed.landmarks.shape == (106, 2) and boxed.pose is not None and boxed.quality is not None
+    assert float(boxed.embedding @ detected.embedding) > 0.9
+    # a box where the detector finds nothing is still the face the caller named
+    corner = engine.face_at(img, (80, 70, 180, 170))
+    assert corner.embedding.shape == detected.embedding.shape and float(corner.embedding @ detected.embedding) < 0.5
+    from faceprint.errors import BadInput
+
+    with pytest.raises(BadInput):
+        engine.face_at(img, (800, 1000, 1000, 1200))  # past the right edge of the 910-pixel-wide photo

@@ -63,6 +63,8 @@ def serve(
     threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
     allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
+    lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
@@ -76,7 +78,7 @@ def serve(
         request_timeout_s=timeout,
         urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
         batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch, workers=batch_workers, detect_together=detect_together),
-        threads=threads,
+        threads=threads, cors_origins=tuple(cors_origin) or None, lenient_attributes=lenient_attributes,
     )  # fmt: skip
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)

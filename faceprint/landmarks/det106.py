@@ -15,6 +15,7 @@ from .base import Landmarker
 
 class Det106(Landmarker):
     name = "2d106det"
+    five = (38, 92, 86, 52, 61)  # the pupils, nose tip and mouth corners: within a few pixels of SCRFD's keypoints
 
     def __init__(self, path: Path, threads: int | None = None) -> None:
         self.session = make_session(path, threads)

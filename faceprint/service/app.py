@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +37,7 @@ def _state(request: Request) -> tuple[str, int]:
 
 def error_response(request: Request, exc: FaceprintError) -> JSONResponse:
     rid, used = _state(request)
-    return JSONResponse(error_body(exc, rid, used), status_code=exc.http_status)
+    return JSONResponse(error_body(exc, rid, used, request.url.path), status_code=exc.http_status)
 
 
 class Guard:
@@ -100,7 +101,7 @@ class Guard:
         self._record(scope, status["code"], start, rid)
 
     async def _reply(self, scope: Scope, send: Send, exc: FaceprintError, rid: str, start: float) -> None:
-        body = json.dumps(error_body(exc, rid, int((time.perf_counter() - start) * 1000))).encode()
+        body = json.dumps(error_body(exc, rid, int((time.perf_counter() - start) * 1000), scope.get("path", ""))).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if isinstance(exc, RequestTooLarge):
             headers.append((b"connection", b"close"))
@@ -181,4 +182,6 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         app.include_router(module.router)
     console.mount(app)  # the web console at / (static files; no Node.js at run time)
     app.add_middleware(Guard, config=config)
+    if config.cors_origins:  # outermost, so that Guard's own answers (413, timeout) carry the CORS headers too
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"], allow_headers=["*"], max_age=600)
     return app

@@ -9,24 +9,53 @@
   ``no_glass_eye_open`` / ``no_glass_eye_close``.
 - ``mouthstatus``: open/closed from the gap between the inner lip points over mouth width; mask
   and occlusion fields are always 0.
-- ``smiling``: a geometric score from the 106 landmarks (mouth width over eye distance, and how far
-  the mouth corners rise above the lip midline). It is a heuristic, not a trained classifier.
+- ``smiling`` (returned under ``smile``, as Face++ names it): a geometric score from the 106
+  landmarks (mouth width over eye distance, and how far the mouth corners rise above the lip
+  midline). It is a heuristic, not a trained classifier.
 
-Gender, age, emotion, beauty, skin status and eye gaze need models we do not ship; ``ethnicity``
-is never offered. Asking for any of them is ``BAD_ARGUMENTS`` naming what is supported.
+Gender, age, emotion, beauty, skin status and eye gaze need models we do not ship. Asking for any
+of them is ``BAD_ARGUMENTS: return_attributes``, unless the server runs with
+``--lenient-attributes``: then the reply holds what we compute and names the rest in
+``omitted_attributes``. ``ethnicity`` is refused in every mode. :func:`choose` is that policy.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import BadInput
 from ..types import Face, Quality
 from .landmarks import POINTS_106 as P
 
 NEEDS_LANDMARKS = ("eyestatus", "mouthstatus", "smiling")
 SUPPORTED = ("headpose", "facequality", "blur", "eyestatus", "mouthstatus", "smiling")
+NOT_COMPUTED = ("gender", "age", "emotion", "beauty", "skinstatus", "eyegaze")  # Face++ names; no model we ship
+NEVER = ("ethnicity",)  # refused whatever the mode
+KEY = {"smiling": "smile"}  # request name -> reply key, where Face++ spells them differently
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What to compute, and the Face++ attributes asked for that we leave out (lenient mode)."""
+
+    names: tuple[str, ...] = ()
+    omitted: tuple[str, ...] = ()
+
+
+def choose(requested: Sequence[str], *, lenient: bool) -> Wanted:
+    """``return_attributes`` (lower-cased names) -> :class:`Wanted`, or BAD_ARGUMENTS: return_attributes."""
+    wanted = list(dict.fromkeys(requested))
+    if not wanted or wanted == ["none"]:
+        return Wanted()
+    supported = ",".join(SUPPORTED)
+    refused = [w for w in wanted if w not in SUPPORTED and (not lenient or w not in NOT_COMPUTED)]
+    if refused:
+        raise BadInput(f"cannot compute {', '.join(refused)}; supported: {supported}", param="return_attributes")
+    return Wanted(tuple(w for w in wanted if w in SUPPORTED), tuple(w for w in wanted if w in NOT_COMPUTED))
 
 
 def _sigmoid(x: float) -> float:
@@ -74,25 +103,26 @@ def _eye_status(ratio: float) -> dict[str, float]:
 
 
 def compute(face: Face, wanted: tuple[str, ...]) -> dict[str, object]:
-    """The Face++ ``attributes`` object for ``wanted`` (all in :data:`SUPPORTED`)."""
+    """The Face++ ``attributes`` object for ``wanted`` (all in :data:`SUPPORTED`), under Face++'s keys."""
     out: dict[str, object] = {}
     pts = face.landmarks
     for name in wanted:
+        key = KEY.get(name, name)
         if name == "headpose" and face.pose is not None:
             p = face.pose
-            out[name] = {"pitch_angle": round(p.pitch, 3), "roll_angle": round(p.roll, 3), "yaw_angle": round(p.yaw, 3)}
+            out[key] = {"pitch_angle": round(p.pitch, 3), "roll_angle": round(p.roll, 3), "yaw_angle": round(p.yaw, 3)}
         elif name == "facequality" and face.quality is not None:
-            out[name] = {"value": round(face.quality.score, 3), "threshold": Quality.THRESHOLD}
+            out[key] = {"value": round(face.quality.score, 3), "threshold": Quality.THRESHOLD}
         elif name == "blur" and face.quality is not None:
             v = {"value": round(100.0 * (1.0 - face.quality.sharpness), 3), "threshold": 50.0}
-            out[name] = {"blurness": v, "motionblur": dict(v), "gaussianblur": dict(v)}
+            out[key] = {"blurness": v, "motionblur": dict(v), "gaussianblur": dict(v)}
         elif pts is None:
             continue  # landmark-based attributes need the 106 points; packs without a landmarker omit them
         elif name == "eyestatus":
-            out[name] = {"left_eye_status": _eye_status(eye_openness(pts, "left")), "right_eye_status": _eye_status(eye_openness(pts, "right"))}
+            out[key] = {"left_eye_status": _eye_status(eye_openness(pts, "left")), "right_eye_status": _eye_status(eye_openness(pts, "right"))}
         elif name == "mouthstatus":
             p_open = 100.0 * _sigmoid((mouth_openness(pts) - 0.06) / 0.015)
-            out[name] = {"surgical_mask_or_respirator": 0.0, "other_occlusion": 0.0, "close": round(100.0 - p_open, 3), "open": round(p_open, 3)}
+            out[key] = {"surgical_mask_or_respirator": 0.0, "other_occlusion": 0.0, "close": round(100.0 - p_open, 3), "open": round(p_open, 3)}
         elif name == "smiling":
-            out[name] = {"value": round(smile_score(pts), 3), "threshold": 50.0}
+            out[key] = {"value": round(smile_score(pts), 3), "threshold": 50.0}
     return out

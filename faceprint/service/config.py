@@ -53,21 +53,25 @@ class ServiceConfig:
     max_result_count: int = 100  # return_result_count upper bound (Face++: 5)
     faceset_capacity: int = 1_000_000  # faces per faceset (Face++: 10,000)
     max_facesets: int = 10_000  # facesets per tenant
-    max_add_tokens: int = 100  # face tokens per create/addface call (Face++: 5)
-    max_remove_tokens: int = 10_000  # face tokens per removeface call (Face++: 1,000)
+    max_add_tokens: int = 5  # face tokens per create/addface call, as Face++ (INVALID_FACE_TOKENS_SIZE above)
+    max_remove_tokens: int = 1_000  # face tokens per removeface call, as Face++
     analyze_faces: int = 5  # faces per image that get landmarks and attributes, largest first (as Face++)
     images: ImageLimits = field(default_factory=lambda: ImageLimits(max_bytes=10 * 1024 * 1024, max_side=4096))
     urls: UrlPolicy = field(default_factory=UrlPolicy)
     batching: BatchPolicy = field(default_factory=BatchPolicy)
     audit_fsync: bool = False  # fsync every audit line (slower; survives power loss)
+    lenient_attributes: bool = False  # attributes we cannot compute: refuse (False) or omit and list them (True)
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (CORS); empty: CORS off
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceConfig:
-        """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds), then overrides.
+        """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds) and
+        ``FACEPRINT_CORS_ORIGINS`` (comma-separated), then overrides.
         (``store`` / ``index`` left None fall back to ``FACEPRINT_STORE`` / ``FACEPRINT_INDEX`` in GalleryService.)"""
         base: dict[str, object] = {
             "token_ttl_s": _env_float("FACEPRINT_TOKEN_TTL", 3 * DAY),
             "purge_interval_s": _env_float("FACEPRINT_PURGE_INTERVAL", 60.0),
+            "cors_origins": tuple(o.strip() for o in os.environ.get("FACEPRINT_CORS_ORIGINS", "").split(",") if o.strip()),
         }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
 """Face++ v3 on the wire: reading form fields, and shaping faces, rectangles, landmarks and errors.
 
 Error bodies are ``{"request_id", "time_used", "error_message"}`` where ``error_message`` is the
-Face++ code, followed by ``": <argument>"`` when an argument is to blame (as Face++ does, e.g.
-``"BAD_ARGUMENTS: return_landmark"``); ``error_detail`` adds our own human-readable sentence.
+Face++ code, bare or followed by the argument or face token to blame, as the Face++ reference writes
+it for that endpoint (the table in :mod:`.facepp_errors`); ``error_detail`` adds our own
+human-readable sentence.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from ..errors import BadInput, FaceprintError
 from ..types import Face
 from . import attributes as attrs
+from . import facepp_errors
 from .errors import CoexistenceArguments, MissingArguments
 from .landmarks import named
 from .recognition import ImageRef, Probe
@@ -26,9 +28,9 @@ def new_request_id() -> str:
     return f"{int(time.time())},{uuid.uuid4()}"
 
 
-def error_body(exc: FaceprintError, request_id: str, time_used: int) -> dict[str, object]:
-    param = exc.details.get("param")
-    message = exc.code if not param else f"{exc.code}: {param}"
+def error_body(exc: FaceprintError, request_id: str, time_used: int, endpoint: str = "") -> dict[str, object]:
+    """``endpoint``: the request path, which picks the Face++ form of the message."""
+    message = facepp_errors.message(exc, endpoint)
     return {"request_id": request_id, "time_used": time_used, "error_message": message, "error_detail": exc.message}
 
 
@@ -106,7 +108,7 @@ class Params:
         if image is None:
             b64 = f"image_base64_{n}" if n else "image_base64"
             raise MissingArguments("a face is required", param=f"face_token{n}, image_url{n}, image_file{n}, {b64}")
-        return Probe(image=image, rectangle=self.rectangle(f"face_rectangle{n}"))
+        return Probe(image=image, rectangle=self.rectangle(f"face_rectangle{n}"), rectangle_param=f"face_rectangle{n}")
 
     def faceset(self) -> tuple[str | None, str | None]:
         token, outer = self.text("faceset_token", limit=64), self.text("outer_id", limit=255)
@@ -114,26 +116,19 @@ class Params:
             raise MissingArguments("faceset_token or outer_id is required", param="faceset_token, outer_id")
         return token, outer
 
-    def attributes(self) -> tuple[str, ...]:
-        wanted = [w.lower() for w in self.csv("return_attributes")]
-        if not wanted or wanted == ["none"]:
-            return ()
-        unknown = [w for w in wanted if w not in attrs.SUPPORTED]
-        if unknown:
-            supported = ",".join(attrs.SUPPORTED)
-            raise BadInput(
-                f"cannot compute {', '.join(unknown)}; supported: {supported}", param=f"return_attributes; supported: {supported}"
-            )
-        return tuple(dict.fromkeys(wanted))
+    def attributes(self, *, lenient: bool = False) -> attrs.Wanted:
+        """``return_attributes`` under the server's policy (:func:`.attributes.choose`)."""
+        return attrs.choose([w.lower() for w in self.csv("return_attributes")], lenient=lenient)
+
+    def beauty_range(self) -> None:
+        """``beauty_score_min/max``: integers 0-100, min <= max, as Face++ checks them. We compute no
+        beauty score, so once valid they change nothing."""
+        low, high = self.integer("beauty_score_min", 0, 0, 100), self.integer("beauty_score_max", 100, 0, 100)
+        if low > high:
+            raise BadInput("beauty_score_min must not exceed beauty_score_max", param="beauty_score_min")
 
     def landmark(self) -> int:
         return self.integer("return_landmark", 0, 0, 2)
-
-    def refuse(self, *names: str) -> None:
-        """Arguments Face++ defines that we cannot honour: refuse rather than ignore."""
-        for name in names:
-            if self.fields.get(name) not in (None, ""):
-                raise BadInput(f"{name} is not supported by this server", param=name)
 
     def exclusive(self, *names: str) -> None:
         given = [n for n in names if self.fields.get(n) not in (None, "")]
@@ -154,6 +149,7 @@ def landmark(face: Face, scheme: int) -> dict[str, dict[str, int]] | None:
 
 
 def face_json(face: Face, token: str, *, scheme: int = 0, wanted: tuple[str, ...] = (), analyse: bool = True) -> dict[str, object]:
+    """One face of detect or face/analyze: token, rectangle, and landmarks / attributes if asked."""
     out: dict[str, object] = {"face_token": token, "face_rectangle": rectangle(face)}
     if analyse and scheme:
         points = landmark(face, scheme)
@@ -161,6 +157,13 @@ def face_json(face: Face, token: str, *, scheme: int = 0, wanted: tuple[str, ...
             out["landmark"] = points
     if analyse and wanted:
         out["attributes"] = attrs.compute(face, wanted)
+    return out
+
+
+def omitted(out: dict[str, object], wanted: attrs.Wanted) -> dict[str, object]:
+    """Lenient mode: name the attributes asked for that the reply leaves out."""
+    if wanted.omitted:
+        out["omitted_attributes"] = list(wanted.omitted)
     return out
 
 

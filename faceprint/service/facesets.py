@@ -2,7 +2,8 @@
 
 Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete, at most 5
 face tokens per addface call, ``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could
-not be added, pages of 100 face tokens from ``start`` (1-based), a capacity per faceset.
+not be added, pages of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from
+``start`` (1-based), a capacity per faceset.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from .errors import FacesetNotEmpty, FacesetQuotaExceeded, MissingArguments, New
 from .tokens import TokenStore
 
 REMOVE_ALL = "RemoveAllFaceTokens"
-PAGE = 100
+PAGE = 100  # face tokens per faceset/getdetail page, as Face++
+LIST_PAGE = 1000  # facesets per faceset/getfacesets page, as Face++
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,14 @@ class Facesets:
         return fs
 
     def list(self, tenant: str, tags: Sequence[str], start: int) -> tuple[list[FaceSet], int | None]:
-        """Facesets carrying every one of ``tags``, a page of 100 from ``start`` (1-based)."""
+        """Facesets carrying every one of ``tags``, a page of 1,000 from ``start`` (1-based)."""
         if len(tags) <= 1:
-            page = self.gallery.store.list_facesets(tenant, start - 1, PAGE, tags[0] if tags else None)
+            page = self.gallery.store.list_facesets(tenant, start - 1, LIST_PAGE, tags[0] if tags else None)
             return list(page.items), None if page.next_start is None else page.next_start + 1
         everything = self.gallery.store.list_facesets(tenant, 0, self.config.max_facesets, tags[0]).items
         matching = [fs for fs in everything if set(tags) <= set(fs.tags)]
-        chunk = matching[start - 1 : start - 1 + PAGE]
-        return chunk, start + PAGE if start - 1 + PAGE < len(matching) else None
+        chunk = matching[start - 1 : start - 1 + LIST_PAGE]
+        return chunk, start + LIST_PAGE if start - 1 + LIST_PAGE < len(matching) else None
 
     def face_facesets(self, tenant: str, face_token: str) -> list[FaceSet]:
         out = []

@@ -15,7 +15,7 @@ import anyio.to_thread
 import numpy as np
 
 from ..compare import Calibration, cosine
-from ..errors import FaceprintError, ImageFormatError, InvalidFaceToken
+from ..errors import BadInput, FaceprintError, ImageFormatError, InvalidFaceToken
 from ..gallery import GalleryService, SearchOptions
 from ..image import decode_bytes
 from ..types import Face
@@ -43,7 +43,8 @@ class Probe:
 
     face_token: str | None = None
     image: ImageRef | None = None
-    rectangle: tuple[int, int, int, int] | None = None  # top, left, width, height: use the face there
+    rectangle: tuple[int, int, int, int] | None = None  # top, left, width, height: the face is there
+    rectangle_param: str = "face_rectangle"  # its form field, for error messages
 
 
 @dataclass(frozen=True)
@@ -80,22 +81,6 @@ class Searched:
     side: Side
     hits: list[Hit]
     thresholds: dict[str, float]
-
-
-def _iou(box: np.ndarray, rect: tuple[int, int, int, int]) -> float:
-    top, left, w, h = rect
-    x1, y1, x2, y2 = max(box[0], left), max(box[1], top), min(box[2], left + w), min(box[3], top + h)
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (box[2] - box[0]) * (box[3] - box[1]) + w * h - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def pick_rectangle(faces: Sequence[Face], rect: tuple[int, int, int, int]) -> list[Face]:
-    """The detected face that best overlaps a caller's rectangle (IoU >= 0.3), else none."""
-    if not faces:
-        return []
-    best = max(faces, key=lambda f: _iou(f.bbox, rect))
-    return [best] if _iou(best.bbox, rect) >= 0.3 else []
 
 
 class Recognition:
@@ -137,15 +122,27 @@ class Recognition:
 
     # -- detect ---------------------------------------------------------------------------------
     async def detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> Side:
-        """Every face with a fresh face token (it expires unless added to a faceset)."""
-        return (await self._detect(tenant, ref, rect))[0]
+        """Every face with a fresh face token (it expires unless added to a faceset); with ``rect``
+        (top, left, width, height) that box is the one face and no detection runs, as in Face++."""
+        return (await self._detect(tenant, Probe(image=ref, rectangle=rect)))[0]
 
-    async def _detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None) -> tuple[Side, np.ndarray]:
-        img, image_id = await anyio.to_thread.run_sync(self._load, ref)
-        faces = await self.batcher.faces(img)
-        faces = pick_rectangle(faces, rect) if rect is not None else faces
-        tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces)
+    async def _detect(self, tenant: str, probe: Probe) -> tuple[Side, np.ndarray]:
+        assert probe.image is not None
+        img, image_id = await anyio.to_thread.run_sync(self._load, probe.image)
+        if probe.rectangle is None:
+            faces = await self.batcher.faces(img)
+        else:
+            faces = [await anyio.to_thread.run_sync(self._face_at, img, probe)]
+        tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces, image_id)
         return Side(faces, tokens, image_id, 0 if faces else None), img
+
+    def _face_at(self, img: np.ndarray, probe: Probe) -> Face:
+        assert probe.rectangle is not None
+        top, left, width, height = probe.rectangle
+        try:
+            return self.batcher.engine.face_at(img, (left, top, left + width, top + height))
+        except BadInput as exc:
+            raise BadInput(exc.message, param=probe.rectangle_param) from None
 
     # -- face tokens ----------------------------------------------------------------------------
     def lookup(self, tenant: str, token: str) -> StoredFace:
@@ -165,8 +162,7 @@ class Recognition:
         if probe.face_token is not None:
             stored = await anyio.to_thread.run_sync(self.lookup, tenant, probe.face_token)
             return Side([stored.face], [stored.token], None, 0)
-        assert probe.image is not None
-        return await self.detect(tenant, probe.image, probe.rectangle)
+        return (await self._detect(tenant, probe))[0]
 
     # -- compare and search ---------------------------------------------------------------------
     async def compare(self, tenant: str, a: Probe, b: Probe) -> Compared:
@@ -175,7 +171,7 @@ class Recognition:
         if a.image is None or b.image is None:
             s1, s2 = await self._side(tenant, a), await self._side(tenant, b)
             return self._verdict(s1.face, s2.face, s1, s2, self.calibration)
-        (s1, img1), (s2, img2) = await self._detect(tenant, a.image, a.rectangle), await self._detect(tenant, b.image, b.rectangle)
+        (s1, img1), (s2, img2) = await self._detect(tenant, a), await self._detect(tenant, b)
         engine = self.batcher.engine
         if s1.face is None or s2.face is None:
             return self._verdict(None, None, s1, s2, engine.calibration_of(True))

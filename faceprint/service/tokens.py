@@ -73,10 +73,13 @@ class StoredFace:
     face: Face  # box, score, keypoints, pose, quality, landmarks if they were computed, embedding
     user_id: str
     expires: float | None
+    image_id: str = ""  # Face++ image_id of the image it was detected in ("" for faces enrolled by the library)
 
 
-def _analysis(face: Face) -> bytes:
+def _analysis(face: Face, image_id: str = "") -> bytes:
     out: dict[str, object] = {"score": face.score, "kps": np.asarray(face.kps, float).round(2).tolist()}
+    if image_id:
+        out["image_id"] = image_id
     if face.landmarks is not None:
         out["landmarks"] = np.asarray(face.landmarks, float).round(2).tolist()
     if face.pose is not None:
@@ -110,7 +113,7 @@ class TokenStore:
         self.db.close()
 
     # -- minting and reading --------------------------------------------------------------------
-    def mint(self, tenant: str, pack: str, faces: Sequence[Face]) -> list[str]:
+    def mint(self, tenant: str, pack: str, faces: Sequence[Face], image_id: str = "") -> list[str]:
         now = time.time()
         rows, tokens = [], []
         for f in faces:
@@ -118,7 +121,7 @@ class TokenStore:
             tok = secrets.token_hex(16)
             vec = np.asarray(f.embedding, "<f4").tobytes()
             rows.append((
-                tok, tenant, pack, self.cipher.seal(vec, tok.encode()), self.cipher.seal(_analysis(f), tok.encode() + b"/a"),
+                tok, tenant, pack, self.cipher.seal(vec, tok.encode()), self.cipher.seal(_analysis(f, image_id), tok.encode() + b"/a"),
                 *[float(v) for v in f.bbox], now, now + self.ttl_s,
             ))  # fmt: skip
             tokens.append(tok)
@@ -145,8 +148,9 @@ class TokenStore:
         if row is None:
             raise InvalidFaceToken(f"no face with token {token!r}", face_token=token)
         vec = np.frombuffer(self.cipher.open(row[3], token.encode()), "<f4").astype(np.float32)
-        face = _face(self.cipher.open(row[4], token.encode() + b"/a"), row[5:9], vec)
-        return StoredFace(row[0], row[1], row[2], face, row[9], row[10])
+        analysis = self.cipher.open(row[4], token.encode() + b"/a")
+        face = _face(analysis, row[5:9], vec)
+        return StoredFace(row[0], row[1], row[2], face, row[9], row[10], str(json.loads(analysis).get("image_id", "")))
 
     def exists(self, tenant: str, token: str) -> bool:
         with self.db.read() as c:

@@ -195,3 +195,30 @@ def test_tokens_expire_unless_in_a_faceset_and_purge_really_deletes(engine, phot
     store.close()
     with sqlite3.connect(tmp_path / "service.db") as db:
         assert db.execute("SELECT COUNT(*) FROM face_tokens").fetchone()[0] == 0
+
+
+# -- Face++ compatibility knobs ------------------------------------------------------------------------
+def test_cors_origins_come_from_the_environment_unless_given(monkeypatch):
+    from faceprint.service.config import ServiceConfig
+
+    monkeypatch.setenv("FACEPRINT_CORS_ORIGINS", "https://a.example, https://b.example,")
+    assert ServiceConfig.from_env().cors_origins == ("https://a.example", "https://b.example")
+    assert ServiceConfig.from_env(cors_origins=("https://c.example",)).cors_origins == ("https://c.example",)
+    monkeypatch.delenv("FACEPRINT_CORS_ORIGINS")
+    assert ServiceConfig.from_env().cors_origins == ()
+
+
+def test_attribute_policy_refuses_or_omits_and_never_offers_ethnicity():
+    from faceprint.errors import BadInput
+    from faceprint.service.attributes import Wanted, choose
+
+    assert choose(["none"], lenient=False) == Wanted()
+    assert choose(["smiling", "headpose", "smiling"], lenient=False) == Wanted(("smiling", "headpose"))
+    with pytest.raises(BadInput):
+        choose(["headpose", "age"], lenient=False)
+    assert choose(["headpose", "age", "gender"], lenient=True) == Wanted(("headpose",), ("age", "gender"))
+    for lenient in (False, True):
+        with pytest.raises(BadInput):
+            choose(["headpose", "ethnicity"], lenient=lenient)
+        with pytest.raises(BadInput):
+            choose(["nonsense"], lenient=lenient)

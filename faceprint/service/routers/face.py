@@ -17,20 +17,22 @@ router = APIRouter(prefix="/facepp/v3/face", tags=["face"])
 @router.post("/analyze", summary="Landmarks and attributes of face tokens", openapi_extra=doc(
     face_tokens="Up to 5 face tokens", return_landmark="0, 1 (83 points) or 2 (106 points)",
     return_attributes="Comma list of headpose,facequality,blur,eyestatus,mouthstatus,smiling",
+    beauty_score_min="0-100 (changes nothing)", beauty_score_max="0-100 (changes nothing)",
 ))  # fmt: skip
 def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
-    p.refuse("beauty_score_min", "beauty_score_max")
+    p.beauty_range()
     tokens = p.csv("face_tokens", required=True)
     if len(tokens) > 5:
         raise InvalidFaceTokensSize("at most 5 face tokens", param="face_tokens")
-    scheme, wanted = p.landmark(), p.attributes()
-    if scheme == 0 and not wanted:
+    scheme, wanted = p.landmark(), p.attributes(lenient=rt.config.lenient_attributes)
+    if scheme == 0 and not wanted.names and not wanted.omitted:
         raise VoidRequest("ask for landmarks or attributes")
     stored = rt.recognition.analyze(call.tenant, tokens)
     call.faces = len(stored)
     rt.metrics.faces.labels("face/analyze").inc(len(stored))
-    return {**head(request), "faces": [facepp.face_json(s.face, s.token, scheme=scheme, wanted=wanted) for s in stored]}
+    faces = [facepp.face_json(s.face, s.token, scheme=scheme, wanted=wanted.names) for s in stored]
+    return facepp.omitted({**head(request), "faces": faces}, wanted)
 
 
 @router.post("/getdetail", summary="A face token's box, user_id and facesets", openapi_extra=doc(face_token="The face token"))
@@ -39,7 +41,8 @@ def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetai
     stored = rt.recognition.lookup(call.tenant, token)  # type: ignore[arg-type]
     sets = rt.facesets.face_facesets(call.tenant, stored.token)
     return {
-        **head(request), "face_token": stored.token, "user_id": stored.user_id, "face_rectangle": facepp.rectangle(stored.face),
+        **head(request), "face_token": stored.token, "user_id": stored.user_id, "image_id": stored.image_id,
+        "face_rectangle": facepp.rectangle(stored.face),
         "facesets": [{"faceset_token": fs.token, "outer_id": fs.outer_id or "", "display_name": fs.display_name, "tags": ",".join(fs.tags)} for fs in sets],
     }  # fmt: skip
 

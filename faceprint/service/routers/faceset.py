@@ -43,7 +43,7 @@ def _faceset(call: Call, rt: Runtime) -> FaceSet:
 
 @router.post("/create", summary="Create a faceset", openapi_extra=doc(
     display_name="Up to 256 characters", outer_id="Your unique name for it", tags="Comma-separated tags",
-    face_tokens="Up to 100 face tokens to add", user_data="Up to 16 KB", force_merge="1: add to an existing outer_id",
+    face_tokens="Up to 5 face tokens to add", user_data="Up to 16 KB", force_merge="1: add to an existing outer_id",
 ))  # fmt: skip
 def create(request: Request, call: Call = need("faceset:write", "faceset/create"), rt: Runtime = Depends(runtime)) -> dict:
     p = call.params
@@ -58,7 +58,7 @@ def create(request: Request, call: Call = need("faceset:write", "faceset/create"
     return _change(request, change)
 
 
-@router.post("/addface", summary="Add face tokens to a faceset", openapi_extra=doc(**WHICH, face_tokens="Up to 100 face tokens"))
+@router.post("/addface", summary="Add face tokens to a faceset", openapi_extra=doc(**WHICH, face_tokens="Up to 5 face tokens"))
 def addface(request: Request, call: Call = need("faceset:write", "faceset/addface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens = _tokens(call, rt.config.max_add_tokens)
     change = rt.facesets.add(call.tenant, _faceset(call, rt), tokens)
@@ -96,7 +96,7 @@ def getdetail(request: Request, call: Call = need("faceset:read", "faceset/getde
         "tags": ",".join(d.faceset.tags), "face_count": d.faceset.face_count, "face_tokens": d.face_tokens,
     }  # fmt: skip
     if d.next is not None:
-        out["next"] = d.next
+        out["next"] = str(d.next)  # a string, as Face++ sends it (the Java, Swift and .NET SDKs declare one)
     return out
 
 
@@ -108,7 +108,7 @@ def delete(request: Request, call: Call = need("faceset:write", "faceset/delete"
     return {**head(request), **_names(fs)}
 
 
-@router.post("/getfacesets", summary="List your facesets, a page of 100", openapi_extra=doc(tags="Only facesets with all these tags", start="1-based"))
+@router.post("/getfacesets", summary="List your facesets, a page of 1,000", openapi_extra=doc(tags="Only facesets with all these tags", start="1-based"))
 def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/getfacesets"), rt: Runtime = Depends(runtime)) -> dict:
     items, nxt = rt.facesets.list(call.tenant, call.params.csv("tags"), call.params.integer("start", 1, 1, 10**9))
     call.results = len(items)
@@ -117,12 +117,12 @@ def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/get
         "facesets": [{**_names(fs), "display_name": fs.display_name, "tags": ",".join(fs.tags)} for fs in items],
     }
     if nxt is not None:
-        out["next"] = nxt
+        out["next"] = str(nxt)
     return out
 
 
 # -- async -------------------------------------------------------------------------------------------
-@router.post("/async/addface", summary="addface as a background task", openapi_extra=doc(**WHICH, face_tokens="Up to 100 face tokens"))
+@router.post("/async/addface", summary="addface as a background task", openapi_extra=doc(**WHICH, face_tokens="Up to 5 face tokens"))
 def async_addface(request: Request, call: Call = need("faceset:write", "faceset/async/addface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens, fs = _tokens(call, rt.config.max_add_tokens), _faceset(call, rt)
     task = rt.tasks.submit(call.tenant, "addface", lambda: _task_result(rt.facesets.add(call.tenant, fs, tokens), False))
