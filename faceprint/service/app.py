@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import console
 from ..errors import BadInput, FaceprintError
+from . import faceid as faceid_service
 from . import video_jobs
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
@@ -135,11 +136,13 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         rt = runtime or await asyncio.to_thread(Runtime.build, config)
         app.state.runtime = rt
         await asyncio.to_thread(video_jobs.start, rt)  # resumes jobs a previous run left unfinished
+        purger = await asyncio.to_thread(faceid_service.start_purger, rt)  # liveness references erased as sessions expire
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await asyncio.to_thread(purger.stop)
             await asyncio.to_thread(video_jobs.stop, rt)
             if runtime is None:
                 await asyncio.to_thread(rt.close)
