@@ -72,9 +72,10 @@ def need(scope: str, endpoint: str) -> Any:
         if api_key is None or secret is None:
             raise AuthenticationError("api_key and api_secret are required")
         try:
-            key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret)
-        except AuthenticationError:
-            await _audit(rt, key=api_key[:64], tenant="", endpoint=endpoint, outcome="AUTHENTICATION_ERROR")
+            address = request.client.host if request.client is not None else ""
+            key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret, address)
+        except AuthenticationError as exc:  # a wrong secret, or AUTHENTICATION_RATE_LIMITED
+            await _audit(rt, key=api_key[:64], tenant="", endpoint=endpoint, outcome=exc.code)
             raise
         call = Call(key, params, endpoint)
         outcome = "ok"

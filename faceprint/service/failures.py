@@ -1,0 +1,72 @@
+"""Failed logins, counted per ``api_key`` and per client address, so a flood is refused cheaply.
+
+A login whose secret is not already proven (see :class:`~faceprint.service.keys.KeyStore`) costs
+one scrypt, about 40 ms of CPU. Each failure spends a token from two buckets, one for the api_key
+named (known or not: an unknown key must look like a known one) and one for the client address;
+an attempt that finds either bucket empty is refused with 429 AUTHENTICATION_RATE_LIMITED before
+any scrypt runs. A key whose secret this process has already verified is never refused here: its
+client's requests cost an HMAC, not a scrypt, so a flood against the key cannot lock it out.
+
+Buckets live in this process (per node) and at most ``max_tracked`` of each kind are kept, least
+recently failed first out, so random key names cannot grow memory without bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import AuthenticationThrottled
+from .ratelimit import TokenBucket
+
+
+@dataclass(frozen=True)
+class FailurePolicy:
+    per_key_burst: float = 10.0  # failures a key name may collect at once...
+    per_key_rate: float = 0.2  # ...then one every 5 s
+    per_address_burst: float = 20.0  # failures a client address may collect at once...
+    per_address_rate: float = 1.0  # ...then one a second
+    max_tracked: int = 50_000  # buckets kept per kind
+
+
+class _Buckets:
+    def __init__(self, rate: float, burst: float, cap: int, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.cap, self.clock = rate, burst, cap, clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def empty(self, name: str) -> bool:
+        bucket = self._buckets.get(name)
+        return bucket is not None and bucket.refill() < 1.0
+
+    def spend(self, name: str) -> None:
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            bucket = self._buckets[name] = TokenBucket(self.rate, self.burst, self.clock)
+            while len(self._buckets) > self.cap:
+                self._buckets.popitem(last=False)
+        self._buckets.move_to_end(name)
+        bucket.take()
+
+
+class FailureLimiter:
+    def __init__(self, policy: FailurePolicy | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        p = self.policy = policy or FailurePolicy()
+        self._keys = _Buckets(p.per_key_rate, p.per_key_burst, p.max_tracked, clock)
+        self._addresses = _Buckets(p.per_address_rate, p.per_address_burst, p.max_tracked, clock)
+        self._lock = threading.Lock()
+
+    def check(self, api_key: str, address: str) -> None:
+        """Raise 429 AUTHENTICATION_RATE_LIMITED if this key name or address has used up its failures."""
+        with self._lock:
+            refused = self._keys.empty(api_key) or (bool(address) and self._addresses.empty(address))
+        if refused:
+            raise AuthenticationThrottled("too many failed logins for this api_key or from this address; wait and retry")
+
+    def failed(self, api_key: str, address: str) -> None:
+        with self._lock:
+            self._keys.spend(api_key)
+            if address:
+                self._addresses.spend(address)

@@ -1,0 +1,98 @@
+"""Logging in over real HTTP: a revoked or unknown key answers as a wrong secret does, and a flood is refused cheaply."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+from faceprint.service.failures import FailureLimiter, FailurePolicy
+from faceprint.service.keys import KeyStore
+
+from .support import Key, Server, cli, make_key
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("auth"))
+    yield srv
+    srv.stop()
+
+
+def _post(c, auth: dict[str, str]):
+    t = time.perf_counter()
+    r = c.post("/facepp/v3/faceset/getfacesets", data=auth)
+    return r, time.perf_counter() - t
+
+
+def _answer(r) -> tuple[int, str, str]:
+    body = r.json()
+    return r.status_code, body["error_message"], body["error_detail"]
+
+
+def test_revoked_unknown_and_wrong_secret_answer_alike_in_the_same_time(server):
+    live, revoked = make_key(server.data, "faceset:read"), make_key(server.data, "faceset:read")
+    with server.client() as c:
+        assert _post(c, revoked.auth)[0].status_code == 200  # its secret is proven (and cached) before revocation
+        cli("keys", "revoke", revoked.api_key, "--data", str(server.data))
+        cases = {
+            "wrong secret": {"api_key": live.api_key, "api_secret": live.api_secret[:-2] + "xx"},
+            "revoked, right secret": revoked.auth,
+            "unknown key": {"api_key": "fpk_" + "n" * 24, "api_secret": live.api_secret},
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        answers: dict[str, set] = {name: set() for name in cases}
+        for _ in range(6):  # interleaved, so load from elsewhere falls on every case alike
+            for name, auth in cases.items():
+                r, took = _post(c, auth)
+                answers[name].add(_answer(r))
+                times[name].append(took)
+    assert answers["wrong secret"] == {(401, "AUTHENTICATION_ERROR", "api_key and api_secret do not match")}
+    assert answers["revoked, right secret"] == answers["unknown key"] == answers["wrong secret"]
+    med = {name: statistics.median(t) for name, t in times.items()}
+    for name in ("revoked, right secret", "unknown key"):
+        assert abs(med[name] - med["wrong secret"]) <= 0.2 * med["wrong secret"], med
+
+
+def test_a_failed_login_flood_is_refused_cheaply_while_a_proven_key_keeps_working(server):
+    victim, other = make_key(server.data, "faceset:read"), make_key(server.data, "faceset:read")
+    wrong = {"api_key": victim.api_key, "api_secret": "guess"}
+    with server.client() as c:
+        assert _post(c, victim.auth)[0].status_code == 200
+        flood = [_post(c, wrong) for _ in range(40)]
+        codes = [r.status_code for r, _ in flood]
+        refused = [(r, took) for r, took in flood if r.status_code == 429]
+        assert set(codes) == {401, 429} and len(refused) >= 25, codes
+        assert {r.json()["error_message"] for r, _ in refused} == {"AUTHENTICATION_RATE_LIMITED"}
+        slow = statistics.median(took for r, took in flood if r.status_code == 401)
+        assert statistics.median(took for _, took in refused) < slow / 2  # no scrypt for a refused attempt
+        assert _post(c, victim.auth)[0].status_code == 200  # the key under attack still works for its client
+        assert _post(c, other.auth)[0].status_code == 200  # another key's first login: one key's flood stays its own
+    lines = (server.data / "audit.log").read_text()
+    assert '"outcome":"AUTHENTICATION_RATE_LIMITED"' in lines
+
+
+def test_failures_are_limited_per_key_name_and_per_address(tmp_path):
+    now = [0.0]
+    limiter = FailureLimiter(FailurePolicy(per_key_burst=3, per_key_rate=1, per_address_burst=5, per_address_rate=1), clock=lambda: now[0])
+    keys = KeyStore(tmp_path, limiter)
+    key, secret = keys.create("k", ("detect",), 10)
+    for _ in range(3):
+        with pytest.raises(Exception) as err:
+            keys.authenticate(key.api_key, "wrong", "10.0.0.1")
+        assert err.value.code == "AUTHENTICATION_ERROR"
+    for addr in ("10.0.0.1", "10.0.0.2"):  # the key name is spent, from any address
+        with pytest.raises(Exception) as err:
+            keys.authenticate(key.api_key, secret, addr)
+        assert err.value.code == "AUTHENTICATION_RATE_LIMITED" and err.value.http_status == 429
+    for name in ("fpk_a", "fpk_b"):  # unknown names spend the address too
+        with pytest.raises(Exception):
+            keys.authenticate(name, "x", "10.0.0.1")
+    with pytest.raises(Exception) as err:
+        keys.authenticate("fpk_c", "x", "10.0.0.1")
+    assert err.value.code == "AUTHENTICATION_RATE_LIMITED"  # 5 failures from 10.0.0.1
+    now[0] += 1.0  # a second later, one more try each
+    assert keys.authenticate(key.api_key, secret, "10.0.0.3").api_key == key.api_key
+    assert keys.authenticate(key.api_key, secret, "10.0.0.1").api_key == key.api_key  # proven: no limit applies
+    keys.close()
