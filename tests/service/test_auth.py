@@ -7,10 +7,11 @@ import time
 
 import pytest
 
+from faceprint.service.errors import AuthenticationError
 from faceprint.service.failures import FailureLimiter, FailurePolicy
 from faceprint.service.keys import KeyStore
 
-from .support import Key, Server, cli, make_key
+from .support import Server, cli, make_key
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +80,17 @@ def test_failures_are_limited_per_key_name_and_per_address(tmp_path):
     keys = KeyStore(tmp_path, limiter)
     key, secret = keys.create("k", ("detect",), 10)
     for _ in range(3):
-        with pytest.raises(Exception) as err:
+        with pytest.raises(AuthenticationError) as err:
             keys.authenticate(key.api_key, "wrong", "10.0.0.1")
         assert err.value.code == "AUTHENTICATION_ERROR"
     for addr in ("10.0.0.1", "10.0.0.2"):  # the key name is spent, from any address
-        with pytest.raises(Exception) as err:
+        with pytest.raises(AuthenticationError) as err:
             keys.authenticate(key.api_key, secret, addr)
         assert err.value.code == "AUTHENTICATION_RATE_LIMITED" and err.value.http_status == 429
     for name in ("fpk_a", "fpk_b"):  # unknown names spend the address too
-        with pytest.raises(Exception):
+        with pytest.raises(AuthenticationError):
             keys.authenticate(name, "x", "10.0.0.1")
-    with pytest.raises(Exception) as err:
+    with pytest.raises(AuthenticationError) as err:
         keys.authenticate("fpk_c", "x", "10.0.0.1")
     assert err.value.code == "AUTHENTICATION_RATE_LIMITED"  # 5 failures from 10.0.0.1
     now[0] += 1.0  # a second later, one more try each
