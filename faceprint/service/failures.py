@@ -1,10 +1,11 @@
 """Failed logins, counted per ``api_key`` and per client address, so a flood is refused cheaply.
 
 A login whose secret is not already proven (see :class:`~faceprint.service.keys.KeyStore`) costs
-one scrypt, about 40 ms of CPU. Each failure spends a token from two buckets, one for the api_key
-named (known or not: an unknown key must look like a known one) and one for the client address;
-an attempt that finds either bucket empty is refused with 429 AUTHENTICATION_RATE_LIMITED before
-any scrypt runs. A key whose secret this process has already verified is never refused here: its
+one scrypt, about 40 ms of CPU. Each failure spends a token from three buckets: one for the api_key
+named (known or not: an unknown key must look like a known one), one for the client address and
+one for the whole process (which bounds the scrypt work a flood from many addresses can cause). An
+attempt that finds any of them empty is refused with 429 AUTHENTICATION_RATE_LIMITED before any
+scrypt runs. A key whose secret this process has already verified is never refused here: its
 client's requests cost an HMAC, not a scrypt, so a flood against the key cannot lock it out.
 
 Buckets live in this process (per node) and at most ``max_tracked`` of each kind are kept, least
@@ -25,10 +26,12 @@ from .ratelimit import TokenBucket
 
 @dataclass(frozen=True)
 class FailurePolicy:
-    per_key_burst: float = 10.0  # failures a key name may collect at once...
-    per_key_rate: float = 0.2  # ...then one every 5 s
-    per_address_burst: float = 20.0  # failures a client address may collect at once...
-    per_address_rate: float = 1.0  # ...then one a second
+    per_key_burst: float = 5.0  # failures a key name may collect at once...
+    per_key_rate: float = 0.1  # ...then one every 10 s
+    per_address_burst: float = 10.0  # failures a client address may collect at once...
+    per_address_rate: float = 0.2  # ...then one every 5 s
+    process_burst: float = 10.0  # failures the whole process takes at once...
+    process_rate: float = 4.0  # ...then 4 a second (at most ~16% of a core spent on failed scrypts)
     max_tracked: int = 50_000  # buckets kept per kind
 
 
@@ -56,17 +59,19 @@ class FailureLimiter:
         p = self.policy = policy or FailurePolicy()
         self._keys = _Buckets(p.per_key_rate, p.per_key_burst, p.max_tracked, clock)
         self._addresses = _Buckets(p.per_address_rate, p.per_address_burst, p.max_tracked, clock)
+        self._process = _Buckets(p.process_rate, p.process_burst, 1, clock)
         self._lock = threading.Lock()
 
     def check(self, api_key: str, address: str) -> None:
         """Raise 429 AUTHENTICATION_RATE_LIMITED if this key name or address has used up its failures."""
         with self._lock:
-            refused = self._keys.empty(api_key) or (bool(address) and self._addresses.empty(address))
+            refused = self._keys.empty(api_key) or (bool(address) and self._addresses.empty(address)) or self._process.empty("")
         if refused:
             raise AuthenticationThrottled("too many failed logins for this api_key or from this address; wait and retry")
 
     def failed(self, api_key: str, address: str) -> None:
         with self._lock:
             self._keys.spend(api_key)
+            self._process.spend("")
             if address:
                 self._addresses.spend(address)

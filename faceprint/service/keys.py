@@ -1,7 +1,9 @@
 """API keys: a public ``api_key``, a secret shown once and stored only as a salted scrypt hash.
 
-Each key has scopes (``detect``, ``compare``, ``faceset:read``, ``faceset:write``, ``admin``; no
-scope implies another), a rate (requests per second) and a tenant. A key made without ``--tenant`` is its
+Each key has scopes (``detect``, ``compare``, ``faceset:read``, ``faceset:write``, ``admin``, and the
+operator's ``metrics``; no scope implies another), a rate (requests per second) and a tenant.
+``admin`` is confined to its tenant; ``metrics`` reads ``/metrics``, whose figures span every tenant,
+so only ``faceprint keys create`` (whoever holds the data directory) can grant it, never the API. A key made without ``--tenant`` is its
 own tenant, so its facesets and face tokens are visible to it alone.
 
 Checking scrypt costs ~40 ms of CPU, so after one successful check the service remembers an HMAC
@@ -31,7 +33,8 @@ from .errors import AuthenticationError
 from .failures import FailureLimiter
 from .state import ServiceState, as_state
 
-SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin")
+SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin", "metrics")
+OPERATOR_SCOPES = ("metrics",)  # granted by the CLI only: they see across tenants
 KEYS_DB = "keys.db"
 _N, _R, _P = 2**14, 8, 1
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import time
 
+import httpx
 import pytest
 
 from faceprint.service.errors import AuthenticationError
 from faceprint.service.failures import FailureLimiter, FailurePolicy
 from faceprint.service.keys import KeyStore
 
-from .support import Server, cli, make_key
+from .support import Server, make_key
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +35,25 @@ def _answer(r) -> tuple[int, str, str]:
 
 
 def test_revoked_unknown_and_wrong_secret_answer_alike_in_the_same_time(server):
-    live, revoked = make_key(server.data, "faceset:read"), make_key(server.data, "faceset:read")
-    with server.client() as c:
-        assert _post(c, revoked.auth)[0].status_code == 200  # its secret is proven (and cached) before revocation
-        cli("keys", "revoke", revoked.api_key, "--data", str(server.data))
-        cases = {
-            "wrong secret": {"api_key": live.api_key, "api_secret": live.api_secret[:-2] + "xx"},
-            "revoked, right secret": revoked.auth,
-            "unknown key": {"api_key": "fpk_" + "n" * 24, "api_secret": live.api_secret},
-        }
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        answers: dict[str, set] = {name: set() for name in cases}
-        for _ in range(6):  # interleaved, so load from elsewhere falls on every case alike
+    times: dict[str, list[float]] = {"wrong secret": [], "revoked, right secret": [], "unknown key": []}
+    answers: dict[str, set] = {name: set() for name in times}
+    keys = KeyStore(server.data)
+    for n in range(6):  # interleaved, so load from elsewhere falls on every case alike; each round its own
+        live, live_secret = keys.create("live", ("faceset:read",), 100)  # keys and its own loopback address,
+        gone, gone_secret = keys.create("gone", ("faceset:read",), 100)  # so the failure limit stays out of it
+        with httpx.Client(base_url=server.url, timeout=60, transport=httpx.HTTPTransport(local_address=f"127.0.0.{10 + n}")) as c:
+            assert _post(c, {"api_key": gone.api_key, "api_secret": gone_secret})[0].status_code == 200  # proven, cached
+            keys.revoke(gone.api_key)
+            cases = {
+                "wrong secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
+                "revoked, right secret": {"api_key": gone.api_key, "api_secret": gone_secret},
+                "unknown key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
+            }
             for name, auth in cases.items():
                 r, took = _post(c, auth)
                 answers[name].add(_answer(r))
                 times[name].append(took)
+    keys.close()
     assert answers["wrong secret"] == {(401, "AUTHENTICATION_ERROR", "api_key and api_secret do not match")}
     assert answers["revoked, right secret"] == answers["unknown key"] == answers["wrong secret"]
     med = {name: statistics.median(t) for name, t in times.items()}
@@ -97,3 +102,20 @@ def test_failures_are_limited_per_key_name_and_per_address(tmp_path):
     assert keys.authenticate(key.api_key, secret, "10.0.0.3").api_key == key.api_key
     assert keys.authenticate(key.api_key, secret, "10.0.0.1").api_key == key.api_key  # proven: no limit applies
     keys.close()
+
+
+def test_metrics_answer_only_the_operators_metrics_key(server):
+    ops, admin = make_key(server.data, "metrics"), make_key(server.data, "admin")
+    with server.client() as c:
+        r = c.get("/metrics")
+        assert r.status_code == 401 and r.json()["error_message"] == "AUTHENTICATION_ERROR"
+        assert "faceprint_gallery_faces" not in r.text
+        r = c.get("/metrics", auth=(admin.api_key, admin.api_secret))  # a tenant's admin sees no other tenant
+        assert r.status_code == 403 and r.json()["error_message"] == "AUTHORIZATION_ERROR: Denied. Needs scope metrics"
+        r = c.get("/metrics", auth=(ops.api_key, ops.api_secret))  # HTTP Basic, as Prometheus' basic_auth sends it
+        assert r.status_code == 200 and "faceprint_gallery_faces" in r.text and "faceprint_requests_total" in r.text
+        assert c.get("/metrics", params=ops.auth).status_code == 200
+        assert c.get("/metrics", auth=(ops.api_key, "wrong")).status_code == 401
+        r = c.post("/admin/keys/create", data={**admin.auth, "name": "x", "scopes": "detect,metrics"})
+        assert r.status_code == 403 and r.json()["error_message"] == "AUTHORIZATION_ERROR: scopes"
+    assert '"endpoint":"metrics","faceset":null,"faces":0,"results":0,"outcome":"ok"' in (server.data / "audit.log").read_text()
