@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -39,24 +39,42 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 
-from tests.conftest import fetch_test_images  # noqa: E402
-from tests.service.support import Server  # noqa: E402
+from tests.conftest import fetch_test_images
+from tests.service.support import Server
 
 PATH = "/facepp/v3/detect"
 
 
-def login_probes(url: str, cases: dict[str, dict[str, str]], rounds: int) -> dict[str, dict[str, object]]:
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    answers: dict[str, Counter[str]] = {name: Counter() for name in cases}
-    with httpx.Client(base_url=url, timeout=60) as c:
-        for _ in range(rounds):
+def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, object]]:
+    """Interleaved logins; each round has fresh keys and its own loopback source address, so the
+    failure limit (5 per key name, 10 per address) never answers instead of the secret check."""
+    from faceprint.service.keys import KeyStore
+
+    names = ("wrong_secret", "revoked_key", "unknown_key")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    answers: dict[str, Counter[str]] = {name: Counter() for name in names}
+    keys = KeyStore(data)
+    for n in range(rounds):
+        live, live_secret = keys.create("live", ("detect",), qps=1e6)
+        gone, gone_secret = keys.create("revoked", ("detect",), qps=1e6)
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{10 + n % 200}")
+        with httpx.Client(base_url=url, timeout=60, transport=transport) as c:
+            proven = c.post(PATH, data={"api_key": gone.api_key, "api_secret": gone_secret})  # in use before revocation
+            assert proven.json()["error_message"].startswith("MISSING_ARGUMENTS"), proven.text
+            keys.revoke(gone.api_key)
+            cases = {
+                "wrong_secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
+                "revoked_key": {"api_key": gone.api_key, "api_secret": gone_secret},
+                "unknown_key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
+            }
             for name, auth in cases.items():
                 t = time.perf_counter()
                 r = c.post(PATH, data=auth)
                 times[name].append(time.perf_counter() - t)
                 body = r.json()
                 answers[name][f"{r.status_code} {body['error_message']}: {body['error_detail']}"] += 1
-    return {name: {"answers": dict(answers[name]), "median_ms": round(statistics.median(times[name]) * 1000, 2)} for name in cases}
+    keys.close()
+    return {name: {"answers": dict(answers[name]), "median_ms": round(statistics.median(times[name]) * 1000, 2)} for name in names}
 
 
 async def legit(client: httpx.AsyncClient, auth: dict[str, str], photo: bytes, concurrency: int, seconds: float) -> dict[str, object]:
@@ -117,7 +135,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="Length of each throughput phase.")
     ap.add_argument("--rate", type=float, default=30.0, help="Failed logins a second during the flood.")
     ap.add_argument("--concurrency", type=int, default=1, help="The legitimate client's requests in flight.")
-    ap.add_argument("--probes", type=int, default=6, help="Logins per case in the revoked-vs-wrong comparison.")
+    ap.add_argument("--probes", type=int, default=10, help="Logins per case in the revoked-vs-wrong comparison.")
     ap.add_argument("--out", type=Path, default=RESULTS / "auth_flood.json")
     args = ap.parse_args()
 
@@ -128,22 +146,10 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="faceprint-auth-flood-"))
     keys = KeyStore(data)
     user, user_secret = keys.create("legit", ("detect",), qps=1e6)
-    live, live_secret = keys.create("live", ("detect",), qps=1e6)
-    gone, gone_secret = keys.create("revoked", ("detect",), qps=1e6)
     keys.close()
     srv = Server(data)
     try:
-        with httpx.Client(base_url=srv.url, timeout=60) as c:  # the revoked key was in use (its secret proven) before revocation
-            assert c.post(PATH, data={"api_key": gone.api_key, "api_secret": gone_secret}).json()["error_message"].startswith("MISSING")
-        keys = KeyStore(data)
-        keys.revoke(gone.api_key)
-        keys.close()
-        cases = {
-            "wrong_secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
-            "revoked_key": {"api_key": gone.api_key, "api_secret": gone_secret},
-            "unknown_key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
-        }
-        probes = login_probes(srv.url, cases, args.probes)
+        probes = login_probes(srv.url, data, args.probes)
         auth = {"api_key": user.api_key, "api_secret": user_secret}
         run = asyncio.run(phases(srv.url, auth, user.api_key, photo, args))
         alive = srv.proc.poll() is None
@@ -159,7 +165,7 @@ def main() -> int:
     summary = {
         "protocol": "auth_flood: detect (obama.jpg) throughput of a proven key, unloaded / under an open-loop failed-login flood / unloaded; "
                     "revoked and unknown keys vs a wrong secret, interleaved",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "args": {k: str(v) for k, v in vars(args).items()},
         "login_probes": probes, "same_answer_as_wrong_secret": same, "median_time_over_wrong_secret": time_ratio,

@@ -5,7 +5,9 @@ one scrypt, about 40 ms of CPU. Each failure spends a token from three buckets: 
 named (known or not: an unknown key must look like a known one), one for the client address and
 one for the whole process (which bounds the scrypt work a flood from many addresses can cause). An
 attempt that finds any of them empty is refused with 429 AUTHENTICATION_RATE_LIMITED before any
-scrypt runs. A key whose secret this process has already verified is never refused here: its
+scrypt runs. The token is taken when the attempt starts (so concurrent attempts cannot all slip
+past one check while their scrypts run) and given back if the secret turns out right, so only
+failures count. A key whose secret this process has already verified is never refused here: its
 client's requests cost an HMAC, not a scrypt, so a flood against the key cannot lock it out.
 
 Buckets live in this process (per node) and at most ``max_tracked`` of each kind are kept, least
@@ -53,6 +55,11 @@ class _Buckets:
         self._buckets.move_to_end(name)
         bucket.take()
 
+    def refund(self, name: str) -> None:
+        bucket = self._buckets.get(name)
+        if bucket is not None:
+            bucket.tokens = min(bucket.burst, bucket.tokens + 1.0)
+
 
 class FailureLimiter:
     def __init__(self, policy: FailurePolicy | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -62,16 +69,25 @@ class FailureLimiter:
         self._process = _Buckets(p.process_rate, p.process_burst, 1, clock)
         self._lock = threading.Lock()
 
-    def check(self, api_key: str, address: str) -> None:
-        """Raise 429 AUTHENTICATION_RATE_LIMITED if this key name or address has used up its failures."""
+    def _buckets_of(self, api_key: str, address: str) -> list[tuple[_Buckets, str]]:
+        out = [(self._keys, api_key), (self._process, "")]
+        return out + [(self._addresses, address)] if address else out
+
+    def begin(self, api_key: str, address: str) -> None:
+        """Take a token from each bucket of this attempt, or raise 429 AUTHENTICATION_RATE_LIMITED (taking none)."""
         with self._lock:
-            refused = self._keys.empty(api_key) or (bool(address) and self._addresses.empty(address)) or self._process.empty("")
+            mine = self._buckets_of(api_key, address)
+            if any(kind.empty(name) for kind, name in mine):
+                refused = True
+            else:
+                refused = False
+                for kind, name in mine:
+                    kind.spend(name)
         if refused:
             raise AuthenticationThrottled("too many failed logins for this api_key or from this address; wait and retry")
 
-    def failed(self, api_key: str, address: str) -> None:
+    def succeeded(self, api_key: str, address: str) -> None:
+        """The attempt begun was a right secret: its tokens go back."""
         with self._lock:
-            self._keys.spend(api_key)
-            self._process.spend("")
-            if address:
-                self._addresses.spend(address)
+            for kind, name in self._buckets_of(api_key, address):
+                kind.refund(name)

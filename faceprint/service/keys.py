@@ -152,11 +152,11 @@ class KeyStore:
                 known = self._verified.get(api_key)
             if known is not None and hmac.compare_digest(known, mac):
                 return _row(row)  # proven before: an HMAC, no scrypt, no failure limit
-        self.failures.check(api_key, address)
+        self.failures.begin(api_key, address)  # a token per bucket, taken now: concurrent attempts cannot all slip past
         ok = check_secret(api_secret, row[5] if row is not None else _DUMMY)  # the same work whatever the key's state
         if not (ok and live):
-            self.failures.failed(api_key, address)
             raise AuthenticationError("api_key and api_secret do not match")
+        self.failures.succeeded(api_key, address)
         with self._lock:
             self._verified[api_key] = mac
         return _row(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import statistics
+import threading
 import time
 
 import httpx
@@ -119,3 +120,24 @@ def test_metrics_answer_only_the_operators_metrics_key(server):
         r = c.post("/admin/keys/create", data={**admin.auth, "name": "x", "scopes": "detect,metrics"})
         assert r.status_code == 403 and r.json()["error_message"] == "AUTHORIZATION_ERROR: scopes"
     assert '"endpoint":"metrics","faceset":null,"faces":0,"results":0,"outcome":"ok"' in (server.data / "audit.log").read_text()
+
+
+def test_concurrent_attempts_cannot_all_slip_past_the_limit_while_their_scrypts_run(tmp_path):
+    keys = KeyStore(tmp_path, FailureLimiter(FailurePolicy(per_key_burst=3, per_key_rate=0.001)))
+    key, _ = keys.create("k", ("detect",), 10)
+    barrier, codes = threading.Barrier(12), []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            keys.authenticate(key.api_key, "wrong", "10.0.0.9")
+        except AuthenticationError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == ["AUTHENTICATION_ERROR"] * 3 + ["AUTHENTICATION_RATE_LIMITED"] * 9
+    keys.close()
