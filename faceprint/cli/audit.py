@@ -1,10 +1,13 @@
-"""``faceprint audit [show]`` and ``faceprint audit verify``: read and check the service's audit log.
+"""``faceprint audit [show]``, ``audit head`` and ``audit verify``: read, export and check the service's audit log.
 
 The log is ``audit.log`` in --data, or the one chain every server on a ``--store postgresql://...`` shares.
+Its lines are sealed with the audit key (``FACEPRINT_AUDIT_KEY`` / ``FACEPRINT_AUDIT_KEY_FILE``, else
+``~/.config/faceprint/audit.key``); ``head`` and ``verify`` need that key and never make one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +16,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..errors import BadInput
+from ..service.audit_key import audit_key
 from .output import console, handled, print_json
 from .state import DataOpt, StoreOpt, open_service_state
 
@@ -70,11 +75,50 @@ def show(
     console.print(table)
 
 
+def _need_key(data: Optional[Path]) -> None:
+    audit_key(data.resolve() if data else None, create=False)  # AUDIT_KEY_ERROR rather than a fresh key that fits nothing
+
+
+def _exported(path: Path) -> dict[str, object]:
+    try:
+        head = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read an exported head from {path}: {exc}", param="--head") from None
+    if not isinstance(head, dict):
+        raise BadInput(f"{path} does not hold an exported head", param="--head")
+    return head
+
+
+@audit_app.command("head")
+def head(
+    data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write it to this file (keep it off the server: another host, WORM storage)."),
+) -> None:
+    """Print the chain's head (last line and hash, sealed with the audit key), to keep elsewhere for `verify --head`."""
+    with handled(False):
+        _need_key(data)
+        with _log(data, store) as log:
+            sealed = log.head()
+    text = json.dumps(sealed)
+    if out is not None:
+        out.write_text(text + "\n")
+    print(text)
+
+
 @audit_app.command("verify")
-def verify(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Check the hash chain; exit 1 and name the first bad line if anything was edited, removed or cut."""
-    with handled(as_json), _log(data, store) as log:
-        verdict = log.verify()
+def verify(
+    data: Optional[Path] = DataOpt,
+    store: Optional[str] = StoreOpt,
+    exported: Optional[Path] = typer.Option(None, "--head", help="A head saved earlier by `faceprint audit head`: the log must still reach it unchanged."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check the keyed chain; exit 1 and name the first bad line if anything was edited, removed or cut."""
+    with handled(as_json):
+        _need_key(data)
+        saved = _exported(exported) if exported is not None else None
+        with _log(data, store) as log:
+            verdict = log.verify(saved)
     if as_json:
         print_json(verdict.to_dict())
     elif verdict.ok:

@@ -32,7 +32,7 @@ def _keys(data: Optional[Path], store: Optional[str]) -> Iterator:
 @keys_app.command("create")
 def create(
     name: str = typer.Option(..., "--name", help="Who or what the key is for."),
-    scopes: str = typer.Option(..., "--scopes", help="Comma list of detect, compare, faceset:read, faceset:write, admin."),
+    scopes: str = typer.Option(..., "--scopes", help="Comma list of detect, compare, faceset:read, faceset:write, admin, metrics (GET /metrics: every tenant's figures)."),
     qps: float = typer.Option(10.0, "--qps", help="Requests per second (token bucket)."),
     tenant: Optional[str] = typer.Option(None, "--tenant", help="Share another key's tenant (its facesets); default: a tenant of its own."),
     data: Optional[Path] = DataOpt,

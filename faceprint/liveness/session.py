@@ -10,8 +10,14 @@ used IS NULL RETURNING``): two concurrent verifications of one nonce cannot both
 process or on several servers sharing a database (``SessionStore(db=...)``: anything with
 ``read()``/``write()`` connection blocks taking ``?`` queries, such as the service's PostgreSQL
 state, which creates :data:`PG_SCHEMA`). An expired session is consumed too
-(it cannot be retried) and raises :class:`SessionExpired`. A reference template attached at
-issue time is handed back once by ``consume`` and erased from the row in the same transaction.
+(it cannot be retried) and raises :class:`SessionExpired`.
+
+A reference template attached at issue time is a template like any other: sealed with the
+store's :class:`~faceprint.gallery.crypto.Cipher` (``FACEPRINT_KEY``; bound to its row by the nonce
+hash), handed back once by ``consume`` and erased from the row in the same transaction. Whenever a
+reference is erased (spent, or expired: :meth:`SessionStore.purge`, which the service runs on its
+own as each session expires) the database is asked to leave no copy behind: SQLite zeroes the freed
+bytes (``secure_delete``) and the WAL is checkpointed and truncated.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..gallery.crypto import Cipher
 from .actions import Action
 from .errors import InvalidChallenge, NonceReused, NonceUnknown, SessionExpired
 
@@ -97,6 +104,8 @@ class SessionDb(Protocol):
 
     def write(self) -> AbstractContextManager[Any]: ...
 
+    def erase_freed(self, tables: Sequence[str]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -131,6 +140,14 @@ class _OneConnection:
                 raise
             self._conn.execute("COMMIT")
 
+    def erase_freed(self, tables: Sequence[str] = ()) -> None:
+        """Fold the WAL back into the file and truncate it (deleted rows are already zeroed)."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:  # busy: the next erase tries again
+                pass
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -139,10 +156,14 @@ class _OneConnection:
 class SessionStore:
     """Sessions in SQLite (``path``; ``None`` keeps them in memory: CLI, tests) or in a shared ``db``."""
 
-    def __init__(self, path: Path | None = None, *, clock: Callable[[], float] = time.time, db: SessionDb | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, *, clock: Callable[[], float] = time.time, db: SessionDb | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:  # fmt: skip
         self.path = path
         self.clock = clock
         self.db: SessionDb = db if db is not None else _OneConnection(path)
+        self.cipher = cipher or Cipher(None)
 
     def issue(
         self,
@@ -159,14 +180,15 @@ class SessionStore:
         if not ttl_s > 0:
             raise InvalidChallenge("the session lifetime must be positive", param="ttl")
         nonce = secrets.token_urlsafe(24)
+        key = _hash(nonce)
         now = self.clock()
         info = dict(reference_info or {})
-        blob = None if reference is None else np.asarray(reference, dtype=np.float32).tobytes()
+        blob = None if reference is None else self.cipher.seal(np.asarray(reference, dtype="<f4").tobytes(), key.encode())
         with self.db.write() as c:
             c.execute(
                 "INSERT INTO liveness_sessions(nonce_hash, tenant, actions, issued, expires, reference, reference_info)"
                 " VALUES(?,?,?,?,?,?,?)",
-                (_hash(nonce), tenant, ",".join(a.value for a in acts), now, now + ttl_s, blob, json.dumps(info)),
+                (key, tenant, ",".join(a.value for a in acts), now, now + ttl_s, blob, json.dumps(info)),
             )
         ref = None if reference is None else np.asarray(reference, dtype=np.float32)
         return IssuedSession(nonce, Challenge(acts, now, now + ttl_s, tenant, ref, info))
@@ -188,6 +210,8 @@ class SessionStore:
             ).fetchall()
             if rows:
                 c.execute("UPDATE liveness_sessions SET reference=NULL WHERE nonce_hash=?", (key,))
+        if rows and rows[0][3] is not None:
+            self.db.erase_freed(("liveness_sessions",))
         if not rows:
             with self.db.read() as c:
                 seen = c.execute("SELECT tenant FROM liveness_sessions WHERE nonce_hash=?", (key,)).fetchone()
@@ -197,7 +221,7 @@ class SessionStore:
         actions, issued, expires, blob, info = rows[0]
         if now > expires:
             raise SessionExpired(f"the session expired {now - expires:.1f} s ago", param="biz_token")
-        ref = None if blob is None else np.frombuffer(bytes(blob), dtype=np.float32).copy()
+        ref = None if blob is None else np.frombuffer(self.cipher.open(bytes(blob), key.encode()), dtype="<f4").astype(np.float32)
         acts = tuple(Action(a) for a in actions.split(","))
         return Challenge(acts, issued, expires, tenant, ref, json.loads(info))
 
@@ -205,9 +229,17 @@ class SessionStore:
         """Delete sessions that expired more than ``keep_s`` ago; erase unused expired references."""
         now = self.clock()
         with self.db.write() as c:
-            c.execute("UPDATE liveness_sessions SET reference=NULL WHERE expires < ? AND reference IS NOT NULL", (now,))
+            erased = c.execute("UPDATE liveness_sessions SET reference=NULL WHERE expires <= ? AND reference IS NOT NULL", (now,)).rowcount
             n = c.execute("DELETE FROM liveness_sessions WHERE expires < ?", (now - keep_s,)).rowcount
+        if erased or n:
+            self.db.erase_freed(("liveness_sessions",))
         return int(n)
+
+    def next_expiry(self) -> float | None:
+        """When the next unspent reference expires (Unix seconds), or None if none is held."""
+        with self.db.read() as c:
+            row = c.execute("SELECT MIN(expires) FROM liveness_sessions WHERE reference IS NOT NULL").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def close(self) -> None:
         self.db.close()

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import console
 from ..errors import BadInput, FaceprintError
+from . import faceid as faceid_service
 from . import video_jobs
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
@@ -91,11 +92,14 @@ class Guard:
         try:
             await asyncio.wait_for(self.app(scope, capped_receive, app_send), self.config.request_timeout_s)
         except TimeoutError:
+            log.error("request timed out", extra={"request_id": rid, "path": scope.get("path")})
             if not status["started"]:
                 await self._reply(scope, send_wrapper, RequestTimeout(f"no answer within {self.config.request_timeout_s:g} s", param="timeout"), rid, start)
-        except Exception:  # already answered by the app's handler, which re-raises for servers to log
+        except Exception:  # a bug or a broken store: the traceback goes to the log, the request_id to both
+            if not cut["off"]:  # (a body cut off at the cap is answered with 413 below)
+                log.exception("unhandled error", extra={"request_id": rid, "method": scope.get("method"), "path": scope.get("path")})
             if not status["started"] and not cut["off"]:
-                await self._reply(scope, send_wrapper, FaceprintError("internal error; see the server log"), rid, start)
+                await self._reply(scope, send_wrapper, FaceprintError(f"internal error; see the server log for request_id {rid}"), rid, start)
         if cut["off"] and not status["started"]:
             await self._reply(scope, send_wrapper, RequestTooLarge(f"request body is over {limit} bytes"), rid, start)
         self._record(scope, status["code"], start, rid)
@@ -133,11 +137,13 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         rt = runtime or await asyncio.to_thread(Runtime.build, config)
         app.state.runtime = rt
         await asyncio.to_thread(video_jobs.start, rt)  # resumes jobs a previous run left unfinished
+        purger = await asyncio.to_thread(faceid_service.start_purger, rt)  # liveness references erased as sessions expire
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await asyncio.to_thread(purger.stop)
             await asyncio.to_thread(video_jobs.stop, rt)
             if runtime is None:
                 await asyncio.to_thread(rt.close)
@@ -153,7 +159,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
     @app.exception_handler(FaceprintError)
     async def on_error(request: Request, exc: FaceprintError) -> JSONResponse:
         if exc.http_status >= 500:
-            log.error("request failed: %s: %s", exc.code, exc.message)
+            log.error("request failed: %s: %s", exc.code, exc.message, extra={"request_id": _state(request)[0]})
         return error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
@@ -174,9 +180,10 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         return error_response(request, BadInput("invalid arguments", param=", ".join(loc) or "request"))
 
     @app.exception_handler(Exception)
-    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(request, FaceprintError("internal error; see the server log"))
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - Guard answers first
+        rid = _state(request)[0]
+        log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
+        return error_response(request, FaceprintError(f"internal error; see the server log for request_id {rid}"))
 
     for module in (detect, compare, search, faceset, face, faceid, video, admin, ops):
         app.include_router(module.router)

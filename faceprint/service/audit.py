@@ -1,11 +1,20 @@
-"""Append-only audit log as a hash chain: one JSON line per request, each sealing the one before.
+"""Append-only audit log as a keyed hash chain: one JSON line per request, each sealing the one before.
 
 A line holds time, key id, tenant, endpoint, faceset, number of faces and results, and outcome;
-never an image or an embedding. Its ``hash`` is SHA-256 over the previous line's hash and the
-line's own canonical JSON, so editing, reordering or deleting any line breaks the chain from
-there on. A head (``audit.head`` beside the file, or a row beside the table) records the last
-sequence number and hash, so cutting lines off the end is caught as well. ``verify`` walks the
-chain and names the first line that does not fit.
+never an image or an embedding. Its ``hash`` is HMAC-SHA256, under the audit key
+(:mod:`~faceprint.service.audit_key`, kept outside the data directory), of the previous line's
+hash and the line's own canonical JSON (``"v": 2``). Editing, reordering or deleting any line breaks
+the chain from there on, and without the key nobody can recompute it. A head (``audit.head``
+beside the file, or a row beside the table) records the last sequence number and hash, sealed by
+the same key, so cutting lines off the end and rewriting the head is caught as well; ``verify``
+walks the chain and names the first line that does not fit.
+
+What no check inside the data directory can catch: a cut back to a point where an older genuine
+head was saved (a backup, a copy), with that head put back. ``faceprint audit head`` exports the
+head; kept elsewhere, ``faceprint audit verify --head FILE`` proves the log still reaches it.
+
+Lines written before the key existed (no ``"v"``, plain SHA-256) stay readable and are checked as
+before; the first keyed line seals them, and no unkeyed line may follow a keyed one.
 
 Two homes, one format: :class:`AuditLog`, a file in a node's data directory, and
 :class:`~faceprint.service.audit_table.TableAudit`, a PostgreSQL table every node appends to.
@@ -14,24 +23,60 @@ Two homes, one format: :class:`AuditLog`, a file in a node's data directory, and
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from ..errors import FaceprintError
+from .audit_key import AuditKeyError, audit_key
 
 AUDIT_FILE = "audit.log"
 HEAD_FILE = "audit.head"
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome")
+KEYED = 2  # "v" of a line sealed with the audit key
+log = logging.getLogger("faceprint.service")
 
 
-def _digest(prev: str, entry: dict[str, object]) -> str:
-    body = json.dumps({k: entry.get(k) for k in FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256((prev + body).encode()).hexdigest()
+class AuditLogTampered(FaceprintError):
+    """The log does not end where its sealed head says: cut or rewritten while no server held it."""
+
+    code = "AUDIT_LOG_TAMPERED"
+    http_status = 503
+
+
+def _digest(prev: str, entry: dict[str, object], key: bytes | None) -> str | None:
+    """The line's hash: HMAC-SHA256 for a keyed line (None without the key), SHA-256 for an old one."""
+    names = (*FIELDS, "v") if entry.get("v") == KEYED else FIELDS
+    body = (prev + json.dumps({k: entry.get(k) for k in names}, sort_keys=True, separators=(",", ":"), ensure_ascii=True)).encode()
+    if entry.get("v") != KEYED:
+        return hashlib.sha256(body).hexdigest()
+    return None if key is None else hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, last_hash: str) -> str:
+    return hmac.new(key, f"audit.head:{seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def sealed_by(head: Mapping[str, object], key: bytes | None) -> bool:
+    """The head's ``mac`` was made with ``key`` over its own ``seq`` and ``hash``."""
+    seq, last, mac = head.get("seq"), head.get("hash"), head.get("mac")
+    if key is None or not isinstance(seq, int) or not isinstance(last, str) or not isinstance(mac, str):
+        return False
+    return hmac.compare_digest(mac, head_mac(key, seq, last))
+
+
+def sealed_head(key: bytes, seq: int, last_hash: str) -> dict[str, object]:
+    """The head of a chain, as written beside it and as ``faceprint audit head`` exports it."""
+    return {"seq": seq, "hash": last_hash, "mac": head_mac(key, seq, last_hash), "time": round(time.time(), 3)}
 
 
 @dataclass(frozen=True)
@@ -45,11 +90,11 @@ class Verdict:
         return {"ok": self.ok, "lines": self.lines, "bad_line": self.bad_line, "reason": self.reason}
 
 
-def new_entry(seq: int, prev: str, fields: dict[str, object]) -> dict[str, object]:
+def new_entry(seq: int, prev: str, fields: Mapping[str, object], key: bytes) -> dict[str, object]:
     """The line after (``seq - 1``, ``prev``), sealed: ``fields`` are key, tenant, endpoint, faceset, faces, results, outcome."""
-    entry: dict[str, object] = {"seq": seq, "time": round(time.time(), 3), **fields}
+    entry: dict[str, object] = {"seq": seq, "time": round(time.time(), 3), **fields, "v": KEYED}
     entry["prev"] = prev
-    entry["hash"] = _digest(prev, entry)
+    entry["hash"] = _digest(prev, entry, key)
     return entry
 
 
@@ -65,27 +110,69 @@ class Walk:
     lines: int
     seq: int
     last_hash: str
+    keyed: bool = False  # some line is sealed with the audit key
+    marks: dict[int, str] = field(default_factory=dict)  # seq -> hash, for the seqs asked for
 
 
-def walk(lines: Iterable[str]) -> Walk:
+def walk(lines: Iterable[str], key: bytes | None = None, at: Iterable[int] = ()) -> Walk:
     """Check each line against the one before it, from the first."""
-    prev, seq, n = GENESIS, 0, 0
+    prev, seq, n, keyed, want = GENESIS, 0, 0, False, set(at)
+    marks: dict[int, str] = {}
+
+    def broken(why: str) -> Walk:
+        return Walk(Verdict(False, n, n, why), n, seq, prev, keyed, marks)
+
     for n, line in enumerate(lines, start=1):
         try:
             entry = json.loads(line)
         except ValueError:
-            return Walk(Verdict(False, n, n, "not valid JSON"), n, seq, prev)
+            return broken("not valid JSON")
         if not isinstance(entry, dict) or entry.get("prev") != prev:
-            return Walk(Verdict(False, n, n, "does not follow the line before it (edited, deleted or reordered lines)"), n, seq, prev)
+            return broken("does not follow the line before it (edited, deleted or reordered lines)")
         if entry.get("seq") != seq + 1:
-            return Walk(Verdict(False, n, n, f"sequence number {entry.get('seq')} where {seq + 1} was due"), n, seq, prev)
-        if entry.get("hash") != _digest(prev, entry):
-            return Walk(Verdict(False, n, n, "hash does not match the line's content (edited)"), n, seq, prev)
+            return broken(f"sequence number {entry.get('seq')} where {seq + 1} was due")
+        if keyed and entry.get("v") != KEYED:
+            return broken("an unkeyed line after keyed ones (rewritten without the audit key)")
+        keyed = keyed or entry.get("v") == KEYED
+        if keyed and key is None:
+            return broken("the line is sealed with the audit key; verifying needs it (FACEPRINT_AUDIT_KEY or its file)")
+        if entry.get("hash") != _digest(prev, entry, key):
+            return broken("hash does not match the line's content (edited, or sealed with another key)")
         prev, seq = entry["hash"], entry["seq"]
-    return Walk(None, n, seq, prev)
+        if seq in want:
+            marks[seq] = prev
+    return Walk(None, n, seq, prev, keyed, marks)
 
 
-def matches(entry: dict, tenant: str | None, key: str | None) -> bool:
+def check_head(w: Walk, head: dict[str, object] | None, key: bytes | None, name: str) -> Verdict | None:
+    """The chain's end against the head stored beside it; None if they agree."""
+    if head is None:
+        return Verdict(False, w.lines, None, f"{name} is missing") if w.lines else None
+    if not sealed_by(head, key):
+        if key is None:
+            return Verdict(False, w.lines, None, f"{name} is sealed with the audit key; verifying needs it")
+        if "mac" in head or w.keyed:
+            return Verdict(False, w.lines, None, f"{name} is not sealed by the audit key (rewritten without it)")
+        return Verdict(False, w.lines, None, f"{name} is not sealed: a log from before the audit key, which anyone could"
+                                             " rewrite; starting faceprint serve on it checks and seals it")  # fmt: skip
+    if head.get("seq") != w.seq or head.get("hash") != w.last_hash:
+        return Verdict(False, w.lines, None, f"the log ends at line {w.seq} but {name} records line {head.get('seq')} (truncated)")
+    return None
+
+
+def check_exported(w: Walk, exported: dict[str, object], key: bytes | None) -> Verdict | None:
+    """A head exported earlier (kept elsewhere) against the chain: the log must still reach it, unchanged."""
+    seq, last = exported.get("seq"), exported.get("hash")
+    if not sealed_by(exported, key) or not isinstance(seq, int):
+        return Verdict(False, w.lines, None, "the exported head is not sealed by this audit key")
+    if w.seq < seq:
+        return Verdict(False, w.lines, None, f"the log ends at line {w.seq} but the exported head records line {seq} (lines were cut)")
+    if w.marks.get(seq) != last:
+        return Verdict(False, w.lines, seq, f"line {seq} is not the line the exported head sealed (rewritten)")
+    return None
+
+
+def matches(entry: Mapping[str, object], tenant: str | None, key: str | None) -> bool:
     return (tenant is None or entry.get("tenant") == tenant) and (key is None or entry.get("key") == key)
 
 
@@ -99,12 +186,19 @@ class Audit(ABC):
     ) -> dict[str, object]: ...  # fmt: skip
 
     @abstractmethod
-    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict]:
+    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """Entries with ``seq > start``, oldest first, filtered by tenant and key."""
 
     @abstractmethod
-    def verify(self) -> Verdict:
-        """Walk the whole chain and check it against the head."""
+    def verify(self, exported: dict[str, object] | None = None) -> Verdict:
+        """Walk the whole chain and check it against the head (and a head exported earlier, if given)."""
+
+    @abstractmethod
+    def head(self) -> dict[str, object]:
+        """The current head, sealed with the audit key: export it somewhere the data directory is not."""
+
+    def startup_check(self) -> None:
+        """Before a server appends: refuse a chain that no longer ends where its sealed head says."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -113,28 +207,49 @@ class Audit(ABC):
 class AuditLog(Audit):
     """The chain as a file in a node's data directory, with ``audit.head`` beside it."""
 
-    def __init__(self, data_dir: Path, *, fsync: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, fsync: bool = False, key: bytes | None = None) -> None:
         self.path = Path(data_dir) / AUDIT_FILE
         self.head_path = Path(data_dir) / HEAD_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._key = key if key is not None else audit_key(self.path.parent, create=True)
         self._fsync = fsync
         self._lock = threading.Lock()
-        self._seq, self._prev = self._recover()
+        self._seq, self._prev, self._last_prev = self._recover()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
-    def _recover(self) -> tuple[int, str]:
+    def _recover(self) -> tuple[int, str, str]:
+        """(seq, hash) of the last line, and the hash before it."""
         last = None
         if self.path.exists():
             for line in _lines(self.path):
                 last = line
         if last is None:
-            return 0, GENESIS
+            return 0, GENESIS, GENESIS
         try:
             entry = json.loads(last)
-            return int(entry["seq"]), str(entry["hash"])
+            return int(entry["seq"]), str(entry["hash"]), str(entry.get("prev"))
         except (ValueError, KeyError, TypeError):
             # A damaged last line: keep appending after it; ``verify`` will name it.
-            return 0, hashlib.sha256(last.encode()).hexdigest()
+            return 0, hashlib.sha256(last.encode()).hexdigest(), ""
+
+    def startup_check(self) -> None:
+        head = _read_head(self.head_path)
+        if self._seq == 0 and head in (None, {}):
+            return
+        if head and "mac" not in head and head.get("seq") == self._seq and head.get("hash") == self._prev:
+            # A log from before the audit key: check its (unkeyed) chain once, then seal its head.
+            w = walk(_lines(self.path), self._key)
+            if w.failure is None:
+                with self._lock:
+                    self._write_head()
+                return
+        if head and sealed_by(head, self._key) and (head["seq"], head["hash"]) in ((self._seq, self._prev), (self._seq - 1, self._last_prev)):
+            return  # (one line behind: the process died between writing a line and its head)
+        raise AuditLogTampered(
+            f"{self.path} does not end where {HEAD_FILE} says (line {self._seq}; head: {head.get('seq') if isinstance(head, dict) else head!r}):"
+            " it was cut or rewritten while no server held it. Run `faceprint audit verify`, keep the evidence, then move"
+            " audit.log and audit.head aside to start a new chain."
+        )
 
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
@@ -142,18 +257,23 @@ class AuditLog(Audit):
     ) -> dict[str, object]:  # fmt: skip
         fields = {"key": key, "tenant": tenant, "endpoint": endpoint, "faceset": faceset, "faces": int(faces), "results": int(results), "outcome": outcome}
         with self._lock:
-            entry = new_entry(self._seq + 1, self._prev, fields)
+            entry = new_entry(self._seq + 1, self._prev, fields, self._key)
             os.write(self._fd, (encode(entry) + "\n").encode())
             if self._fsync:
                 os.fsync(self._fd)
+            self._last_prev = self._prev
             self._seq, self._prev = int(entry["seq"]), str(entry["hash"])  # type: ignore[call-overload]
             self._write_head()
         return entry
 
     def _write_head(self) -> None:
         tmp = self.head_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": self._seq, "hash": self._prev}))
+        tmp.write_text(json.dumps(sealed_head(self._key, self._seq, self._prev)))
         os.replace(tmp, self.head_path)
+
+    def head(self) -> dict[str, object]:
+        with self._lock:
+            return sealed_head(self._key, self._seq, self._prev)
 
     def close(self) -> None:
         with self._lock:
@@ -161,8 +281,8 @@ class AuditLog(Audit):
                 os.close(self._fd)
                 self._fd = -1
 
-    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict]:
-        out: list[dict] = []
+    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         for line in _lines(self.path):
             try:
                 entry = json.loads(line)
@@ -175,8 +295,8 @@ class AuditLog(Audit):
                 break
         return out
 
-    def verify(self) -> Verdict:
-        return verify(self.path.parent)
+    def verify(self, exported: dict[str, object] | None = None) -> Verdict:
+        return verify(self.path.parent, self._key, exported)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -188,20 +308,30 @@ def _lines(path: Path) -> Iterator[str]:
                 yield line.rstrip("\n")
 
 
-def verify(data_dir: Path) -> Verdict:
-    """Walk the chain in ``data_dir/audit.log``; check the head file against the last line."""
+def _read_head(path: Path) -> dict[str, object] | None:
+    """The head file's content; None if there is none, {} if it is not a JSON object."""
+    if not path.exists():
+        return None
+    try:
+        head = json.loads(path.read_text())
+    except ValueError:
+        return {}
+    return head if isinstance(head, dict) else {}
+
+
+def verify(data_dir: Path, key: bytes | None = None, exported: dict[str, object] | None = None) -> Verdict:
+    """Walk the chain in ``data_dir/audit.log``; check the head file (and an exported head) against it."""
     path, head_path = Path(data_dir) / AUDIT_FILE, Path(data_dir) / HEAD_FILE
-    w = walk(_lines(path))
+    if key is None:
+        try:
+            key = audit_key(Path(data_dir), create=False)
+        except AuditKeyError:
+            pass  # then a keyed line reads as "verifying needs the key"
+    w = walk(_lines(path), key, [exported["seq"]] if exported and isinstance(exported.get("seq"), int) else [])  # type: ignore[list-item]
     if w.failure is not None:
         return w.failure
-    seq, prev, n = w.seq, w.last_hash, w.lines
-    if head_path.exists():
-        try:
-            head = json.loads(head_path.read_text())
-        except ValueError:
-            return Verdict(False, n, None, "audit.head is damaged")
-        if head.get("seq") != seq or head.get("hash") != prev:
-            return Verdict(False, n, None, f"the log ends at line {seq} but audit.head records line {head.get('seq')} (truncated)")
-    elif n:
-        return Verdict(False, n, None, "audit.head is missing")
-    return Verdict(True, n)
+    head = _read_head(head_path)
+    if head == {}:
+        return Verdict(False, w.lines, None, "audit.head is damaged")
+    bad = check_head(w, head, key, HEAD_FILE) or (check_exported(w, exported, key) if exported is not None else None)
+    return bad or Verdict(True, w.lines)

@@ -6,14 +6,31 @@ sequence number, tenant and key beside it for lookups. An append locks the head 
 transaction: appends from all nodes queue on that row, so the chain has no fork and no gap.
 ``verify`` reads the head first and walks the lines up to it in sequence order, so appends made
 while it walks do not read as a cut. Lines carry no biometric data; erasing faces never touches them.
+
+Lines are sealed with the audit key as in the file (every node needs the same key: set
+``FACEPRINT_AUDIT_KEY`` or ``FACEPRINT_AUDIT_KEY_FILE`` alike on all of them). The head row itself
+is not sealed: someone who can write the database can cut the tail and move the head back; an
+exported head (``faceprint audit head``, kept elsewhere) catches that.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
-from .audit import GENESIS, Audit, Verdict, encode, matches, new_entry, walk
+from .audit import (
+    GENESIS,
+    Audit,
+    Verdict,
+    check_exported,
+    encode,
+    matches,
+    new_entry,
+    sealed_head,
+    walk,
+)
+from .audit_key import audit_key
 from .db import Db, Schema
 
 SCHEMA = Schema(
@@ -37,8 +54,9 @@ PAGE = 5000  # lines per query while walking
 
 
 class TableAudit(Audit):
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, key: bytes | None = None) -> None:
         self.db = db
+        self._key = key if key is not None else audit_key(None, create=True)
 
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
@@ -47,12 +65,12 @@ class TableAudit(Audit):
         fields = {"key": key, "tenant": tenant, "endpoint": endpoint, "faceset": faceset, "faces": int(faces), "results": int(results), "outcome": outcome}
         with self.db.write() as c:
             seq, prev = c.execute("SELECT seq, hash FROM audit_head WHERE id=1 FOR UPDATE").fetchone()
-            entry = new_entry(int(seq) + 1, str(prev), fields)
+            entry = new_entry(int(seq) + 1, str(prev), fields, self._key)
             c.execute("INSERT INTO audit_log(seq, tenant, key, line) VALUES (?,?,?,?)", (entry["seq"], tenant, key, encode(entry)))
             c.execute("UPDATE audit_head SET seq=?, hash=? WHERE id=1", (entry["seq"], entry["hash"]))
         return entry
 
-    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict]:
+    def read(self, *, tenant: str | None = None, key: str | None = None, start: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         where, args = ["seq > ?"], [start]
         if tenant is not None:
             where.append("tenant = ?")
@@ -83,17 +101,27 @@ class TableAudit(Audit):
                 return
             after = rows[-1][0]
 
-    def verify(self) -> Verdict:
+    def _head(self) -> tuple[int, str] | None:
         with self.db.read() as c:
-            head = c.execute("SELECT seq, hash FROM audit_head WHERE id=1").fetchone()
+            row = c.execute("SELECT seq, hash FROM audit_head WHERE id=1").fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def head(self) -> dict[str, object]:
+        row = self._head()
+        return sealed_head(self._key, *(row or (0, GENESIS)))
+
+    def verify(self, exported: dict[str, object] | None = None) -> Verdict:
+        head = self._head()
         if head is None:
             return Verdict(False, 0, None, "the audit head row is missing")
-        w = walk(self._lines(int(head[0])))
+        marks = [exported["seq"]] if exported and isinstance(exported.get("seq"), int) else []
+        w = walk(self._lines(head[0]), self._key, marks)  # type: ignore[arg-type]
         if w.failure is not None:
             return w.failure
         if w.seq != head[0] or w.last_hash != head[1]:
             return Verdict(False, w.lines, None, f"the log ends at line {w.seq} but the head records line {head[0]} (truncated)")
-        return Verdict(True, w.lines)
+        bad = check_exported(w, exported, self._key) if exported is not None else None
+        return bad or Verdict(True, w.lines)
 
     def close(self) -> None:
         self.db.close()

@@ -10,6 +10,7 @@ round trip to a shared database, so they run on worker threads, off the event lo
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -43,8 +44,20 @@ class Call:
         return self.key.tenant
 
 
+def basic_credentials(request: Request) -> dict[str, FormValue]:
+    """``Authorization: Basic base64(api_key:api_secret)``, as a Prometheus scraper sends it; else nothing."""
+    kind, _, value = request.headers.get("authorization", "").partition(" ")
+    if kind.lower() != "basic":
+        return {}
+    try:
+        user, colon, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"api_key": user, "api_secret": password} if colon else {}
+
+
 async def read_params(request: Request, rt: Runtime) -> Params:
-    fields: dict[str, FormValue] = dict(request.query_params)
+    fields: dict[str, FormValue] = {**basic_credentials(request), **request.query_params}
     if request.method == "POST":
         limit = rt.config.max_body_bytes
         form = await request.form(max_files=16, max_fields=200, max_part_size=limit)
@@ -72,9 +85,10 @@ def need(scope: str, endpoint: str) -> Any:
         if api_key is None or secret is None:
             raise AuthenticationError("api_key and api_secret are required")
         try:
-            key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret)
-        except AuthenticationError:
-            await _audit(rt, key=api_key[:64], tenant="", endpoint=endpoint, outcome="AUTHENTICATION_ERROR")
+            address = request.client.host if request.client is not None else ""
+            key = await anyio.to_thread.run_sync(rt.keys.authenticate, api_key, secret, address)
+        except AuthenticationError as exc:  # a wrong secret, or AUTHENTICATION_RATE_LIMITED
+            await _audit(rt, key=api_key[:64], tenant="", endpoint=endpoint, outcome=exc.code)
             raise
         call = Call(key, params, endpoint)
         outcome = "ok"

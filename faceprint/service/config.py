@@ -22,8 +22,9 @@ class UrlPolicy:
 
     allow_hosts: tuple[str, ...] = ()  # exact host names or IP literals; empty: image_url is refused
     allow_private: bool = False  # also allow loopback/link-local/private addresses of allow-listed hosts
-    max_bytes: int = 10 * 1024 * 1024
-    timeout_s: float = 5.0
+    max_bytes: int = 10 * 1024 * 1024  # the whole body
+    timeout_s: float = 5.0  # each connect, read or write
+    deadline_s: float = 10.0  # the whole fetch, however the peer paces its bytes
 
     @property
     def enabled(self) -> bool:

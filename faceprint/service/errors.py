@@ -18,6 +18,13 @@ class AuthenticationError(FaceprintError):
     http_status = 401
 
 
+class AuthenticationThrottled(AuthenticationError):
+    """Too many failed logins for one api_key or from one address: refused before any secret is checked."""
+
+    code = "AUTHENTICATION_RATE_LIMITED"
+    http_status = 429
+
+
 class AuthorizationError(FaceprintError):
     code = "AUTHORIZATION_ERROR"
     http_status = 403

@@ -4,14 +4,19 @@ The router parses forms and shapes replies; this module turns a reference (an im
 token or a gallery subject) into a template, issues and spends sessions through
 :class:`~faceprint.liveness.flow.FaceIDFlow`, and reads uploaded clips or frame lists.
 Sessions live in ``<data>/liveness.db``, or in the shared PostgreSQL database when the store is
-one, so a biz_token from one node is spent once on any node (nonce hashes only; the reference
-template is erased when the session is spent). Built lazily, once per app.
+one, so a biz_token from one node is spent once on any node (nonce hashes only). The reference
+template is sealed with the gallery's cipher (``FACEPRINT_KEY``) and erased, WAL included, when the
+session is spent; :class:`SessionPurger`, started with the app, erases it as each unspent session
+expires. Built lazily, once per app.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,8 +24,8 @@ import numpy as np
 
 from ..errors import BadInput, PackMismatch
 from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
-from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
 from ..liveness import session as sessions
+from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
 from ..liveness.session import IssuedSession
 from .db import Schema
 from .recognition import ImageRef
@@ -34,6 +39,7 @@ SESSIONS = Schema(
 # Over HTTP a verify must finish inside the request time limit: 240 frames is 8 s at 30 fps.
 HTTP_LIMITS = SequenceLimits(max_frames=240, max_duration_s=20.0, max_side=1280)
 MIN_TTL_S, MAX_TTL_S = 1, 3600
+log = logging.getLogger("faceprint.service")
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,9 @@ class ReferenceSpec:
 
 
 class FaceID:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, sessions: SessionStore) -> None:
         self.rt = rt
-        self.flow = FaceIDFlow(rt.engine, SessionStore(db=rt.state.db(SESSIONS)))
+        self.flow = FaceIDFlow(rt.engine, sessions)
 
     # -- biz_token --------------------------------------------------------------------------------
     def reference(self, tenant: str, spec: ReferenceSpec) -> Reference:
@@ -104,7 +110,50 @@ class FaceID:
 
 def faceid_for(rt: Runtime) -> FaceID:
     """The app's FaceID service, built on first use and kept on the runtime object."""
-    return attached(rt, "_faceid", FaceID)
+    sessions = sessions_for(rt)  # first: ``attached`` is not re-entrant
+    return attached(rt, "_faceid", lambda rt: FaceID(rt, sessions))
+
+
+def sessions_for(rt: Runtime) -> SessionStore:
+    """The app's liveness sessions (one store, shared by FaceID and the purger)."""
+    return attached(rt, "_liveness_sessions", lambda rt: SessionStore(db=rt.state.db(SESSIONS), cipher=rt.gallery.cipher))
+
+
+class SessionPurger:
+    """A thread that erases each unspent session's reference as it expires (within ``tick_s``).
+
+    It sleeps until the next expiry it knows of, but never longer than ``tick_s``: on a shared
+    PostgreSQL store other nodes issue sessions it was not told about.
+    """
+
+    def __init__(self, store: SessionStore, tick_s: float = 1.0) -> None:
+        self.store, self.tick_s = store, tick_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="faceprint-liveness-purge", daemon=True)
+
+    def start(self) -> SessionPurger:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        wait = 0.0
+        while not self._stop.wait(wait):
+            try:
+                self.store.purge()
+                due = self.store.next_expiry()
+            except Exception:  # a failed sweep is retried on the next tick
+                log.exception("liveness session purge failed")
+                due = None
+            wait = self.tick_s if due is None else min(self.tick_s, max(0.05, due - time.time() + 0.01))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+
+def start_purger(rt: Runtime) -> SessionPurger:
+    return SessionPurger(sessions_for(rt)).start()
 
 
 MAX_ARCHIVE_ENTRY = 10 * 1024 * 1024

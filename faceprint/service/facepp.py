@@ -22,6 +22,7 @@ from .landmarks import named
 from .recognition import ImageRef, Probe
 
 FormValue = str | bytes  # bytes: an uploaded file
+MAX_COORDINATE = 1 << 20  # a face_rectangle reaching past this is no rectangle in any image we decode
 
 
 def new_request_id() -> str:
@@ -74,11 +75,11 @@ class Params:
         if not parts:
             return None
         try:
-            top, left, width, height = (int(p) for p in parts)
+            top, left, width, height = (int(p) for p in parts if len(p) <= 12)  # 12 digits: far past any image side
         except ValueError:
             raise BadInput(f"{name} is top,left,width,height in pixels", param=name) from None
-        if min(top, left) < 0 or min(width, height) <= 0:
-            raise BadInput(f"{name} is top,left,width,height in pixels", param=name)
+        if min(top, left) < 0 or min(width, height) <= 0 or max(top + height, left + width) > MAX_COORDINATE:
+            raise BadInput(f"{name} is top,left,width,height in pixels, each at most {MAX_COORDINATE}", param=name)
         return top, left, width, height
 
     def image(self, n: str = "", *, required: bool = True) -> ImageRef | None:

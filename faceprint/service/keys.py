@@ -1,12 +1,18 @@
 """API keys: a public ``api_key``, a secret shown once and stored only as a salted scrypt hash.
 
-Each key has scopes (``detect``, ``compare``, ``faceset:read``, ``faceset:write``, ``admin``; no
-scope implies another), a rate (requests per second) and a tenant. A key made without ``--tenant`` is its
+Each key has scopes (``detect``, ``compare``, ``faceset:read``, ``faceset:write``, ``admin``, and the
+operator's ``metrics``; no scope implies another), a rate (requests per second) and a tenant.
+``admin`` is confined to its tenant; ``metrics`` reads ``/metrics``, whose figures span every tenant,
+so only ``faceprint keys create`` (whoever holds the data directory) can grant it, never the API. A key made without ``--tenant`` is its
 own tenant, so its facesets and face tokens are visible to it alone.
 
-Checking scrypt costs ~50 ms, so after one successful check the service remembers an HMAC of
-the secret under a per-process random key (never the secret itself); the key's row (revoked,
-scopes, rate) is still read on every request, so a revocation takes effect at once.
+Checking scrypt costs ~40 ms of CPU, so after one successful check the service remembers an HMAC
+of the secret under a per-process random key (never the secret itself); the key's row (revoked,
+scopes, rate) is still read on every request, so a revocation takes effect at once. Every other
+attempt (an unknown key, a revoked key, a wrong or not yet proven secret) first passes the
+:class:`~faceprint.service.failures.FailureLimiter`, then does the same scrypt against the key's
+stored hash (or a dummy one), and fails with the same code and message: a revoked key and an
+unknown key cannot be told from a wrong secret, by the answer or by its time.
 """
 
 from __future__ import annotations
@@ -19,13 +25,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
 from .db import Schema
 from .errors import AuthenticationError
+from .failures import FailureLimiter
 from .state import ServiceState, as_state
 
-SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin")
+SCOPES = ("detect", "compare", "faceset:read", "faceset:write", "admin", "metrics")
+OPERATOR_SCOPES = ("metrics",)  # granted by the CLI only: they see across tenants
 KEYS_DB = "keys.db"
 _N, _R, _P = 2**14, 8, 1
 
@@ -89,14 +98,15 @@ def parse_scopes(text: str) -> tuple[str, ...]:
     return scopes
 
 
-def _row(r: tuple) -> ApiKey:
+def _row(r: tuple[Any, ...]) -> ApiKey:
     return ApiKey(r[0], r[1], r[2], tuple(r[3].split(",")), r[4], r[6], r[7])
 
 
 class KeyStore:
-    def __init__(self, where: Path | ServiceState) -> None:
+    def __init__(self, where: Path | ServiceState, failures: FailureLimiter | None = None) -> None:
         """``where``: a data directory (``keys.db`` there) or the node's service state."""
         self.db = as_state(where).db(SCHEMA)
+        self.failures = failures or FailureLimiter()
         self._pepper = secrets.token_bytes(32)
         self._verified: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -126,25 +136,29 @@ class KeyStore:
     def revoke(self, api_key: str) -> bool:
         with self.db.write() as c:
             n = c.execute("UPDATE api_keys SET revoked=? WHERE api_key=? AND revoked IS NULL", (time.time(), api_key)).rowcount
-        return n > 0
+        return bool(n > 0)
 
-    def authenticate(self, api_key: str, api_secret: str) -> ApiKey:
-        """The key, if it exists, is not revoked and the secret matches; else AUTHENTICATION_ERROR."""
+    def authenticate(self, api_key: str, api_secret: str, address: str = "") -> ApiKey:
+        """The key, if it exists, is not revoked and the secret matches; else AUTHENTICATION_ERROR.
+
+        ``address`` is the client's (for the failure limit); a refused flood gets AUTHENTICATION_RATE_LIMITED.
+        """
         with self.db.read() as c:
             row = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
         mac = hmac.new(self._pepper, api_secret.encode(), hashlib.sha256).digest()
-        if row is None:
-            check_secret(api_secret, _DUMMY)  # the same work as for a real key: no timing oracle
-            raise AuthenticationError("api_key and api_secret do not match")
-        if row[7] is not None:
-            raise AuthenticationError("api_key has been revoked")
-        with self._lock:
-            known = self._verified.get(api_key)
-        if known is None or not hmac.compare_digest(known, mac):
-            if not check_secret(api_secret, row[5]):
-                raise AuthenticationError("api_key and api_secret do not match")
+        live = row is not None and row[7] is None
+        if live:
             with self._lock:
-                self._verified[api_key] = mac
+                known = self._verified.get(api_key)
+            if known is not None and hmac.compare_digest(known, mac):
+                return _row(row)  # proven before: an HMAC, no scrypt, no failure limit
+        self.failures.begin(api_key, address)  # a token per bucket, taken now: concurrent attempts cannot all slip past
+        ok = check_secret(api_secret, row[5] if row is not None else _DUMMY)  # the same work whatever the key's state
+        if not (ok and live):
+            raise AuthenticationError("api_key and api_secret do not match")
+        self.failures.succeeded(api_key, address)
+        with self._lock:
+            self._verified[api_key] = mac
         return _row(row)
 
 

@@ -32,11 +32,15 @@ class TokenBucket:
         self.tokens = burst
         self.stamp = clock()
 
-    def take(self) -> bool:
+    def refill(self) -> float:
+        """The tokens there are now, after adding those earned since the last look."""
         now = self._clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1.0:
+        return self.tokens
+
+    def take(self) -> bool:
+        if self.refill() >= 1.0:
             self.tokens -= 1.0
             return True
         return False

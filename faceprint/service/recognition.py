@@ -102,7 +102,11 @@ class Recognition:
         if ref.data is not None:
             return ref.data
         if ref.base64 is not None:
-            text = ref.base64.split(",", 1)[1] if ref.base64.startswith("data:") else ref.base64
+            text = ref.base64
+            if text.startswith("data:"):  # a data URL: data:[<type>][;base64],<payload>
+                _, comma, text = text.partition(",")
+                if not comma:
+                    raise BadInput("image_base64 is a data: URL without the ',' before its payload", param=ref.param)
             self.config.images.check_bytes(len(text) * 3 // 4)
             try:
                 return base64.b64decode("".join(text.split()), validate=True)

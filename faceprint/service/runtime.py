@@ -80,6 +80,11 @@ class Runtime:
             recognition=Recognition(config, batcher, tokens, gallery),
             facesets=Facesets(config, gallery, tokens, engine.pack.name, engine.dim), tasks=Tasks(), metrics=metrics,
         )  # fmt: skip
+        try:
+            rt.audit.startup_check()  # a chain cut or rewritten while no server held it: refuse to extend it
+        except BaseException:
+            rt.close()
+            raise
         rt._purger = threading.Thread(target=rt._purge_loop, name="faceprint-purge", daemon=True)
         rt._purger.start()
         return rt

@@ -126,3 +126,44 @@ def test_bad_session_requests():
         store.issue((Action.BLINK, Action.BLINK))
     with pytest.raises(InvalidChallenge):
         store.issue(ttl_s=0)
+
+
+def test_a_sealed_reference_is_ciphertext_at_rest_and_bound_to_its_session(tmp_path):
+    from faceprint.errors import EncryptionKeyError
+    from faceprint.gallery.crypto import Cipher
+
+    path = tmp_path / "liveness.db"
+    store = SessionStore(path, cipher=Cipher(bytes(range(32))))
+    ref = np.linspace(-1, 1, 512).astype(np.float32)
+    a, b = store.issue(reference=ref), store.issue(reference=ref[::-1].copy())
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert not any(ref.tobytes()[i : i + 16] in raw for i in range(0, 2048, 16))  # not even while open
+    with store.db.write() as c:  # swap the two sealed blobs: each is bound to its own row
+        blobs = dict(c.execute("SELECT nonce_hash, reference FROM liveness_sessions").fetchall())
+        (ka, va), (kb, vb) = blobs.items()
+        c.execute("UPDATE liveness_sessions SET reference=? WHERE nonce_hash=?", (vb, ka))
+        c.execute("UPDATE liveness_sessions SET reference=? WHERE nonce_hash=?", (va, kb))
+    with pytest.raises(EncryptionKeyError):
+        store.consume(a.nonce)
+    with store.db.write() as c:  # put them back
+        c.execute("UPDATE liveness_sessions SET reference=? WHERE nonce_hash=?", (vb, kb))
+    np.testing.assert_array_equal(store.consume(b.nonce).reference, ref[::-1])
+    store.close()
+
+
+def test_spending_and_purging_truncate_the_wal_while_the_store_stays_open(tmp_path):
+    clock = Clock()
+    store = SessionStore(tmp_path / "liveness.db", clock=clock)
+    ref = np.linspace(-1, 1, 512).astype(np.float32)
+    spent, left = store.issue(reference=ref, ttl_s=10), store.issue(reference=ref[::-1].copy(), ttl_s=10)
+    assert store.next_expiry() == clock.now + 10
+    store.consume(spent.nonce)
+    assert (tmp_path / "liveness.db-wal").stat().st_size == 0
+    clock.now += 11
+    store.purge()  # the unspent one expired: its reference goes, the row stays (so it still reads as expired)
+    assert store.next_expiry() is None and (tmp_path / "liveness.db-wal").stat().st_size == 0
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert not any(v.tobytes()[i : i + 16] in raw for v in (ref, ref[::-1]) for i in range(0, 2048, 16))
+    with pytest.raises(SessionExpired):
+        store.consume(left.nonce)
+    store.close()

@@ -9,7 +9,7 @@ import pytest
 
 from faceprint.service.landmarks import POINTS_83, POINTS_106
 
-from .support import Key, Server
+from .support import Key, Server, make_key
 
 FULL = "detect,compare,faceset:read,faceset:write,admin"
 
@@ -322,7 +322,8 @@ def test_health_ready_metrics_docs_and_unknown_api(server, key, photos):
     with server.client() as c:
         assert c.get("/health").json() == {"status": "ok"}
         assert c.get("/ready").json()["status"] == "ready"
-        metrics = c.get("/metrics").text
+        ops = make_key(server.data, "metrics")
+        metrics = c.get("/metrics", auth=(ops.api_key, ops.api_secret)).text  # the operator's key (tests/service/test_auth.py)
         assert 'faceprint_requests_total{endpoint="/facepp/v3/detect",status="200"}' in metrics
         assert "faceprint_request_seconds_bucket" in metrics and "faceprint_gallery_faces" in metrics
         assert 'faceprint_faces_processed_total{endpoint="detect"}' in metrics

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
 import pytest
 
-from faceprint.service.audit import AuditLog, verify
+from faceprint.service.audit import (
+    FIELDS,
+    GENESIS,
+    AuditLog,
+    AuditLogTampered,
+    head_mac,
+    verify,
+)
+from faceprint.service.audit_key import audit_key
 
 from .support import cli, make_key
 
@@ -48,18 +57,96 @@ def test_tampering_is_detected(tmp_path, tamper, bad_line):
     assert not verdict.ok and verdict.bad_line == bad_line
 
 
-def test_recomputing_one_hash_still_breaks_the_next_line(tmp_path):
-    import hashlib
+def _sha(prev: str, entry: dict, names: tuple[str, ...]) -> str:
+    body = json.dumps({k: entry.get(k) for k in names}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev + body).encode()).hexdigest()
 
-    from faceprint.service.audit import FIELDS
 
-    path = _fill(tmp_path)
-    lines = [json.loads(x) for x in path.read_text().splitlines()]
-    lines[1]["faces"] = 99
-    body = json.dumps({k: lines[1].get(k) for k in FIELDS}, sort_keys=True, separators=(",", ":"))
-    lines[1]["hash"] = hashlib.sha256((lines[1]["prev"] + body).encode()).hexdigest()
+def _rewrite(path, lines: list[dict], *, downgrade: bool, start: int) -> None:
+    """What someone without the key can do: recompute every hash from line ``start`` on (SHA-256, the
+    only formula they can compute), then write a matching audit.head."""
+    prev = lines[start - 2]["hash"] if start > 1 else GENESIS
+    for e in lines[start - 1 :]:
+        if downgrade:
+            e.pop("v", None)  # pass the lines off as an old, unkeyed log
+        e["prev"] = prev
+        e["hash"] = prev = _sha(prev, e, FIELDS if downgrade else (*FIELDS, "v"))
     path.write_text("".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
-    assert verify(tmp_path).bad_line == 3
+    (path.parent / "audit.head").write_text(json.dumps({"seq": lines[-1]["seq"], "hash": prev, "mac": "0" * 64}))
+
+
+@pytest.mark.parametrize(
+    "downgrade, start, bad_line, reason",
+    [
+        (False, 3, 3, "hash does not match"),  # the edited line itself is caught
+        (True, 3, 3, "an unkeyed line after keyed ones"),  # passed off as old lines from the edit on
+        (True, 1, None, "audit.head is not sealed"),  # the whole log passed off as old: every line fits, the head cannot
+    ],
+    ids=["keyed", "downgraded-from-the-edit", "downgraded-whole"],
+)
+def test_an_edited_line_with_every_later_hash_and_the_head_recomputed_fails(tmp_path, downgrade, start, bad_line, reason):
+    path = _fill(tmp_path, 8)
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines[2]["faces"] = 99
+    _rewrite(path, lines, downgrade=downgrade, start=start)
+    verdict = verify(tmp_path)
+    assert not verdict.ok and verdict.bad_line == bad_line and reason in verdict.reason, verdict
+    bad = cli("audit", "verify", "--data", str(tmp_path), check=False)
+    assert bad.returncode == 1 and "AUDIT_LOG_TAMPERED" in bad.stdout
+    (tmp_path / "audit.head").unlink()
+    assert not verify(tmp_path).ok  # no head at all fails too
+
+
+def test_a_cut_tail_with_the_head_rewritten_fails_and_an_exported_head_catches_an_old_genuine_one(tmp_path):
+    path = _fill(tmp_path, 30)
+    log = AuditLog(tmp_path)
+    exported = log.head()  # kept elsewhere (faceprint audit head --out ...)
+    log.close()
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-10]) + "\n")  # the last 10 lines cut
+    last = json.loads(lines[-11])
+    (tmp_path / "audit.head").write_text(json.dumps({"seq": last["seq"], "hash": last["hash"]}))  # head rewritten, no key
+    assert not verify(tmp_path).ok
+    (tmp_path / "audit.head").write_text(json.dumps({"seq": last["seq"], "hash": last["hash"], "mac": "f" * 64}))
+    assert "not sealed by the audit key" in verify(tmp_path).reason
+    with pytest.raises(AuditLogTampered):  # and a server will not extend it
+        AuditLog(tmp_path).startup_check()
+    # The one cut the data directory alone cannot show: back to where an older genuine head was saved.
+    old = {"seq": last["seq"], "hash": last["hash"], "mac": head_mac(audit_key(tmp_path), last["seq"], last["hash"])}
+    (tmp_path / "audit.head").write_text(json.dumps(old))
+    assert verify(tmp_path).ok
+    against = verify(tmp_path, exported=exported)
+    assert not against.ok and "exported head records line 30" in against.reason
+    saved = tmp_path.parent / f"{tmp_path.name}-exported.json"
+    saved.write_text(json.dumps(exported))
+    bad = cli("audit", "verify", "--data", str(tmp_path), "--head", str(saved), check=False)
+    assert bad.returncode == 1 and "AUDIT_LOG_TAMPERED" in bad.stdout and "lines were cut" in bad.stdout
+    (tmp_path / "audit.head").write_text(json.dumps(exported))
+    path.write_text("\n".join(lines) + "\n")  # put back whole: it verifies against the export
+    assert cli("audit", "verify", "--data", str(tmp_path), "--head", str(saved), check=False).returncode == 0
+    assert json.loads(cli("audit", "head", "--data", str(tmp_path)).stdout)["seq"] == 30
+
+
+def test_a_log_from_before_the_key_is_read_checked_once_and_sealed(tmp_path):
+    prev, rows = GENESIS, []
+    for i in range(1, 4):  # as the old code wrote it: plain SHA-256, an unsealed head
+        e = {"seq": i, "time": 1.0, "key": "fpk_a", "tenant": "t", "endpoint": "detect", "faceset": None, "faces": i, "results": 0, "outcome": "ok"}
+        e["prev"], e["hash"] = prev, _sha(prev, e, FIELDS)
+        prev = e["hash"]
+        rows.append(json.dumps(e, separators=(",", ":")))
+    (tmp_path / "audit.log").write_text("\n".join(rows) + "\n")
+    (tmp_path / "audit.head").write_text(json.dumps({"seq": 3, "hash": prev}))
+    assert "not sealed" in verify(tmp_path).reason
+    log = AuditLog(tmp_path)
+    assert len(log.read()) == 3  # readable as it was
+    log.startup_check()  # what faceprint serve does on open: the old chain checks out, its head is sealed
+    log.append(key="fpk_a", tenant="t", endpoint="detect")
+    log.close()
+    assert verify(tmp_path).ok and verify(tmp_path).lines == 4
+    lines = (tmp_path / "audit.log").read_text().splitlines()
+    assert json.loads(lines[3])["v"] == 2 and json.loads(lines[3])["prev"] == prev  # the first keyed line seals the old ones
+    (tmp_path / "audit.log").write_text("\n".join([lines[0].replace('"faces":1', '"faces":5'), *lines[1:]]) + "\n")
+    assert verify(tmp_path).bad_line == 1
 
 
 def test_server_audit_log_verifies_and_cli_catches_a_hand_edited_line(server, key, photos, tmp_path):
@@ -77,7 +164,7 @@ def test_server_audit_log_verifies_and_cli_catches_a_hand_edited_line(server, ke
     assert {e["endpoint"] for e in entries} >= {"detect", "faceset/create"}
     assert any(e["outcome"] == "AUTHENTICATION_ERROR" for e in entries)
     for e in entries:  # never images or embeddings: only these fields
-        assert set(e) == {"seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome", "prev", "hash"}
+        assert set(e) == {"seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome", "v", "prev", "hash"}
     shown = json.loads(cli("audit", "show", "--json", "--data", str(copy), "--limit", "1000").stdout)
     assert len(shown) == len(entries)
     assert json.loads(cli("audit", "--json", "--data", str(copy), "--limit", "1000").stdout) == shown  # bare `faceprint audit`

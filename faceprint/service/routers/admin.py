@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ..auth import Call, need
 from ..errors import AuthorizationError
-from ..keys import parse_scopes
+from ..keys import OPERATOR_SCOPES, parse_scopes
 from ..runtime import Runtime, runtime
 from . import doc, head
 
@@ -71,6 +71,8 @@ def keys_create(request: Request, call: Call = need("admin", "admin/keys/create"
     p = call.params
     name = p.text("name", required=True, limit=64) or ""
     scopes = parse_scopes(p.text("scopes", required=True, limit=200) or "")
+    if set(scopes) & set(OPERATOR_SCOPES):  # a tenant's admin cannot mint a key that sees other tenants
+        raise AuthorizationError(f"the {', '.join(OPERATOR_SCOPES)} scope is granted by the operator only (faceprint keys create)", param="scopes")
     qps = p.integer("qps", 10, 1, 1000)
     key, secret = rt.keys.create(name, scopes, float(qps), call.tenant)
     call.outcome = f"created {key.api_key}"

@@ -1,0 +1,213 @@
+"""A failed-login flood against a real ``faceprint serve``: what it costs a legitimate client.
+
+Protocol (one run, one server on loopback, all clients on 127.0.0.1):
+
+1. Revoked vs wrong secret: ``--probes`` interleaved logins each with a wrong secret for a live
+   key, with a revoked key's own (right) secret, and with an unknown key; the code and message
+   each gets, and the median time of each. Revoked and unknown must answer exactly as a wrong
+   secret does, in a median time within 20% of it.
+2. Throughput: a legitimate client (its own key, secret already proven) sends ``detect`` on a
+   real photo (obama.jpg), ``--concurrency`` requests in flight, for ``--seconds`` unloaded, then
+   ``--seconds`` under a flood of ``--rate`` failed logins a second (open loop: sent on the clock,
+   whatever the answers; wrong secrets for the legitimate key and for random unknown keys, in
+   turn), then ``--seconds`` unloaded again. Ratio: flooded req/s over the mean of the two
+   unloaded phases (the issue asks for >= 0.80).
+
+Run:  .venv/bin/python bench/auth_flood.py [--seconds 20] [--rate 30]
+Prints a table and writes bench/results/auth_flood.json; exits 1 if an acceptance point fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+
+from tests.conftest import fetch_test_images
+from tests.service.support import Server
+
+PATH = "/facepp/v3/detect"
+
+
+def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, object]]:
+    """Interleaved logins; each round has fresh keys and its own loopback source address, so the
+    failure limit (5 per key name, 10 per address) never answers instead of the secret check."""
+    from faceprint.service.keys import KeyStore
+
+    names = ("wrong_secret", "revoked_key", "unknown_key")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    answers: dict[str, Counter[str]] = {name: Counter() for name in names}
+    keys = KeyStore(data)
+    for n in range(rounds):
+        live, live_secret = keys.create("live", ("detect",), qps=1e6)
+        gone, gone_secret = keys.create("revoked", ("detect",), qps=1e6)
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{10 + n % 200}")
+        with httpx.Client(base_url=url, timeout=60, transport=transport) as c:
+            proven = c.post(PATH, data={"api_key": gone.api_key, "api_secret": gone_secret})  # in use before revocation
+            assert proven.json()["error_message"].startswith("MISSING_ARGUMENTS"), proven.text
+            keys.revoke(gone.api_key)
+            cases = {
+                "wrong_secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
+                "revoked_key": {"api_key": gone.api_key, "api_secret": gone_secret},
+                "unknown_key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
+            }
+            for name, auth in cases.items():
+                t = time.perf_counter()
+                r = c.post(PATH, data=auth)
+                times[name].append(time.perf_counter() - t)
+                body = r.json()
+                answers[name][f"{r.status_code} {body['error_message']}: {body['error_detail']}"] += 1
+    keys.close()
+    return {name: {"answers": dict(answers[name]), "median_ms": round(statistics.median(times[name]) * 1000, 2)} for name in names}
+
+
+async def legit(client: httpx.AsyncClient, auth: dict[str, str], photo: bytes, concurrency: int, seconds: float) -> dict[str, object]:
+    stop = time.perf_counter() + seconds
+    lat: list[float] = []
+    served: list[int] = []  # the server's own time_used (ms): what the client's latency is made of server-side
+    codes: Counter[int] = Counter()
+
+    async def worker() -> None:
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            r = await client.post(PATH, data=auth, files={"image_file": ("obama.jpg", photo, "image/jpeg")})
+            lat.append(time.perf_counter() - t)
+            codes[r.status_code] += 1
+            served.append(int(r.json().get("time_used", 0)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    took = time.perf_counter() - start
+    ok = codes.get(200, 0)
+    return {"requests": sum(codes.values()), "ok": ok, "req_per_s": round(ok / took, 2), "p50_ms": round(statistics.median(lat) * 1000, 1),
+            "server_p50_ms": statistics.median(served), "codes": {str(k): v for k, v in codes.items()}}  # fmt: skip
+
+
+def flood_process(url: str, victim: str, rate: float, seconds: float, ready: Any, out: Any) -> None:
+    """The attacker, in a process of its own (as it would be): says it is ready, then floods."""
+
+    async def go() -> dict[str, object]:
+        ready.set()
+        limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+            return await flood(client, victim, rate, seconds)
+
+    out.put(asyncio.run(go()))
+
+
+async def flood(client: httpx.AsyncClient, victim: str, rate: float, seconds: float) -> dict[str, object]:
+    codes: Counter[str] = Counter()
+    lat: list[float] = []
+
+    async def one(i: int) -> None:
+        name = victim if i % 2 == 0 else "fpk_" + secrets.token_urlsafe(18)
+        t = time.perf_counter()
+        try:
+            r = await client.post(PATH, data={"api_key": name, "api_secret": secrets.token_urlsafe(32)})
+            codes[f"{r.status_code} {r.json()['error_message']}"] += 1
+        except httpx.HTTPError as exc:
+            codes[type(exc).__name__] += 1
+        lat.append(time.perf_counter() - t)
+
+    tasks, start, i = [], time.perf_counter(), 0
+    while (now := time.perf_counter()) < start + seconds:
+        tasks.append(asyncio.create_task(one(i)))
+        i += 1
+        await asyncio.sleep(max(0.0, start + i / rate - now))
+    await asyncio.gather(*tasks)
+    return {"sent": i, "per_s": round(i / seconds, 1), "codes": dict(codes), "p50_ms": round(statistics.median(lat) * 1000, 1)}
+
+
+async def phases(url: str, auth: dict[str, str], victim: str, photo: bytes, args: argparse.Namespace) -> dict[str, object]:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    async with httpx.AsyncClient(base_url=url, timeout=60) as lc:
+        await legit(lc, auth, photo, 1, 2.0)  # warm-up: models, caches
+        before = await legit(lc, auth, photo, args.concurrency, args.seconds)
+        ready = ctx.Event()
+        attacker = ctx.Process(target=flood_process, args=(url, victim, args.rate, args.seconds, ready, out), daemon=True)
+        attacker.start()
+        await asyncio.to_thread(ready.wait)  # the attacker's start-up (spawn, imports) is not part of the flood
+        flooded = await legit(lc, auth, photo, args.concurrency, args.seconds)
+        attack = await asyncio.to_thread(out.get)
+        await asyncio.to_thread(attacker.join)
+        after = await legit(lc, auth, photo, args.concurrency, args.seconds)
+    return {"unloaded_before": before, "flooded": flooded, "flood": attack, "unloaded_after": after}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=20.0, help="Length of each throughput phase.")
+    ap.add_argument("--rate", type=float, default=30.0, help="Failed logins a second during the flood.")
+    ap.add_argument("--concurrency", type=int, default=1, help="The legitimate client's requests in flight.")
+    ap.add_argument("--probes", type=int, default=10, help="Logins per case in the revoked-vs-wrong comparison.")
+    ap.add_argument("--out", type=Path, default=RESULTS / "auth_flood.json")
+    args = ap.parse_args()
+
+    from faceprint.service.keys import KeyStore
+
+    photos = fetch_test_images()
+    photo = (photos / "obama.jpg").read_bytes()
+    data = Path(tempfile.mkdtemp(prefix="faceprint-auth-flood-"))
+    keys = KeyStore(data)
+    user, user_secret = keys.create("legit", ("detect",), qps=1e6)
+    keys.close()
+    srv = Server(data)
+    try:
+        probes = login_probes(srv.url, data, args.probes)
+        auth = {"api_key": user.api_key, "api_secret": user_secret}
+        run = asyncio.run(phases(srv.url, auth, user.api_key, photo, args))
+        alive = srv.proc.poll() is None
+    finally:
+        srv.stop()
+
+    base = (run["unloaded_before"]["req_per_s"] + run["unloaded_after"]["req_per_s"]) / 2
+    ratio = round(run["flooded"]["req_per_s"] / max(base, 1e-9), 3)
+    wrong = probes["wrong_secret"]
+    same = {n: probes[n]["answers"] == wrong["answers"] for n in ("revoked_key", "unknown_key")}
+    time_ratio = {n: round(probes[n]["median_ms"] / wrong["median_ms"], 3) for n in ("revoked_key", "unknown_key")}
+    ok = ratio >= 0.8 and all(same.values()) and all(abs(r - 1) <= 0.2 for r in time_ratio.values()) and alive
+    summary = {
+        "protocol": "auth_flood: detect (obama.jpg) throughput of a proven key, unloaded / under an open-loop failed-login flood / unloaded; "
+                    "revoked and unknown keys vs a wrong secret, interleaved",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "login_probes": probes, "same_answer_as_wrong_secret": same, "median_time_over_wrong_secret": time_ratio,
+        **run, "throughput_ratio_flooded_over_unloaded": ratio, "server_alive": alive, "pass": ok,
+    }  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+    print(f"{'login':22s} {'median ms':>10s}  answer")
+    for name, p in probes.items():
+        print(f"{name:22s} {p['median_ms']:10.2f}  {p['answers']}")
+    print(f"revoked/wrong time {time_ratio['revoked_key']}, unknown/wrong time {time_ratio['unknown_key']}; same answers: {same}")
+    print(f"\n{'phase':22s} {'req/s':>8s} {'p50 ms':>8s} {'server p50 ms':>14s}")
+    for name in ("unloaded_before", "flooded", "unloaded_after"):
+        print(f"{name:22s} {run[name]['req_per_s']:8.2f} {run[name]['p50_ms']:8.1f} {run[name]['server_p50_ms']:14.1f}")
+    print(f"flood: {run['flood']['sent']} failed logins at {run['flood']['per_s']}/s, answers {run['flood']['codes']}, p50 {run['flood']['p50_ms']} ms")
+    print(f"\nlegitimate throughput under the flood / unloaded: {ratio} (need >= 0.8); server alive: {alive}; pass: {ok}")
+    print(f"wrote {args.out}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
