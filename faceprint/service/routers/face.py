@@ -37,7 +37,7 @@ def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: R
 def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
     token = call.params.text("face_token", required=True, limit=64)
     stored = rt.recognition.lookup(call.tenant, token)  # type: ignore[arg-type]
-    sets = rt.facesets.face_facesets(call.tenant, stored.token)
+    sets = rt.facesets.face_facesets(call.tenant, stored.faceset_token)
     return {
         **head(request), "face_token": stored.token, "user_id": stored.user_id, "face_rectangle": facepp.rectangle(stored.face),
         "facesets": [{"faceset_token": fs.token, "outer_id": fs.outer_id or "", "display_name": fs.display_name, "tags": ",".join(fs.tags)} for fs in sets],
