@@ -20,6 +20,7 @@ from ..engine import EngineConfig, FaceEngine
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.service import default_data_dir
 from ..redact import mask_url
+from . import legacy_tokens
 from .audit import Audit
 from .batching import MicroBatcher
 from .config import ServiceConfig
@@ -71,6 +72,12 @@ class Runtime:
             "faceprint serve: gallery store %s, index %s, service state in %s, node-local files in %s",
             mask_url(gallery.store_url), mask_url(gallery.index_url, hide_user=True), state.describe(), data_dir,
         )  # fmt: skip
+        try:
+            legacy_tokens.adopt(state, gallery)  # migration 0002: face tokens of an older faceprint move in once
+        except BaseException:
+            state.close()
+            gallery.close()
+            raise
         tokens = TokenStore(gallery, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)
         batcher = MicroBatcher(engine, config.batching, metrics.batch_size.observe)

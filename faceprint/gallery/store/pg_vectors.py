@@ -69,3 +69,8 @@ def move(conn: Any, face_ids: Sequence[int], source: int, target: int) -> None:
     q = sql.SQL("INSERT INTO {} (face_id, embedding, thumbnail) SELECT face_id, embedding, thumbnail FROM {} WHERE face_id = ANY(%s)")
     conn.execute(q.format(table(target), table(source)), (ids,))
     conn.execute(sql.SQL("DELETE FROM {} WHERE face_id = ANY(%s)").format(table(source)), (ids,))
+
+
+def reseal(conn: Any, faceset_id: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
+    q = sql.SQL("UPDATE {} SET embedding = %s, thumbnail = %s WHERE face_id = %s").format(table(faceset_id))
+    conn.execute(q, (embedding, thumbnail, face_id))

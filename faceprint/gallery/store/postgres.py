@@ -212,6 +212,9 @@ class PostgresStore(SqlStore):
         row = vectors.column(c.raw, home, face_id, "thumbnail")
         return None if row is None else row[0]
 
+    def _reseal(self, c: Any, home: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
+        vectors.reseal(c.raw, home, face_id, embedding, thumbnail)
+
     def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple]:
         return vectors.read(c.raw, faceset_id, to_pyformat(where), args)
 

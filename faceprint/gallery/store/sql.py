@@ -381,6 +381,32 @@ class SqlStore(Store):
             self._erase(DETECTED, removal)
         return len(ids)
 
+    def adopt_token(self, tenant: str, old: str, new: str, subject: str, analysis: bytes | None) -> bool:
+        """Migration: the face stored as ``old`` takes the face token ``new`` (its template re-sealed
+        under the new name) and detect's analysis. False if there is no such face or ``new`` is taken."""
+        with self._tx() as c:
+            row = c.execute("SELECT id, faceset_id FROM faces WHERE tenant=? AND token=?", (tenant, old)).fetchone()
+            if row is None or c.execute("SELECT 1 FROM faces WHERE token=?", (new,)).fetchone():
+                return False
+            home, fid = row[1] or DETECTED, row[0]
+            blobs = [self._embedding(c, home, fid), self._thumbnail_blob(c, home, fid)]
+            aad = [b"", b"/thumb"]
+            opened = [None if b is None else self.cipher.open(bytes(b), old.encode() + a) for b, a in zip(blobs, aad)]
+            sealed = [None if o is None else self.cipher.seal(o, new.encode() + a) for o, a in zip(opened, aad)]
+            seal_a = None if analysis is None else self.cipher.seal(analysis, new.encode() + b"/a")
+            c.execute("UPDATE faces SET token=?, subject=?, analysis=? WHERE id=?", (new, validate.subject(subject), seal_a, fid))
+            self._reseal(c, home, fid, sealed[0], sealed[1])  # type: ignore[arg-type]
+        return True
+
+    def _thumbnail_blob(self, c: Any, home: int, face_id: int) -> bytes | None:
+        if self.dialect.vector_column:
+            row = c.execute("SELECT thumbnail FROM faces WHERE id=?", (face_id,)).fetchone()
+            return None if row is None else row[0]
+        return self._thumbnail(c, home, face_id)
+
+    @abstractmethod
+    def _reseal(self, c: Any, home: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None: ...
+
     def detected_count(self) -> int:
         with self._read() as c:
             return int(c.execute("SELECT COUNT(*) FROM faces WHERE faceset_id IS NULL").fetchone()[0])

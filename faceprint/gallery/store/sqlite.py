@@ -181,6 +181,9 @@ class SqliteStore(SqlStore):
         row = c.execute("SELECT embedding FROM faces WHERE id=?", (face_id,)).fetchone()
         return None if row is None else row[0]
 
+    def _reseal(self, c: Any, home: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
+        c.execute("UPDATE faces SET embedding=?, thumbnail=? WHERE id=?", (embedding, thumbnail, face_id))
+
     def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple]:
         return c.execute(f"SELECT f.id, f.token, f.embedding FROM faces f WHERE {where}", args).fetchall()
 
