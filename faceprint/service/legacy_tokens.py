@@ -19,6 +19,7 @@ import numpy as np
 
 from ..gallery import GalleryService, NewFace
 from ..gallery.crypto import Cipher
+from ..gallery.store.sql import SqlStore
 from .db import Db, Schema
 from .state import ServiceState
 
@@ -52,6 +53,12 @@ def adopt(state: ServiceState, gallery: GalleryService) -> int:
         db.close()
 
 
+def _sql(gallery: GalleryService) -> SqlStore:
+    store = gallery.store
+    assert isinstance(store, SqlStore), "every built-in store is a SqlStore"
+    return store
+
+
 def _move(db: Db, gallery: GalleryService, cipher: Cipher) -> int:
     with db.read() as c:
         members = c.execute(
@@ -69,7 +76,7 @@ def _move(db: Db, gallery: GalleryService, cipher: Cipher) -> int:
             continue
         named.add(token)
         plain = cipher.open(bytes(analysis), token.encode() + b"/a")
-        moved += gallery.store.adopt_token(tenant, gallery_token, token, user_id, plain)
+        moved += _sql(gallery).adopt_token(tenant, gallery_token, token, user_id, plain)
     for token, tenant, pack, emb, analysis, x1, y1, x2, y2, user_id, expires in loose:
         vec = np.frombuffer(cipher.open(bytes(emb), token.encode()), "<f4").astype(np.float32)
         plain = cipher.open(bytes(analysis), token.encode() + b"/a")

@@ -189,9 +189,15 @@ def test_the_store_password_never_reaches_a_log(cluster):
     assert out.returncode == 0 and SECRET not in out.stdout + out.stderr
 
 
-def test_two_nodes_racing_addface_fill_a_faceset_to_exactly_its_capacity(cluster, key, photos):
+def test_two_nodes_racing_addface_fill_a_faceset_to_exactly_its_capacity(cluster, key, photos, engine, tmp_path):
+    from faceprint.gallery import GalleryConfig, GalleryService, NewFace
+
     fst = post(cluster.a, key, "/facepp/v3/faceset/create", outer_id="race").json()["faceset_token"]
-    tokens = [detect(node, key, photos / "obama.jpg") for node in (cluster.a, cluster.b) for _ in range(8)]
+    face = engine.embed(str(photos / "obama.jpg"))[0]
+    # 16 detected faces stored as detect stores them, with a TTL that outlives this machine's slowest run
+    with GalleryService(GalleryConfig(data_dir=tmp_path, store=cluster.store, index=cluster.index), engine=engine) as svc:
+        new = [NewFace(face.embedding, "", tuple(float(v) for v in face.bbox), None) for _ in range(16)]
+        tokens = svc.detect_faces(key.tenant, engine.pack.name, new, 600)
     results: list[dict] = []
     lock = threading.Lock()
 

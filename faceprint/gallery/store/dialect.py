@@ -38,7 +38,8 @@ class Dialect:
         return list(tags) if self.arrays else json.dumps(list(tags))
 
     def tags_out(self, value: object) -> list[str]:
-        return list(value) if self.arrays else json.loads(value)  # type: ignore[arg-type,call-overload]
+        items: list[object] = list(value) if self.arrays else json.loads(str(value))  # type: ignore[call-overload]
+        return [str(t) for t in items]
 
 
 SQLITE = Dialect(

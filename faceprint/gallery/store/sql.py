@@ -74,7 +74,7 @@ class SqlStore(Store):
     def _embedding(self, c: Any, home: int, face_id: int) -> bytes | None: ...
 
     @abstractmethod
-    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple]:
+    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         """(id, token, sealed template) of the gallery's faces ``f`` matching ``where``."""
 
     @abstractmethod
@@ -89,7 +89,7 @@ class SqlStore(Store):
     def _faceset(self, row: Sequence[Any]) -> FaceSet:
         return faceset_from_row(row, self.dialect.tags_out(row[5]))
 
-    def _faceset_row(self, c: Any, tenant: str, token: str | None, outer_id: str | None, *, lock: bool = False) -> tuple:
+    def _faceset_row(self, c: Any, tenant: str, token: str | None, outer_id: str | None, *, lock: bool = False) -> tuple[Any, ...]:
         if token is None and outer_id is None:
             raise InvalidFacesetToken("name a faceset by faceset_token or outer_id")
         col, value = ("token", token) if token is not None else ("outer_id", outer_id)
@@ -212,7 +212,7 @@ class SqlStore(Store):
             ).fetchall()
         return Page.of(tuple(face_from_row(r) for r in rows), total, start)
 
-    def _face_row(self, c: Any, tenant: str, face_token: str, cols: str) -> tuple:
+    def _face_row(self, c: Any, tenant: str, face_token: str, cols: str) -> tuple[Any, ...]:
         q = f"SELECT {cols} FROM faces f JOIN facesets s ON s.id=f.faceset_id WHERE f.tenant=? AND f.token=?"
         row = c.execute(q, (tenant, face_token)).fetchone() if self.dialect.storable([face_token]) else None
         if row is None:
@@ -267,7 +267,7 @@ class SqlStore(Store):
             raise InvalidFacesetToken("the faceset was deleted")
         return IndexState(*row)
 
-    def _decode(self, rows: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    def _decode(self, rows: Sequence[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray]:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if self.cipher.enabled:
             data = b"".join(self.cipher.open(bytes(r[2]), r[1].encode()) for r in rows)
@@ -336,12 +336,14 @@ class SqlStore(Store):
         wanted = list(dict.fromkeys(face_tokens))
         with self._tx() as c:
             fs = self._faceset(self._faceset_row(c, tenant, faceset[0], faceset[1], lock=True))
-            found: dict[str, tuple] = {}
+            found: dict[str, tuple[Any, ...]] = {}
             for part in chunks(self.dialect.storable(wanted), self.dialect):
                 frag, args = self.dialect.any("token", part)
                 q = f"SELECT token, id, pack, faceset_id, expires FROM faces WHERE tenant=? AND {frag}" + self.dialect.lock
                 found.update({r[0]: tuple(r) for r in c.execute(q, [tenant, *args]).fetchall()})
-            ids, added, failures = [], [], []
+            ids: list[int] = []
+            added: list[str] = []
+            failures: list[tuple[str, str]] = []
             for tok in wanted:
                 row = found.get(tok)
                 if row is not None and row[3] == fs.id:
@@ -412,7 +414,7 @@ class SqlStore(Store):
             return int(c.execute("SELECT COUNT(*) FROM faces WHERE faceset_id IS NULL").fetchone()[0])
 
 
-def _refusal(row: tuple | None, fs: FaceSet, now: float, full: bool) -> str | None:
+def _refusal(row: tuple[Any, ...] | None, fs: FaceSet, now: float, full: bool) -> str | None:
     """Why a face (token, id, pack, faceset id, expires) cannot join ``fs``; None if it can."""
     if row is None or (row[3] is None and row[4] is not None and row[4] <= now):
         return "INVALID_FACE_TOKEN"
