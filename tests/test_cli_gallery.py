@@ -80,3 +80,11 @@ def test_gallery_commands_say_which_data_and_tenant_they_used_and_keys_say_what_
     r = cli("keys", "create", "--name", "app", "--scopes", "faceset:read", "--tenant", "acme", "--data", tmp_path / "data", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["tenant"] == "acme" and "the key sees tenant 'acme'" in r.stderr
+
+
+def test_enrol_is_a_deprecated_alias_of_enroll(cli, shared):
+    assert cli("gallery", "create", "people", "--json").exit_code == 0
+    r = cli("enrol", "people", shared / "gallery" / "train", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["enrolled"] == 9
+    assert "deprecated" in r.stderr.lower()
+    assert "enrol " not in cli("--help").stdout  # only "enroll" is listed

@@ -144,10 +144,10 @@ def enroll(
             task = bar.add_task("enrolling", total=None)
             step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
             if folder:
-                report = svc.enrol_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
+                report = svc.enroll_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
             else:
                 items = [EnrolItem(str(p), p, subject or "") for p in paths]
-                report = svc.enrol_items(gallery, items, opts, tenant=tenant, progress=step)
+                report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
         if as_json:
             print_json(report.to_dict())
         else:
@@ -229,5 +229,7 @@ def register(app: typer.Typer) -> None:
     gallery_app.command("update")(update)
     app.add_typer(gallery_app, name="gallery")
     app.command()(enroll)
+    # "enrol" (British) is the deprecated spelling: it still works, unlisted, and says so on stderr
+    app.command("enrol", hidden=True, deprecated=True)(enroll)
     app.command()(search)
     app.command()(remove)

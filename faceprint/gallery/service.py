@@ -2,7 +2,7 @@
 
     with GalleryService() as svc:                       # ./faceprint-data or $FACEPRINT_DATA
         svc.create("staff", display_name="Staff")
-        svc.enrol_folder("staff", "photos/")             # photos/<subject>/*.jpg
+        svc.enroll_folder("staff", "photos/")             # photos/<subject>/*.jpg
         result = svc.search("staff", "door.jpg", SearchOptions(top_k=3, by="subject"))
         print(result.subject or "unknown")
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compare import Calibration, calibration_for
+from ..deprecation import alias
 from ..engine import FaceEngine
 from ..errors import InvalidFacesetToken, InvalidOuterId, NoFaceFound, PackMismatch
 from ..image import ImageInput
@@ -187,7 +188,7 @@ class GalleryService:
         self.indexes.sync(fs)
         return records
 
-    def enrol_items(
+    def enroll_items(
         self, ref: str, items: Sequence[EnrolItem], options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
@@ -203,7 +204,7 @@ class GalleryService:
         self.indexes.sync(fs)
         return report
 
-    def enrol(
+    def enroll(
         self,
         ref: str,
         images: Sequence[ImageInput],
@@ -216,9 +217,9 @@ class GalleryService:
         items = [
             EnrolItem(str(im) if isinstance(im, (str, os.PathLike)) else f"#{i}", im, subject) for i, im in enumerate(images)
         ]
-        return self.enrol_items(ref, items, options, tenant=tenant)
+        return self.enroll_items(ref, items, options, tenant=tenant)
 
-    def enrol_one(
+    def enroll_one(
         self, ref: str, image: ImageInput, subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
     ) -> FaceRecord:
         """One image; raises NO_FACE_FOUND, MULTIPLE_FACES or LOW_QUALITY instead of reporting."""
@@ -228,12 +229,15 @@ class GalleryService:
         self.indexes.sync(fs)
         return record
 
-    def enrol_folder(
+    def enroll_folder(
         self, ref: str, folder: str | os.PathLike, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
         """``folder/<subject>/*.jpg``: batched inference, one report."""
-        return self.enrol_items(ref, enrolling.folder_items(folder), options, tenant=tenant, progress=progress)
+        return self.enroll_items(ref, enrolling.folder_items(folder), options, tenant=tenant, progress=progress)
+
+    enrol, enrol_items = alias(enroll, "enrol"), alias(enroll_items, "enrol_items")  # deprecated spellings
+    enrol_one, enrol_folder = alias(enroll_one, "enrol_one"), alias(enroll_folder, "enrol_folder")
 
     def remove_faces(self, ref: str, face_tokens: Sequence[str], *, tenant: str = DEFAULT_TENANT) -> int:
         """Erase faces: from the store (zeroed, WAL truncated) and from every index file."""
@@ -285,7 +289,6 @@ class GalleryService:
 
     def detected_count(self) -> int:
         return self.store.detected_count()
-
     # -- search -------------------------------------------------------------------------------
     def _facesets(self, refs: str | FaceSet | Sequence[str | FaceSet], tenant: str) -> list[FaceSet]:
         """Names read from the store; FaceSets the caller resolved in this request are used as they are."""
@@ -364,11 +367,13 @@ class Gallery:
     def info(self) -> FaceSet:
         return self.service.get(self.token, tenant=self.tenant)
 
-    def enrol(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
-        return self.service.enrol(self.token, images, subject, options, tenant=self.tenant)
+    def enroll(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enroll(self.token, images, subject, options, tenant=self.tenant)
 
-    def enrol_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
-        return self.service.enrol_folder(self.token, folder, options, tenant=self.tenant)
+    def enroll_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enroll_folder(self.token, folder, options, tenant=self.tenant)
+
+    enrol, enrol_folder = alias(enroll, "enrol"), alias(enroll_folder, "enrol_folder")
 
     def add_embeddings(self, faces: Sequence[NewFace]) -> list[FaceRecord]:
         return self.service.add_embeddings(self.token, faces, tenant=self.tenant)
