@@ -283,9 +283,9 @@ class GalleryService:
         """The face's one user_id: search, video identification and listings all show it at once."""
         self.store.set_subject(tenant, face_token, subject, time.time())
 
-    def purge_detected(self) -> int:
-        """Erase detected faces that expired without joining a gallery."""
-        return self.store.purge_detected(time.time())
+    def purge_detected(self, now: float | None = None) -> int:
+        """Erase detected faces that expired (by ``now``) without joining a gallery."""
+        return self.store.purge_detected(time.time() if now is None else now)
 
     def detected_count(self) -> int:
         return self.store.detected_count()

@@ -9,6 +9,7 @@ lock, on every node) and there is no membership table or process lock here.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -161,7 +162,7 @@ class Facesets:
         chunk = matching[start - 1 : start - 1 + PAGE]
         return chunk, start + PAGE if start - 1 + PAGE < len(matching) else None
 
-    def face_facesets(self, tenant: str, faceset_token: str | None) -> list[FaceSet]:
+    def face_facesets(self, tenant: str, faceset_token: str | None) -> builtins.list[FaceSet]:
         """The one faceset a face is in (none for a face not yet added)."""
         if faceset_token is None:
             return []

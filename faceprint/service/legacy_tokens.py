@@ -19,7 +19,7 @@ import numpy as np
 
 from ..gallery import GalleryService, NewFace
 from ..gallery.crypto import Cipher
-from ..gallery.store.sql import SqlStore
+from ..gallery.store.sql_detected import DetectedSqlStore
 from .db import Db, Schema
 from .state import ServiceState
 
@@ -53,9 +53,9 @@ def adopt(state: ServiceState, gallery: GalleryService) -> int:
         db.close()
 
 
-def _sql(gallery: GalleryService) -> SqlStore:
+def _sql(gallery: GalleryService) -> DetectedSqlStore:
     store = gallery.store
-    assert isinstance(store, SqlStore), "every built-in store is a SqlStore"
+    assert isinstance(store, DetectedSqlStore), "every built-in store is a SqlStore"
     return store
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,9 +48,9 @@ def _analysis(face: Face) -> bytes:
     return json.dumps(out).encode()
 
 
-def _face(analysis: bytes | None, bbox: tuple | None, embedding: np.ndarray) -> Face:
+def _face(analysis: bytes | None, bbox: tuple[float, ...] | None, embedding: np.ndarray) -> Face:
     """The Face detect found; a face enrolled through the library kept only its box and template."""
-    a = json.loads(analysis) if analysis is not None else {"score": 1.0, "kps": np.zeros((5, 2)).tolist()}
+    a: dict[str, Any] = json.loads(analysis) if analysis is not None else {"score": 1.0, "kps": np.zeros((5, 2)).tolist()}
     return Face(
         bbox=np.array(bbox if bbox is not None else (0, 0, 0, 0), np.float32),
         score=float(a["score"]),
@@ -88,9 +89,9 @@ class TokenStore:
     def set_user_id(self, tenant: str, token: str, user_id: str) -> None:
         self.gallery.set_subject(token, user_id, tenant=tenant)
 
-    def purge(self) -> int:
+    def purge(self, now: float | None = None) -> int:
         """Erase expired face tokens for real; returns how many went. Safe on every node at once."""
-        return self.gallery.purge_detected()
+        return self.gallery.purge_detected(now)
 
     def count(self) -> int:
         return self.gallery.detected_count()

@@ -39,7 +39,7 @@ from ..types import FaceRecord, FaceSet, NewFace, NewFaceSet
 from . import StoreOptions, migrations, register_store
 from .base import FACESET_COLS, Marker, Store
 from .dialect import POSTGRESQL
-from .sql import SqlStore
+from .sql_detected import DetectedSqlStore
 
 try:
     import psycopg
@@ -60,6 +60,10 @@ _COPY = (
 )
 
 
+def _box(b: Sequence[float]) -> tuple[float, float, float, float]:
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
 def _lock_key(faceset_id: int, name: str) -> int:
     """A signed 64-bit advisory-lock key for (gallery, index name)."""
     digest = hashlib.blake2b(f"faceprint-marker/{faceset_id}/{name}".encode(), digest_size=8).digest()
@@ -73,7 +77,7 @@ def _pool(url: str, name: str, min_size: int, max_size: int) -> ConnectionPool:
     )  # fmt: skip
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(DetectedSqlStore):
     dialect = POSTGRESQL
 
     def __init__(self, url: str, cipher: Cipher | None = None, *, pool_max: int = POOL_MAX, erase_wait: float = ERASE_WAIT) -> None:
@@ -178,7 +182,7 @@ class PostgresStore(SqlStore):
         records = [
             FaceRecord(
                 f.token or secrets.token_hex(16), "", validate.subject(f.subject),
-                None if f.bbox is None else tuple(float(b) for b in f.bbox), None if f.quality is None else float(f.quality),
+                None if f.bbox is None else _box(f.bbox), None if f.quality is None else float(f.quality),
                 f.image_sha256, now if f.created is None else f.created, f.thumbnail is not None,
             )
             for f in faces
@@ -215,7 +219,7 @@ class PostgresStore(SqlStore):
     def _reseal(self, c: Any, home: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
         vectors.reseal(c.raw, home, face_id, embedding, thumbnail)
 
-    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple]:
+    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         return vectors.read(c.raw, faceset_id, to_pyformat(where), args)
 
     def _removal(self, c: Any) -> object:
@@ -253,7 +257,7 @@ class PostgresStore(SqlStore):
 
     def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         wanted = [int(i) for i in ids]
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         with self._conn() as c:
             groups = c.execute("SELECT faceset_id, array_agg(id) FROM faces WHERE id = ANY(%s) GROUP BY faceset_id", (wanted,))
             for fid, part in groups.fetchall():

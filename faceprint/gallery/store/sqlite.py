@@ -31,7 +31,7 @@ from . import sqlite_migrate
 from .base import Marker
 from .dialect import SQLITE, chunks
 from .schema import SCHEMA, SCHEMA_VERSION
-from .sql import SqlStore
+from .sql_detected import DetectedSqlStore
 
 log = logging.getLogger(__name__)
 _INSERT = (
@@ -40,7 +40,7 @@ _INSERT = (
 )
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(DetectedSqlStore):
     dialect = SQLITE
 
     def __init__(self, path: str | Path, cipher: Cipher | None = None, *, synchronous: str = "FULL") -> None:
@@ -184,8 +184,9 @@ class SqliteStore(SqlStore):
     def _reseal(self, c: Any, home: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
         c.execute("UPDATE faces SET embedding=?, thumbnail=? WHERE id=?", (embedding, thumbnail, face_id))
 
-    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple]:
-        return c.execute(f"SELECT f.id, f.token, f.embedding FROM faces f WHERE {where}", args).fetchall()
+    def _vectors_where(self, c: Any, faceset_id: int, where: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = c.execute(f"SELECT f.id, f.token, f.embedding FROM faces f WHERE {where}", args).fetchall()
+        return rows
 
     def _removal(self, c: Any) -> object:
         return None
@@ -212,7 +213,7 @@ class SqliteStore(SqlStore):
                     )
 
     def fetch_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         with self._read() as c:
             for part in chunks([int(i) for i in ids], self.dialect):
                 frag, args = self.dialect.any("f.id", part)
