@@ -4,12 +4,12 @@ and keeps every faceset, face token and search result."""
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
 import sys
 import tarfile
-import io
 from pathlib import Path
 
 import httpx
@@ -23,13 +23,13 @@ BASE = "base-25ba2f8"
 class OldServer(Server):
     """``faceprint serve`` of the old tree: its own cwd and PYTHONPATH, so none of this tree is imported."""
 
-    def __init__(self, tree: Path, data: Path) -> None:  # noqa: D107 - mirrors Server
+    def __init__(self, tree: Path, data: Path) -> None:
         self.data, self.port = data, free_port()
         self.url, self.log = f"http://127.0.0.1:{self.port}", data / "old-server.log"
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port)]
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        self.proc = subprocess.Popen(cmd, cwd=tree, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(cmd, cwd=tree, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env)  # noqa: SIM115 - the child owns it
         self._wait()
 
 
@@ -100,3 +100,60 @@ def test_a_data_dir_made_by_base_is_migrated_and_keeps_facesets_tokens_and_searc
         assert a not in [h["face_token"] for h in hits]
     finally:
         new.stop()
+
+
+OLD_PG = r'''
+import json, sys
+from pathlib import Path
+import numpy as np
+from faceprint import FaceEngine
+from faceprint.gallery import GalleryConfig, GalleryService, NewFace
+from faceprint.gallery.crypto import Cipher
+from faceprint.service.batching import analyse
+from faceprint.service.state import open_state
+from faceprint.service.tokens import TokenStore
+url, data, photos = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+engine = FaceEngine("arcface-s")
+svc = GalleryService(GalleryConfig(data_dir=data, store=url), engine=engine)
+fs = svc.create("people", tenant="t")
+faces = analyse(engine, [engine.load(photos / n) for n in ("obama.jpg", "obama2.jpg", "biden.jpg")])
+state = open_state(url, data)
+tokens = TokenStore(state, Cipher(None), 3600)
+minted = [tokens.mint("t", "arcface-s", f)[0] for f in faces]
+added = svc.add_embeddings(fs.token, [NewFace(f[0].embedding, "barack") for f in faces[:2]], tenant="t")
+tokens.join(fs.token, [(m, r.token) for m, r in zip(minted[:2], added)])
+probe = np.stack([f[0].embedding for f in faces[:2]])
+hits = [[m.face_token for m in r.matches] for r in svc.search_embeddings(fs.token, probe, tenant="t")]
+print(json.dumps({"faceset": fs.token, "minted": minted, "gallery": [r.token for r in added], "hits": hits}))
+'''
+
+
+def test_a_postgresql_database_made_by_base_is_migrated_and_keeps_tokens_and_results(old_tree, tmp_path, photos, postgres_url, engine):
+    import json
+
+    import numpy as np
+    import psycopg
+
+    from faceprint.gallery import GalleryConfig, GalleryService
+    from faceprint.service import legacy_tokens
+    from faceprint.service.state import open_state
+    from faceprint.service.tokens import TokenStore
+
+    env = {**os.environ, "PYTHONPATH": str(old_tree)}
+    run = subprocess.run([sys.executable, "-c", OLD_PG, postgres_url, str(tmp_path / "old"), str(photos)], cwd=old_tree, env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    old = json.loads(run.stdout.strip().splitlines()[-1])
+    with GalleryService(GalleryConfig(data_dir=tmp_path / "new", store=postgres_url), engine=engine) as svc:
+        with psycopg.connect(postgres_url) as c:
+            assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+        state = open_state(postgres_url, tmp_path / "new")
+        assert legacy_tokens.adopt(state, svc) == 3 and legacy_tokens.adopt(state, svc) == 0  # once
+        state.close()
+        tokens = TokenStore(svc, 3600)
+        a, c2, b = old["minted"]
+        assert {r.token for r in svc.faces(old["faceset"], tenant="t").items} == {a, c2}  # the client's tokens name the faces
+        assert tokens.get("t", a).faceset_token == old["faceset"] and tokens.get("t", b).faceset_token is None
+        probe = np.stack([tokens.get("t", t).face.embedding for t in (a, c2)])
+        hits = [[m.face_token for m in r.matches] for r in svc.search_embeddings(old["faceset"], probe, tenant="t")]
+        rename = dict(zip(old["gallery"], (a, c2)))
+        assert hits == [[rename[g] for g in row] for row in old["hits"]]  # the same results, under the client's tokens
