@@ -73,7 +73,7 @@ def main() -> None:
         with GalleryService(config, engine=engine) as svc:
             fs = svc.create(f"bench-{time.time_ns()}")
             t0 = time.perf_counter()
-            report = svc.enrol_folder(fs.token, folder, EnrolOptions(batch_size=args.batch, face=0))
+            report = svc.enroll_folder(fs.token, folder, EnrolOptions(batch_size=args.batch, face=0))
             gal_s = time.perf_counter() - t0
         _, again_s = bare()  # before and after, to even out a busy machine
         base_s = (base_s + again_s) / 2

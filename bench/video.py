@@ -74,7 +74,7 @@ def distractors(engine: FaceEngine, people: int) -> tuple[list[str], np.ndarray,
 def build_gallery(svc: GalleryService, engine: FaceEngine, people: int) -> tuple[Gallery, dict[str, object]]:
     svc.create("video-bench")
     for file, subject in STILLS.items():
-        svc.enrol_one("video-bench", VIDEO / "stills" / file, subject)
+        svc.enroll_one("video-bench", VIDEO / "stills" / file, subject)
     names, emb, source = distractors(engine, people)
     svc.add_embeddings("video-bench", [NewFace(embedding=v, subject=n) for n, v in zip(names, emb)])
     g = svc.gallery("video-bench")

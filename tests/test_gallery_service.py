@@ -131,3 +131,19 @@ def test_packs_do_not_mix_and_tenants_do_not_meet(svc, shared):
         with pytest.raises(BadInput):
             SearchOptions(**bad)
     assert Path(svc.data_dir / "faceprint.db").exists()
+
+
+def test_enrol_spellings_are_deprecated_aliases_of_enroll():
+    import warnings
+
+    from faceprint.gallery import GalleryService
+
+    assert GalleryService.enrol.__wrapped__ is GalleryService.enroll  # type: ignore[attr-defined]
+    assert GalleryService.enrol_folder.__wrapped__ is GalleryService.enroll_folder  # type: ignore[attr-defined]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            GalleryService.enrol_one(None, "g", None, "s")  # type: ignore[arg-type]
+        except AttributeError:
+            pass  # no service behind it: only the warning matters here
+    assert [w.category for w in caught] == [DeprecationWarning] and "enroll_one" in str(caught[0].message)

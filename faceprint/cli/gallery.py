@@ -17,18 +17,23 @@ from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService
 from ..gallery.enrol import EnrolItem
 from ..types import Quality
 from .output import console, handled, print_json
+from ..redact import mask_url
 from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack for a new gallery.")
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
-TenantOpt = typer.Option("default", "--tenant", help="Tenant the galleries belong to.")
+TenantOpt = typer.Option(
+    "default", "--tenant", help="Tenant the galleries belong to; a server key sees them if made with this --tenant."
+)
 
 gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, delete.")
 
 
 @contextmanager
-def service(data: Optional[Path], pack: Optional[str] = None) -> Iterator[GalleryService]:
+def service(data: Optional[Path], pack: Optional[str] = None, *, tenant: str = "default") -> Iterator[GalleryService]:
+    """The gallery service, after saying on stderr (stdout stays clean for --json) which data it uses."""
     with GalleryService(GalleryConfig(data_dir=data, pack=pack)) as svc:
+        typer.echo(f"faceprint: data {svc.data_dir.resolve()} (store {mask_url(svc.store_url)}), tenant {tenant!r}", err=True)
         yield svc
 
 
@@ -45,7 +50,7 @@ def create(
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a gallery."""
-    with handled(as_json), service(data, pack) as svc:
+    with handled(as_json), service(data, pack, tenant=tenant) as svc:
         fs = svc.create(name, display_name=display_name, tags=tags, user_data=user_data, index_spec=index_spec, tenant=tenant)
         print_json(fs.to_dict()) if as_json else console.print(f"created {fs.name} ({fs.token}, {fs.pack})")
 
@@ -60,7 +65,7 @@ def list_(
     as_json: bool = JsonOpt,
 ) -> None:
     """List galleries, a page at a time."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         page = svc.galleries(start, limit, tag=tag, tenant=tenant)
         if as_json:
             print_json({"facesets": [fs.to_dict() for fs in page.items], "total": page.total, "next_start": page.next_start})
@@ -86,7 +91,7 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """A gallery's details and its faces, a page at a time."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         fs = svc.get(name, tenant=tenant)
         page = svc.faces(fs.token, start, limit, subject=subject, tenant=tenant)
         if as_json:
@@ -111,7 +116,7 @@ def delete(
     as_json: bool = JsonOpt,
 ) -> None:
     """Delete a gallery and erase every face in it."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         n = svc.delete(name, tenant=tenant)
         print_json({"deleted": name, "faces_erased": n}) if as_json else console.print(f"deleted {name}: {n} faces erased")
 
@@ -128,7 +133,7 @@ def enroll(
     as_json: bool = JsonOpt,
 ) -> None:
     """Enrol images of one subject, or a folder tree DIR/<subject>/*.jpg."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         opts = EnrolOptions(min_quality=min_quality, face=face, keep_thumbnail=thumbnails)
         folder = len(paths) == 1 and paths[0].is_dir()
         if folder and subject is not None:
@@ -139,10 +144,10 @@ def enroll(
             task = bar.add_task("enrolling", total=None)
             step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
             if folder:
-                report = svc.enrol_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
+                report = svc.enroll_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
             else:
                 items = [EnrolItem(str(p), p, subject or "") for p in paths]
-                report = svc.enrol_items(gallery, items, opts, tenant=tenant, progress=step)
+                report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
         if as_json:
             print_json(report.to_dict())
         else:
@@ -169,7 +174,7 @@ def search(
     as_json: bool = JsonOpt,
 ) -> None:
     """Search galleries with a probe image. Exit 0 when identified, 1 when unknown."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         result = svc.search(gallery.split(","), image, SearchOptions(top, by, far, face), tenant=tenant)
         if as_json:
             print_json(result.to_dict())
@@ -194,7 +199,7 @@ def remove(
     as_json: bool = JsonOpt,
 ) -> None:
     """Erase faces, or every face of a subject, from a gallery and its index files."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         if bool(faces) == (subject is not None):
             raise BadInput("give --face TOKEN (repeatable) or --subject S")
         n = (
@@ -215,7 +220,7 @@ def update(
     as_json: bool = JsonOpt,
 ) -> None:
     """Change a gallery's outer_id, display name or user data."""
-    with handled(as_json), service(data) as svc:
+    with handled(as_json), service(data, tenant=tenant) as svc:
         fs = svc.update(gallery, FaceSetUpdate(new_name, display_name, None, user_data), tenant=tenant)
         print_json(fs.to_dict()) if as_json else console.print(f"updated {fs.name}")
 
@@ -224,5 +229,7 @@ def register(app: typer.Typer) -> None:
     gallery_app.command("update")(update)
     app.add_typer(gallery_app, name="gallery")
     app.command()(enroll)
+    # "enrol" (British) is the deprecated spelling: it still works, unlisted, and says so on stderr
+    app.command("enrol", hidden=True, deprecated=True)(enroll)
     app.command()(search)
     app.command()(remove)

@@ -45,6 +45,7 @@ def create(
     with handled(as_json):
         with _keys(data, store) as ks:
             key, secret = ks.create(name, parse_scopes(scopes), qps, tenant)
+        typer.echo(f"faceprint: the key sees tenant {key.tenant!r} (galleries made with `faceprint gallery ... --tenant {key.tenant}`)", err=True)
         if as_json:
             print_json({**key.to_dict(), "api_secret": secret})
             return

@@ -43,8 +43,11 @@ class Indexes(ABC):
         check_spec(spec, dim)
 
     @abstractmethod
-    def sync(self, faceset: FaceSet) -> None:
-        """Catch up with every write to the gallery so far (this process's or another's)."""
+    def sync(self, faceset: FaceSet, fresh: bool = False) -> None:
+        """Catch up with every write to the gallery so far (this process's or another's).
+
+        ``fresh``: ``faceset`` was just read from the store (or returned by its write); a backend may
+        catch up to its generation without reading the store again."""
 
     @abstractmethod
     def erase(self, faceset: FaceSet) -> None:

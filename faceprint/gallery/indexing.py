@@ -114,7 +114,7 @@ class IndexManager(Indexes):
         return live
 
     def _open(self, faceset: FaceSet) -> LiveIndex:
-        fid = self.store.faceset_id(faceset.tenant, faceset.token)
+        fid = faceset.id if faceset.id >= 0 else self.store.faceset_id(faceset.tenant, faceset.token)
         state = self.store.index_state(fid)
         snap = snapshot.read(self.folder(faceset.token), self.cipher, faceset.token.encode())
         if snap is not None:
@@ -171,10 +171,10 @@ class IndexManager(Indexes):
         live.unsaved += abs(live.index.ntotal - before) + len(removed)
         live.generation = state.generation
 
-    def _catch_up(self, live: LiveIndex) -> bool:
-        """Bring ``live`` to the store's generation; False if it cannot agree (then rebuild)."""
+    def _catch_up(self, live: LiveIndex, first: IndexState | None = None) -> bool:
+        """Bring ``live`` to the store's generation (``first``: as just read); False if it cannot agree (then rebuild)."""
         for _ in range(3):
-            state = self.store.index_state(live.faceset_id)
+            state, first = first or self.store.index_state(live.faceset_id), None
             if live.generation < state.removed_floor or live.generation > state.generation:
                 return False
             if live.generation != state.generation:
@@ -184,15 +184,24 @@ class IndexManager(Indexes):
                 return True
         return False
 
-    def sync(self, faceset: FaceSet) -> LiveIndex:
-        """Catch up with every write so far (this process's or another's); maybe start a rebuild."""
+    def sync(self, faceset: FaceSet, fresh: bool = False) -> LiveIndex:
+        """Catch up with every write so far (this process's or another's); maybe start a rebuild.
+
+        ``fresh``: ``faceset`` was read from the store during this call, so catching up to its
+        generation is enough, and the store is not read again when the index has it already.
+        """
         live = self.live(faceset)
-        try:
-            state = self.store.index_state(live.faceset_id)
-        except InvalidFacesetToken:
-            self.forget(faceset.token)
-            raise
-        if state.generation != live.generation and not self._catch_up(live):
+        if fresh and faceset.id == live.faceset_id:
+            if faceset.generation <= live.generation:
+                return live
+            state = IndexState(faceset.generation, faceset.face_count, faceset.removed_floor)
+        else:
+            try:
+                state = self.store.index_state(live.faceset_id)
+            except InvalidFacesetToken:
+                self.forget(faceset.token)
+                raise
+        if state.generation != live.generation and not self._catch_up(live, state):
             self._rebuild_now(live)
         if live.index.persistent and live.unsaved >= self.policy.save_every:
             self.save(live)
@@ -257,7 +266,7 @@ class IndexManager(Indexes):
 
     # -- search -------------------------------------------------------------------------------
     def search(self, faceset: FaceSet, queries: np.ndarray, k: int) -> list[Hits]:
-        live = self.sync(faceset)
+        live = self.sync(faceset, fresh=True)
         with live.lock.read():
             return live.index.search(queries, k, self.policy.search_params(live.index))
 

@@ -207,7 +207,7 @@ class MilvusIndexes(Indexes):
             raise IndexUnavailable(f"Milvus at {self.address.uri} did not answer ({what}): {exc}", index=self.address.uri) from None
 
     # -- catching up ---------------------------------------------------------------------------
-    def sync(self, faceset: FaceSet) -> None:
+    def sync(self, faceset: FaceSet, fresh: bool = False) -> None:
         with self._talking("sync"):
             self._sync(faceset)
 

@@ -2,7 +2,7 @@
 
     with GalleryService() as svc:                       # ./faceprint-data or $FACEPRINT_DATA
         svc.create("staff", display_name="Staff")
-        svc.enrol_folder("staff", "photos/")             # photos/<subject>/*.jpg
+        svc.enroll_folder("staff", "photos/")             # photos/<subject>/*.jpg
         result = svc.search("staff", "door.jpg", SearchOptions(top_k=3, by="subject"))
         print(result.subject or "unknown")
 
@@ -13,6 +13,7 @@ A gallery is named by its ``faceset_token`` or its ``outer_id``.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compare import Calibration, calibration_for
+from ..deprecation import alias
 from ..engine import FaceEngine
 from ..errors import InvalidFacesetToken, InvalidOuterId, NoFaceFound, PackMismatch
 from ..image import ImageInput
@@ -32,7 +34,18 @@ from .indexes import IndexContext, open_indexes
 from .indexing import IndexPolicy
 from .search import SearchOptions, common_pack, search_vectors
 from .store import StoreOptions, open_store, sqlite_url
-from .types import DEFAULT_TENANT, EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, NewFace, NewFaceSet, Page, SearchResult
+from .store.base import Assignment, HeldFace, StoreStats
+from .types import (
+    DEFAULT_TENANT,
+    EnrolReport,
+    FaceRecord,
+    FaceSet,
+    FaceSetUpdate,
+    NewFace,
+    NewFaceSet,
+    Page,
+    SearchResult,
+)
 
 DATA_ENV = "FACEPRINT_DATA"
 STORE_ENV = "FACEPRINT_STORE"
@@ -145,6 +158,13 @@ class GalleryService:
         except InvalidOuterId:
             raise InvalidFacesetToken(f"no faceset with token or outer_id {ref!r}", faceset=ref) from None
 
+    def find(self, tenant: str, token: str | None, outer_id: str | None) -> FaceSet:
+        """By faceset_token (INVALID_FACESET_TOKEN) if given, else by outer_id (INVALID_OUTER_ID): one read."""
+        return self.store.get_faceset(tenant, token=token, outer_id=outer_id)
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
     def galleries(self, start: int = 0, limit: int = 100, *, tag: str | None = None, tenant: str = DEFAULT_TENANT) -> Page:
         return self.store.list_facesets(tenant, start, limit, tag)
 
@@ -168,7 +188,7 @@ class GalleryService:
         self.indexes.sync(fs)
         return records
 
-    def enrol_items(
+    def enroll_items(
         self, ref: str, items: Sequence[EnrolItem], options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
@@ -184,7 +204,7 @@ class GalleryService:
         self.indexes.sync(fs)
         return report
 
-    def enrol(
+    def enroll(
         self,
         ref: str,
         images: Sequence[ImageInput],
@@ -197,9 +217,9 @@ class GalleryService:
         items = [
             EnrolItem(str(im) if isinstance(im, (str, os.PathLike)) else f"#{i}", im, subject) for i, im in enumerate(images)
         ]
-        return self.enrol_items(ref, items, options, tenant=tenant)
+        return self.enroll_items(ref, items, options, tenant=tenant)
 
-    def enrol_one(
+    def enroll_one(
         self, ref: str, image: ImageInput, subject: str, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT
     ) -> FaceRecord:
         """One image; raises NO_FACE_FOUND, MULTIPLE_FACES or LOW_QUALITY instead of reporting."""
@@ -209,12 +229,15 @@ class GalleryService:
         self.indexes.sync(fs)
         return record
 
-    def enrol_folder(
+    def enroll_folder(
         self, ref: str, folder: str | os.PathLike, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
         """``folder/<subject>/*.jpg``: batched inference, one report."""
-        return self.enrol_items(ref, enrolling.folder_items(folder), options, tenant=tenant, progress=progress)
+        return self.enroll_items(ref, enrolling.folder_items(folder), options, tenant=tenant, progress=progress)
+
+    enrol, enrol_items = alias(enroll, "enrol"), alias(enroll_items, "enrol_items")  # deprecated spellings
+    enrol_one, enrol_folder = alias(enroll_one, "enrol_one"), alias(enroll_folder, "enrol_folder")
 
     def remove_faces(self, ref: str, face_tokens: Sequence[str], *, tenant: str = DEFAULT_TENANT) -> int:
         """Erase faces: from the store (zeroed, WAL truncated) and from every index file."""
@@ -237,14 +260,44 @@ class GalleryService:
     def face(self, face_token: str, *, tenant: str = DEFAULT_TENANT) -> FaceRecord:
         return self.store.get_face(tenant, face_token)
 
+    def embedding(self, face_token: str, *, tenant: str = DEFAULT_TENANT) -> np.ndarray:
+        return self.store.get_embedding(tenant, face_token)
+
+    # -- detected faces (face tokens): one row each, the same row once added to a gallery ----------
+    def detect_faces(self, tenant: str, pack: str, faces: Sequence[NewFace], ttl_s: float) -> list[str]:
+        """Keep detected faces for ``ttl_s`` seconds unless added to a gallery; their face tokens."""
+        return self.store.detect_faces(tenant, pack, faces, time.time() + ttl_s)
+
+    def held_face(self, face_token: str, *, tenant: str = DEFAULT_TENANT) -> HeldFace:
+        return self.store.held_face(tenant, face_token, time.time())
+
+    def add_detected(self, fs: tuple[str | None, str | None], face_tokens: Sequence[str], capacity: int, *, tenant: str = DEFAULT_TENANT) -> Assignment:
+        """Detected faces join the gallery named by (faceset_token, outer_id): one store transaction
+        under the gallery's row lock, refusing what would pass ``capacity``; searchable on return."""
+        done = self.store.assign_faces(tenant, fs, face_tokens, capacity, time.time())
+        if done.added:
+            self.indexes.sync(done.faceset, fresh=True)
+        return done
+
+    def set_subject(self, face_token: str, subject: str, *, tenant: str = DEFAULT_TENANT) -> None:
+        """The face's one user_id: search, video identification and listings all show it at once."""
+        self.store.set_subject(tenant, face_token, subject, time.time())
+
+    def purge_detected(self, now: float | None = None) -> int:
+        """Erase detected faces that expired (by ``now``) without joining a gallery."""
+        return self.store.purge_detected(time.time() if now is None else now)
+
+    def detected_count(self) -> int:
+        return self.store.detected_count()
     # -- search -------------------------------------------------------------------------------
-    def _facesets(self, refs: str | Sequence[str], tenant: str) -> list[FaceSet]:
-        names = [refs] if isinstance(refs, str) else list(refs)
-        return [self.get(r, tenant=tenant) for r in names]
+    def _facesets(self, refs: str | FaceSet | Sequence[str | FaceSet], tenant: str) -> list[FaceSet]:
+        """Names read from the store; FaceSets the caller resolved in this request are used as they are."""
+        names = [refs] if isinstance(refs, (str, FaceSet)) else list(refs)
+        return [r if isinstance(r, FaceSet) else self.get(r, tenant=tenant) for r in names]
 
     def search_embeddings(
         self,
-        refs: str | Sequence[str],
+        refs: str | FaceSet | Sequence[str | FaceSet],
         vectors: np.ndarray,
         options: SearchOptions | None = None,
         *,
@@ -314,11 +367,13 @@ class Gallery:
     def info(self) -> FaceSet:
         return self.service.get(self.token, tenant=self.tenant)
 
-    def enrol(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
-        return self.service.enrol(self.token, images, subject, options, tenant=self.tenant)
+    def enroll(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enroll(self.token, images, subject, options, tenant=self.tenant)
 
-    def enrol_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
-        return self.service.enrol_folder(self.token, folder, options, tenant=self.tenant)
+    def enroll_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
+        return self.service.enroll_folder(self.token, folder, options, tenant=self.tenant)
+
+    enrol, enrol_folder = alias(enroll, "enrol"), alias(enroll_folder, "enrol_folder")
 
     def add_embeddings(self, faces: Sequence[NewFace]) -> list[FaceRecord]:
         return self.service.add_embeddings(self.token, faces, tenant=self.tenant)

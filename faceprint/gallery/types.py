@@ -30,6 +30,10 @@ class FaceSet:
     generation: int  # bumped by every write; index files record the one they reflect
     created: float
     updated: float
+    # The store's own row id and its oldest listed removal: an index catches up to this FaceSet's
+    # generation from them without reading the store again (-1: not known, read it).
+    id: int = field(default=-1, compare=False, repr=False)
+    removed_floor: int = field(default=0, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -88,6 +92,7 @@ class NewFace:
     thumbnail: bytes | None = None  # JPEG of the aligned face, only when asked for
     token: str | None = None  # None: a new random token; set only when moving a gallery between stores
     created: float | None = None  # None: now
+    analysis: bytes | None = None  # what detect found about the face (opaque to the store, sealed at rest)
 
 
 @dataclass(frozen=True)

@@ -67,12 +67,13 @@ class ServiceConfig:
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceConfig:
         """Defaults, then ``FACEPRINT_TOKEN_TTL`` / ``FACEPRINT_PURGE_INTERVAL`` (seconds) and
-        ``FACEPRINT_CORS_ORIGINS`` (comma-separated), then overrides.
+        ``FACEPRINT_FACESET_CAPACITY`` (faces), ``FACEPRINT_CORS_ORIGINS`` (comma-separated), then overrides.
         (``store`` / ``index`` left None fall back to ``FACEPRINT_STORE`` / ``FACEPRINT_INDEX`` in GalleryService.)"""
         base: dict[str, object] = {
             "token_ttl_s": _env_float("FACEPRINT_TOKEN_TTL", 3 * DAY),
             "purge_interval_s": _env_float("FACEPRINT_PURGE_INTERVAL", 60.0),
             "cors_origins": tuple(o.strip() for o in os.environ.get("FACEPRINT_CORS_ORIGINS", "").split(",") if o.strip()),
+            "faceset_capacity": int(_env_float("FACEPRINT_FACESET_CAPACITY", cls.faceset_capacity)),
         }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)  # type: ignore[arg-type]

@@ -73,7 +73,7 @@ class FaceID:
         faces = self.rt.gallery.faces(fs.token, 0, 100, subject=spec.subject, tenant=tenant).items
         if not faces:
             raise BadInput(f"no face of subject {spec.subject!r} in faceset {spec.faceset}", param="subject")
-        vecs = np.stack([self.rt.gallery.store.get_embedding(tenant, f.token) for f in faces])
+        vecs = np.stack([self.rt.gallery.embedding(f.token, tenant=tenant) for f in faces])
         mean = vecs.mean(axis=0)
         return Reference((mean / np.linalg.norm(mean)).astype(np.float32), "subject",
                          {"faceset_token": fs.token, "subject": spec.subject, "faces": len(faces)})  # fmt: skip

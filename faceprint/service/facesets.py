@@ -1,23 +1,29 @@
-"""What the faceset endpoints do, over GalleryService and the face-token store.
+"""What the faceset endpoints do, over GalleryService.
 
 Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete, at most 5
 face tokens per addface call, ``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could
 not be added, pages of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from
-``start`` (1-based), a capacity per faceset.
+``start`` (1-based), a capacity per faceset. A face token is the row of its face in the gallery
+store, so ``addface`` is one store transaction (capacity checked under the faceset's row lock, on
+every node) and there is no membership table or process lock here.
 """
 
 from __future__ import annotations
 
-import threading
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import FacesetExist, InvalidFaceToken, InvalidOuterId
-from ..gallery import FaceSet, FaceSetUpdate, GalleryService, NewFace
+from ..errors import FacesetExist, InvalidFacesetToken, InvalidFaceToken, InvalidOuterId
+from ..gallery import FaceSet, FaceSetUpdate, GalleryService
 from ..gallery.types import NewFaceSet
 from .config import ServiceConfig
-from .errors import FacesetNotEmpty, FacesetQuotaExceeded, MissingArguments, NewOuterIdExist
-from .tokens import TokenStore
+from .errors import (
+    FacesetNotEmpty,
+    FacesetQuotaExceeded,
+    MissingArguments,
+    NewOuterIdExist,
+)
 
 REMOVE_ALL = "RemoveAllFaceTokens"
 PAGE = 100  # face tokens per faceset/getdetail page, as Face++
@@ -46,29 +52,28 @@ class Detail:
 
 
 def resolve_faceset(gallery: GalleryService, tenant: str, faceset_token: str | None, outer_id: str | None) -> FaceSet:
-    """By faceset_token (INVALID_FACESET_TOKEN) or else outer_id (INVALID_OUTER_ID), within the tenant."""
-    if faceset_token is not None:
-        return gallery.store.get_faceset(tenant, token=faceset_token)
-    if outer_id is not None:
-        try:
-            return gallery.store.get_faceset(tenant, outer_id=outer_id)
-        except InvalidOuterId:
-            raise InvalidOuterId("no faceset with this outer_id", param="outer_id") from None
-    raise MissingArguments("faceset_token or outer_id is required", param="faceset_token, outer_id")
+    """By faceset_token (INVALID_FACESET_TOKEN) or else outer_id (INVALID_OUTER_ID), within the tenant: one read."""
+    if faceset_token is None and outer_id is None:
+        raise MissingArguments("faceset_token or outer_id is required", param="faceset_token, outer_id")
+    try:
+        return gallery.find(tenant, faceset_token, outer_id)
+    except InvalidOuterId:
+        raise InvalidOuterId("no faceset with this outer_id", param="outer_id") from None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A faceset as the request named it; resolved once, by the call that uses it."""
+
+    token: str | None
+    outer_id: str | None
 
 
 class Facesets:
-    def __init__(self, config: ServiceConfig, gallery: GalleryService, tokens: TokenStore, pack: str, dim: int) -> None:
+    def __init__(self, config: ServiceConfig, gallery: GalleryService, pack: str, dim: int) -> None:
         self.config = config
         self.gallery = gallery
-        self.tokens = tokens
         self.pack, self.dim = pack, dim
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, faceset_token: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(faceset_token, threading.Lock())
 
     def get(self, tenant: str, faceset_token: str | None, outer_id: str | None) -> FaceSet:
         return resolve_faceset(self.gallery, tenant, faceset_token, outer_id)
@@ -78,7 +83,7 @@ class Facesets:
         face_tokens: Sequence[str], force_merge: bool,
     ) -> Change:  # fmt: skip
         try:
-            if self.gallery.store.list_facesets(tenant, 0, 1).total >= self.config.max_facesets:
+            if self.gallery.galleries(0, 1, tenant=tenant).total >= self.config.max_facesets:
                 raise FacesetQuotaExceeded(f"a tenant may hold at most {self.config.max_facesets} facesets")
             fs = self.gallery.create_for(
                 NewFaceSet(self.pack, self.dim, outer_id, display_name, tuple(tags), user_data, "auto", tenant)
@@ -86,55 +91,30 @@ class Facesets:
         except FacesetExist:
             if not force_merge or outer_id is None:
                 raise FacesetExist("a faceset with this outer_id exists", param="outer_id") from None
-            fs = self.gallery.store.get_faceset(tenant, outer_id=outer_id)
+            fs = self.gallery.find(tenant, None, outer_id)
         return self.add(tenant, fs, face_tokens) if face_tokens else Change(fs)
 
-    def add(self, tenant: str, fs: FaceSet, face_tokens: Sequence[str]) -> Change:
-        failures: list[Failure] = []
-        with self._lock(fs.token):
-            fs = self.gallery.store.get_faceset(tenant, token=fs.token)
-            present = self.tokens.members(fs.token, list(face_tokens))
-            room = self.config.faceset_capacity - fs.face_count
-            new: list[NewFace] = []
-            names: list[str] = []
-            for tok in dict.fromkeys(face_tokens):
-                if tok in present:
-                    continue
-                try:
-                    stored = self.tokens.get(tenant, tok)
-                except InvalidFaceToken:
-                    failures.append(Failure(tok, "INVALID_FACE_TOKEN"))
-                    continue
-                if stored.pack != fs.pack:
-                    failures.append(Failure(tok, "PACK_MISMATCH"))
-                    continue
-                if len(new) >= room:
-                    failures.append(Failure(tok, "QUOTA_EXCEEDED"))
-                    continue
-                f = stored.face
-                q = f.quality.score if f.quality is not None else None
-                new.append(NewFace(f.embedding, stored.user_id, tuple(float(v) for v in f.bbox), q))  # type: ignore[arg-type]
-                names.append(tok)
-            if new:
-                records = self.gallery.add_embeddings(fs.token, new, tenant=tenant)
-                self.tokens.join(fs.token, [(t, r.token) for t, r in zip(names, records)])
-            fs = self.gallery.store.get_faceset(tenant, token=fs.token)
-        return Change(fs, added=len(new), failures=failures)
+    def add(self, tenant: str, fs: FaceSet | Ref, face_tokens: Sequence[str]) -> Change:
+        """One store transaction: the faces join, capacity checked under the faceset's row lock."""
+        if isinstance(fs, Ref) and fs.token is None and fs.outer_id is None:
+            raise MissingArguments("faceset_token or outer_id is required", param="faceset_token, outer_id")
+        ref = (fs.token, fs.outer_id)
+        try:
+            done = self.gallery.add_detected(ref, face_tokens, self.config.faceset_capacity, tenant=tenant)
+        except InvalidOuterId:
+            raise InvalidOuterId("no faceset with this outer_id", param="outer_id") from None
+        return Change(done.faceset, added=len(done.added), failures=[Failure(t, r) for t, r in done.failures])
 
     def remove(self, tenant: str, fs: FaceSet, face_tokens: Sequence[str]) -> Change:
-        with self._lock(fs.token):
-            if list(face_tokens) == [REMOVE_ALL]:
-                n = self._remove_all(tenant, fs)
-                return Change(self.gallery.store.get_faceset(tenant, token=fs.token), removed=n)
-            wanted = list(dict.fromkeys(face_tokens))
-            mapped = self.tokens.members(fs.token, wanted)
-            # Faces enrolled through the library are named by their gallery token directly.
-            direct = [t for t in wanted if t not in mapped and self._in_gallery(tenant, fs, t)]
-            gallery_tokens = list(mapped.values()) + direct
-            n = self.gallery.remove_faces(fs.token, gallery_tokens, tenant=tenant) if gallery_tokens else 0
-            self.tokens.leave(fs.token, list(mapped.values()))
-            failures = [Failure(t, "INVALID_FACE_TOKEN") for t in wanted if t not in mapped and t not in direct]
-            return Change(self.gallery.store.get_faceset(tenant, token=fs.token), removed=n, failures=failures)
+        """Erase the faces: a face token names its one row, so nothing of it is left anywhere."""
+        if list(face_tokens) == [REMOVE_ALL]:
+            n = self._remove_all(tenant, fs)
+            return Change(self.gallery.find(tenant, fs.token, None), removed=n)
+        wanted = list(dict.fromkeys(face_tokens))
+        present = [t for t in wanted if self._in_gallery(tenant, fs, t)]
+        n = self.gallery.remove_faces(fs.token, present, tenant=tenant) if present else 0
+        failures = [Failure(t, "INVALID_FACE_TOKEN") for t in wanted if t not in present]
+        return Change(self.gallery.find(tenant, fs.token, None), removed=n, failures=failures)
 
     def _in_gallery(self, tenant: str, fs: FaceSet, token: str) -> bool:
         try:
@@ -149,7 +129,6 @@ class Facesets:
             if not page.items:
                 break
             total += self.gallery.remove_faces(fs.token, [r.token for r in page.items], tenant=tenant)
-        self.tokens.leave(fs.token, None)
         return total
 
     def update(
@@ -166,36 +145,30 @@ class Facesets:
 
     def detail(self, tenant: str, fs: FaceSet, start: int) -> Detail:
         page = self.gallery.faces(fs.token, start - 1, PAGE, tenant=tenant)
-        gallery_tokens = [r.token for r in page.items]
-        named = self.tokens.from_gallery(gallery_tokens)
-        tokens = [named[g][0] if g in named else g for g in gallery_tokens]
         nxt = None if page.next_start is None else page.next_start + 1
-        return Detail(fs, tokens, nxt)
+        return Detail(fs, [r.token for r in page.items], nxt)
 
     def delete(self, tenant: str, fs: FaceSet, check_empty: bool) -> FaceSet:
-        with self._lock(fs.token):
-            fs = self.gallery.store.get_faceset(tenant, token=fs.token)
-            if check_empty and fs.face_count:
-                raise FacesetNotEmpty(f"the faceset holds {fs.face_count} faces; pass check_empty=0 to delete it anyway")
-            self.gallery.delete(fs.token, tenant=tenant)
-            self.tokens.leave(fs.token, None)
+        if check_empty and fs.face_count:
+            raise FacesetNotEmpty(f"the faceset holds {fs.face_count} faces; pass check_empty=0 to delete it anyway")
+        self.gallery.delete(fs.token, tenant=tenant)
         return fs
 
     def list(self, tenant: str, tags: Sequence[str], start: int) -> tuple[list[FaceSet], int | None]:
         """Facesets carrying every one of ``tags``, a page of 1,000 from ``start`` (1-based)."""
         if len(tags) <= 1:
-            page = self.gallery.store.list_facesets(tenant, start - 1, LIST_PAGE, tags[0] if tags else None)
+            page = self.gallery.galleries(start - 1, LIST_PAGE, tag=tags[0] if tags else None, tenant=tenant)
             return list(page.items), None if page.next_start is None else page.next_start + 1
-        everything = self.gallery.store.list_facesets(tenant, 0, self.config.max_facesets, tags[0]).items
+        everything = self.gallery.galleries(0, self.config.max_facesets, tag=tags[0], tenant=tenant).items
         matching = [fs for fs in everything if set(tags) <= set(fs.tags)]
         chunk = matching[start - 1 : start - 1 + LIST_PAGE]
         return chunk, start + LIST_PAGE if start - 1 + LIST_PAGE < len(matching) else None
 
-    def face_facesets(self, tenant: str, face_token: str) -> list[FaceSet]:
-        out = []
-        for token in self.tokens.facesets_of(face_token):
-            try:
-                out.append(self.gallery.store.get_faceset(tenant, token=token))
-            except Exception:  # deleted meanwhile
-                continue
-        return out
+    def face_facesets(self, tenant: str, faceset_token: str | None) -> builtins.list[FaceSet]:
+        """The one faceset a face is in (none for a face not yet added)."""
+        if faceset_token is None:
+            return []
+        try:
+            return [self.gallery.find(tenant, faceset_token, None)]
+        except InvalidFacesetToken:  # deleted meanwhile
+            return []

@@ -19,7 +19,7 @@ class _Sizes(Collector):
         self.gallery, self.tokens = gallery, tokens
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        stats = self.gallery.store.stats()
+        stats = self.gallery.stats()
         yield GaugeMetricFamily("faceprint_facesets", "Facesets, all tenants", value=stats.galleries)
         yield GaugeMetricFamily("faceprint_gallery_faces", "Faces in facesets, all tenants", value=stats.faces)
         yield GaugeMetricFamily("faceprint_face_tokens", "Face tokens held (detected, not yet expired or in a faceset)", value=self.tokens.count())

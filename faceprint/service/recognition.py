@@ -15,7 +15,7 @@ import anyio.to_thread
 import numpy as np
 
 from ..compare import Calibration, cosine
-from ..errors import BadInput, FaceprintError, ImageFormatError, InvalidFaceToken
+from ..errors import BadInput, FaceprintError, ImageFormatError
 from ..gallery import GalleryService, SearchOptions
 from ..image import decode_bytes
 from ..types import Face
@@ -150,17 +150,8 @@ class Recognition:
 
     # -- face tokens ----------------------------------------------------------------------------
     def lookup(self, tenant: str, token: str) -> StoredFace:
-        """A face token of this tenant: minted by the API, or a face enrolled through the library."""
-        try:
-            return self.tokens.get(tenant, token)
-        except InvalidFaceToken:
-            pass
-        record = self.gallery.face(token, tenant=tenant)  # raises INVALID_FACE_TOKEN for other tenants too
-        vec = self.gallery.store.get_embedding(tenant, token)
-        box = np.array(record.bbox if record.bbox is not None else (0, 0, 0, 0), np.float32)
-        face = Face(bbox=box, score=1.0, kps=np.zeros((5, 2), np.float32), embedding=vec)
-        fs = self.gallery.store.get_faceset(tenant, token=record.faceset_token)
-        return StoredFace(token, tenant, fs.pack, face, record.subject, None)
+        """A face token of this tenant: minted by the API, or a face enrolled through the library (one read)."""
+        return self.tokens.get(tenant, token)
 
     async def _side(self, tenant: str, probe: Probe) -> Side:
         if probe.face_token is not None:
@@ -201,11 +192,8 @@ class Recognition:
         vec = np.asarray(side.face.embedding, np.float32)[None, :]
 
         def run() -> list[Hit]:
-            (result,) = self.gallery.search_embeddings(fs.token, vec, SearchOptions(top_k=count), tenant=tenant)
-            named = self.tokens.from_gallery([m.face_token for m in result.matches])
-            return [
-                Hit(*named.get(m.face_token, (m.face_token, m.subject)), confidence=m.confidence) for m in result.matches
-            ]
+            (result,) = self.gallery.search_embeddings(fs, vec, SearchOptions(top_k=count), tenant=tenant)
+            return [Hit(m.face_token, m.subject, confidence=m.confidence) for m in result.matches]
 
         hits = await anyio.to_thread.run_sync(run)
         return Searched(side, hits, self.calibration.thresholds)

@@ -11,8 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import Request
 
@@ -20,6 +20,7 @@ from ..engine import EngineConfig, FaceEngine
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.service import default_data_dir
 from ..redact import mask_url
+from . import legacy_tokens
 from .audit import Audit
 from .batching import MicroBatcher
 from .config import ServiceConfig
@@ -71,14 +72,20 @@ class Runtime:
             "faceprint serve: gallery store %s, index %s, service state in %s, node-local files in %s",
             mask_url(gallery.store_url), mask_url(gallery.index_url, hide_user=True), state.describe(), data_dir,
         )  # fmt: skip
-        tokens = TokenStore(state, gallery.cipher, config.token_ttl_s)
+        try:
+            legacy_tokens.adopt(state, gallery)  # migration 0002: face tokens of an older faceprint move in once
+        except BaseException:
+            state.close()
+            gallery.close()
+            raise
+        tokens = TokenStore(gallery, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)
         batcher = MicroBatcher(engine, config.batching, metrics.batch_size.observe)
         rt = cls(
             config=config, data_dir=data_dir, engine=engine, gallery=gallery, state=state, tokens=tokens, keys=KeyStore(state),
             limiter=state.limiter(), audit=state.audit(fsync=config.audit_fsync), batcher=batcher,
             recognition=Recognition(config, batcher, tokens, gallery),
-            facesets=Facesets(config, gallery, tokens, engine.pack.name, engine.dim), tasks=Tasks(), metrics=metrics,
+            facesets=Facesets(config, gallery, engine.pack.name, engine.dim), tasks=Tasks(), metrics=metrics,
         )  # fmt: skip
         try:
             rt.audit.startup_check()  # a chain cut or rewritten while no server held it: refuse to extend it
@@ -95,7 +102,7 @@ class Runtime:
                 n = self.tokens.purge()
                 if n:
                     log.info("purged expired face tokens", extra={"purged": n})
-            except Exception:  # noqa: BLE001 - a failed sweep is retried on the next tick
+            except Exception:
                 log.exception("face token purge failed")
             if self._stop.wait(self.config.purge_interval_s):
                 return

@@ -19,6 +19,7 @@ from .support import Key, Server, cli
 SECRET = "pw-never-logged-7f3a"  # the test cluster trusts loopback, so any password connects
 TOKEN_TTL_S = 6.0
 QPS = 2.0
+CAPACITY = 6  # faces per faceset on both nodes
 
 
 def with_password(url: str, password: str) -> str:
@@ -42,7 +43,7 @@ def cluster(postgres_admin_url, milvus_uri, tmp_path_factory):
     store = with_password(fresh_database(postgres_admin_url), SECRET)
     index = "milvus://" + milvus_uri.split("://", 1)[1]
     flags = ("--store", store, "--index", index)
-    env = {"FACEPRINT_TOKEN_TTL": str(TOKEN_TTL_S)}
+    env = {"FACEPRINT_TOKEN_TTL": str(TOKEN_TTL_S), "FACEPRINT_FACESET_CAPACITY": str(CAPACITY)}
     root = tmp_path_factory.mktemp("multinode")
     started: dict[str, Server] = {}
     errors: list[BaseException] = []
@@ -186,3 +187,35 @@ def test_the_store_password_never_reaches_a_log(cluster):
         assert "postgresql://" in text and ":***@" in text  # the startup line names the store, masked
     out = cli("keys", "list", "--store", cluster.store)
     assert out.returncode == 0 and SECRET not in out.stdout + out.stderr
+
+
+def test_two_nodes_racing_addface_fill_a_faceset_to_exactly_its_capacity(cluster, key, photos, engine, tmp_path):
+    from faceprint.gallery import GalleryConfig, GalleryService, NewFace
+
+    fst = post(cluster.a, key, "/facepp/v3/faceset/create", outer_id="race").json()["faceset_token"]
+    face = engine.embed(str(photos / "obama.jpg"))[0]
+    # 16 detected faces stored as detect stores them, with a TTL that outlives this machine's slowest run
+    with GalleryService(GalleryConfig(data_dir=tmp_path, store=cluster.store, index=cluster.index), engine=engine) as svc:
+        new = [NewFace(face.embedding, "", tuple(float(v) for v in face.bbox), None) for _ in range(16)]
+        tokens = svc.detect_faces(key.tenant, engine.pack.name, new, 600)
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def add(node: Server, token: str) -> None:
+        r = post(node, key, "/facepp/v3/faceset/addface", faceset_token=fst, face_tokens=token)
+        assert r.status_code == 200, r.text
+        with lock:
+            results.append(r.json())
+
+    threads = [threading.Thread(target=add, args=((cluster.a, cluster.b)[i % 2], t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    added = [r for r in results if r["face_added"] == 1]
+    refused = [r for r in results if r["face_added"] == 0]
+    assert len(added) == CAPACITY and len(refused) == len(tokens) - CAPACITY
+    assert all([f["reason"] for f in r["failure_detail"]] == ["QUOTA_EXCEEDED"] for r in refused)
+    for node in (cluster.a, cluster.b):
+        detail = post(node, key, "/facepp/v3/faceset/getdetail", faceset_token=fst).json()
+        assert detail["face_count"] == CAPACITY == len(detail["face_tokens"])

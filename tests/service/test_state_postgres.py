@@ -18,7 +18,6 @@ import pytest
 from threads_support import together
 
 from faceprint.errors import FaceprintError, InvalidFaceToken
-from faceprint.gallery.crypto import Cipher
 from faceprint.liveness import SessionStore
 from faceprint.redact import mask_url
 from faceprint.service.audit_table import SCHEMA as AUDIT_SCHEMA
@@ -67,51 +66,64 @@ def test_a_key_made_on_one_node_works_on_the_other_and_a_revocation_reaches_it(n
 
 
 # -- face tokens ---------------------------------------------------------------------------------------
-def test_face_tokens_minted_on_one_node_are_read_joined_and_expired_on_the_other(nodes, faces):
-    a = TokenStore(nodes[0], Cipher(None), ttl_s=100)
-    b = TokenStore(nodes[1], Cipher(None), ttl_s=100)
+@pytest.fixture
+def galleries(postgres_url, engine, tmp_path):
+    """Two nodes' gallery services on one database: face tokens are rows of the shared store."""
+    from faceprint.gallery import GalleryConfig, GalleryService
+
+    a = GalleryService(GalleryConfig(data_dir=tmp_path / "a", store=postgres_url), engine=engine)
+    b = GalleryService(GalleryConfig(data_dir=tmp_path / "b", store=postgres_url), engine=engine)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_face_tokens_minted_on_one_node_are_read_added_and_expired_on_the_other(galleries, faces):
+    a, b = TokenStore(galleries[0], ttl_s=100), TokenStore(galleries[1], ttl_s=100)
     (t1,), (t2,) = a.mint("t", "arcface-s", faces[0]), a.mint("t", "arcface-s", faces[1])
     got = b.get("t", t1)
     assert np.array_equal(got.face.embedding, faces[0][0].embedding) and got.face.landmarks.shape == (106, 2)
     assert np.allclose(got.face.bbox, faces[0][0].bbox) and got.pack == "arcface-s" and got.expires > time.time() + 90
     with pytest.raises(InvalidFaceToken):
         b.get("other-tenant", t1)
-    b.join("fs1", [(t1, "g1")])
-    a.join("fs2", [(t1, "g2")])
-    assert a.members("fs1", [t1, t2]) == {t1: "g1"} and b.facesets_of(t1) == ["fs1", "fs2"]  # in the order joined
-    assert a.from_gallery(["g1", "g2", "nope"]) == {"g1": (t1, ""), "g2": (t1, "")}
-    assert a.purge(now=time.time() + 1000) == 1  # t2 went; t1 lives in facesets
+    fs1, fs2 = galleries[1].create("fs1", tenant="t"), galleries[0].create("fs2", tenant="t")
+    assert galleries[1].add_detected((fs1.token, None), [t1], 10, tenant="t").added == (t1,)
+    refused = galleries[0].add_detected((fs2.token, None), [t1], 10, tenant="t")
+    assert refused.added == () and refused.failures == ((t1, "FACE_IN_ANOTHER_FACESET"),)  # one home
+    assert a.purge(now=time.time() + 1000) == 1  # t2 went; t1 lives in fs1
     with pytest.raises(InvalidFaceToken):
         b.get("t", t2)
-    assert b.get("t", t1).expires is None
-    a.leave("fs1", ["g1"])
-    assert b.get("t", t1).expires is None  # still in fs2
-    b.leave("fs2", None)
-    assert a.get("t", t1).expires is not None
-    assert b.count() == 1
+    assert b.get("t", t1).expires is None and a.get("t", t1).faceset_token == fs1.token
+    b.set_user_id("t", t1, "barack")
+    assert a.get("t", t1).user_id == "barack" and galleries[0].face(t1, tenant="t").subject == "barack"
+    assert galleries[0].remove_faces(fs1.token, [t1], tenant="t") == 1
+    with pytest.raises(InvalidFaceToken):
+        b.get("t", t1)
+    assert b.count() == 0
 
 
-def test_a_short_lived_token_is_refused_on_both_nodes_once_expired(nodes, faces):
-    a = TokenStore(nodes[0], Cipher(None), ttl_s=1.0)
-    b = TokenStore(nodes[1], Cipher(None), ttl_s=1.0)
+def test_a_short_lived_token_is_refused_on_both_nodes_once_expired(galleries, faces, postgres_url):
+    a, b = TokenStore(galleries[0], ttl_s=1.0), TokenStore(galleries[1], ttl_s=1.0)
     (tok,) = a.mint("t", "arcface-s", faces[0])
-    assert b.exists("t", tok) and b.get("t", tok).token == tok
+    assert b.get("t", tok).token == tok
     time.sleep(1.2)
-    assert not a.exists("t", tok) and not b.exists("t", tok)
     for store in (b, a):
         with pytest.raises(InvalidFaceToken):
             store.get("t", tok)
-    with psycopg.connect(nodes[0].url) as c:  # the read found it expired and deleted it for real
-        assert c.execute("SELECT COUNT(*) FROM face_tokens").fetchone()[0] == 0
+    assert a.purge() == 1
+    with psycopg.connect(postgres_url) as c:  # deleted for real, its template too
+        assert c.execute("SELECT COUNT(*) FROM faces").fetchone()[0] == 0
+        assert c.execute("SELECT COUNT(*) FROM face_vectors_0").fetchone()[0] == 0
 
 
-def test_purge_on_every_node_at_once_deletes_each_expired_token_once(nodes, faces):
-    stores = [TokenStore(n, Cipher(None), ttl_s=100) for n in nodes]
+def test_purge_on_every_node_at_once_deletes_each_expired_token_once(galleries, faces):
+    stores = [TokenStore(g, ttl_s=100) for g in galleries]
     for _ in range(20):
         stores[0].mint("t", "arcface-s", faces[0])
         stores[1].mint("t", "arcface-s", faces[1])
     (kept,) = stores[0].mint("t", "arcface-s", faces[0])
-    stores[1].join("fs", [(kept, "g")])
+    fs = galleries[1].create("fs", tenant="t")
+    galleries[1].add_detected((fs.token, None), [kept], 10, tenant="t")
     counts, errors = [], []
     barrier = threading.Barrier(4)
 
@@ -127,7 +139,7 @@ def test_purge_on_every_node_at_once_deletes_each_expired_token_once(nodes, face
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and sum(counts) == 40 and stores[0].count() == 1
+    assert errors == [] and sum(counts) == 40 and stores[0].count() == 0 and galleries[0].get("fs", tenant="t").face_count == 1
 
 
 # -- rate limits ---------------------------------------------------------------------------------------
@@ -255,7 +267,6 @@ def test_nodes_starting_together_create_the_tables_once_and_record_versions(post
     def start():
         s = open_state(postgres_url, None)
         KeyStore(s)
-        TokenStore(s, Cipher(None), 10)
         s.limiter()
         s.audit()
         s.db(SESSIONS)
@@ -268,7 +279,7 @@ def test_nodes_starting_together_create_the_tables_once_and_record_versions(post
     with psycopg.connect(postgres_url) as c:
         versions = dict(c.execute("SELECT part, version FROM service_schema").fetchall())
         head = c.execute("SELECT seq FROM audit_head").fetchall()
-    assert versions == {"api_keys": 1, "face_tokens": 1, "rate_buckets": 1, "audit_log": 1, "liveness_sessions": 1}
+    assert versions == {"api_keys": 1, "rate_buckets": 1, "audit_log": 1, "liveness_sessions": 1}  # face tokens: the gallery store
     assert head == [(0,)]
 
 

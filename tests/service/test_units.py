@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from faceprint.errors import InvalidFaceToken
-from faceprint.gallery.crypto import Cipher
 from faceprint.service import landmarks
 from faceprint.service.batching import MicroBatcher, analyse
 from faceprint.service.config import BatchPolicy, UrlPolicy
@@ -177,24 +176,29 @@ def test_a_failing_image_does_not_fail_its_batch(engine, photos):
 
 # -- face tokens ---------------------------------------------------------------------------------------
 def test_tokens_expire_unless_in_a_faceset_and_purge_really_deletes(engine, photos, tmp_path):
+    from faceprint.gallery import GalleryConfig, GalleryService
+
     faces = analyse(engine, [engine.load(photos / "obama.jpg"), engine.load(photos / "biden.jpg")])
-    store = TokenStore(tmp_path, Cipher(None), ttl_s=100)
-    (a,), (b,) = store.mint("t", "arcface-s", faces[0]), store.mint("t", "arcface-s", faces[1])
-    got = store.get("t", a)
-    assert np.allclose(got.face.embedding, faces[0][0].embedding) and got.face.landmarks.shape == (106, 2)
-    with pytest.raises(InvalidFaceToken):
-        store.get("other-tenant", a)
-    store.join("fs1", [(a, "g1")])
-    assert store.purge(now=10**12) == 1  # b expired; a lives in a faceset
-    with pytest.raises(InvalidFaceToken):
-        store.get("t", b)
-    assert store.get("t", a).expires is None
-    store.leave("fs1", ["g1"])
-    assert store.get("t", a).expires is not None
-    assert store.purge(now=10**12) == 1
-    store.close()
-    with sqlite3.connect(tmp_path / "service.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM face_tokens").fetchone()[0] == 0
+    with GalleryService(GalleryConfig(data_dir=tmp_path), engine=engine) as svc:
+        store = TokenStore(svc, ttl_s=100)
+        (a,), (b,) = store.mint("t", "arcface-s", faces[0]), store.mint("t", "arcface-s", faces[1])
+        got = store.get("t", a)
+        assert np.allclose(got.face.embedding, faces[0][0].embedding) and got.face.landmarks.shape == (106, 2)
+        assert got.faceset_token is None and got.expires is not None
+        with pytest.raises(InvalidFaceToken):
+            store.get("other-tenant", a)
+        fs = svc.create("fs1", tenant="t")
+        assert svc.add_detected((fs.token, None), [a], 10, tenant="t").added == (a,)
+        assert store.purge(now=10**12) == 1  # b expired; a lives in a faceset
+        with pytest.raises(InvalidFaceToken):
+            store.get("t", b)
+        assert store.get("t", a).expires is None and store.get("t", a).faceset_token == fs.token
+        assert svc.remove_faces(fs.token, [a], tenant="t") == 1  # its one copy
+        with pytest.raises(InvalidFaceToken):
+            store.get("t", a)
+        assert store.count() == 0
+    with sqlite3.connect(tmp_path / "faceprint.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM faces").fetchone()[0] == 0
 
 
 # -- Face++ compatibility knobs ------------------------------------------------------------------------

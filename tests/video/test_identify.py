@@ -104,3 +104,17 @@ def test_config_is_validated():
         IdentifyConfig(far="1e-2")
     with pytest.raises(BadInput, match="merge_far"):
         IdentifyConfig(merge_far="often")
+
+
+def test_a_face_renamed_with_set_subject_is_identified_by_its_new_name(analysed, vengine, engine, video_dir, tmp_path):
+    from faceprint.gallery import GalleryConfig, GalleryService
+
+    from .support import STILLS
+
+    with GalleryService(GalleryConfig(data_dir=tmp_path), engine=engine) as svc:
+        svc.create("stills")
+        records = {subject: svc.enrol_one("stills", video_dir / "stills" / f, subject) for f, subject in STILLS.items()}
+        svc.set_subject(records["Lin-Manuel Miranda"].token, "Lin-Manuel (renamed)")  # what face/setuserid calls
+        ident = identify(vengine, list(analysed.tracklets.tracklets.values()), svc.gallery("stills"), analysed.cuts)
+    labels = {p.label for p in ident.persons}
+    assert "Lin-Manuel (renamed)" in labels and "Lin-Manuel Miranda" not in labels

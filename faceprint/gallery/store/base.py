@@ -1,4 +1,9 @@
-"""The metadata-and-vector store behind galleries: one small abstract base, SQLite today.
+"""The metadata-and-vector store behind galleries: one small abstract base over SQLite and PostgreSQL.
+
+A face has one home, a row of this store. ``detect`` stores it with an expiry and no faceset
+(:meth:`Store.detect_faces`); its face token is that row's token. :meth:`Store.assign_faces` moves
+such faces into a faceset in one transaction that holds the faceset's row lock and checks its
+capacity; expired faces that never found a faceset are erased (:meth:`Store.purge_detected`).
 
 Every call that names a gallery or a face takes the ``tenant`` it acts for, and a tenant never sees
 another's galleries or faces. Faces carry an integer ``id`` that is never reused: it is the label
@@ -53,6 +58,31 @@ class Marker:
     """
 
     generation: int = -1
+
+
+@dataclass(frozen=True)
+class HeldFace:
+    """A face of the store, with its template: detected (no faceset yet, ``expires`` set) or in a faceset."""
+
+    token: str
+    tenant: str
+    pack: str
+    faceset_token: str | None
+    subject: str
+    bbox: tuple[float, float, float, float] | None
+    quality: float | None
+    embedding: np.ndarray
+    analysis: bytes | None  # what detect found (None for faces enrolled through the library)
+    expires: float | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What :meth:`Store.assign_faces` did: the faceset after it, and why each refused token was refused."""
+
+    faceset: FaceSet
+    added: tuple[str, ...]
+    failures: tuple[tuple[str, str], ...]  # (face token, reason: INVALID_FACE_TOKEN, PACK_MISMATCH, QUOTA_EXCEEDED)
 
 
 class VectorSource(ABC):
@@ -113,6 +143,34 @@ class Store(ABC):
     def known_images(self, tenant: str, token: str, sha256s: Sequence[str]) -> set[str]:
         """Which of these source-image hashes already gave a face to the gallery."""
 
+    # -- detected faces (face tokens) -----------------------------------------------------------
+    @abstractmethod
+    def detect_faces(self, tenant: str, pack: str, faces: Sequence[NewFace], expires: float) -> list[str]:
+        """Store faces with no faceset that are erased at ``expires`` unless assigned; their tokens."""
+
+    @abstractmethod
+    def held_face(self, tenant: str, face_token: str, now: float) -> HeldFace:
+        """The tenant's face, detected and unexpired or in a faceset; else INVALID_FACE_TOKEN."""
+
+    @abstractmethod
+    def assign_faces(
+        self, tenant: str, faceset: tuple[str | None, str | None], face_tokens: Sequence[str], capacity: int, now: float
+    ) -> Assignment:
+        """One transaction under the faceset's row lock: (faceset_token, outer_id) names the faceset; faces
+        already in it are skipped, the others join it (their expiry cleared) while it has room."""
+
+    @abstractmethod
+    def set_subject(self, tenant: str, face_token: str, subject: str, now: float) -> None:
+        """The face's one user_id (INVALID_FACE_TOKEN if it is not the tenant's, or expired)."""
+
+    @abstractmethod
+    def purge_detected(self, now: float) -> int:
+        """Erase detected faces whose expiry passed; returns how many went."""
+
+    @abstractmethod
+    def detected_count(self) -> int:
+        """Detected faces not yet in a faceset, all tenants (for metrics)."""
+
     # -- what the index reads -----------------------------------------------------------------
     @abstractmethod
     def faceset_id(self, tenant: str, token: str) -> int: ...
@@ -166,12 +224,18 @@ class _StoreVectors(VectorSource):
         return self._store.fetch_vectors(ids)
 
 
+FACESET_COLS = (
+    "id, token, tenant, outer_id, display_name, tags, user_data, pack, dim, index_spec, face_count, generation, created,"
+    " updated, removed_floor"
+)
+
+
 def faceset_from_row(row: Sequence, tags: Sequence[str]) -> FaceSet:
-    """A FaceSet from the columns both stores select (``id, token, tenant, ... created, updated``)."""
+    """A FaceSet from :data:`FACESET_COLS`."""
     return FaceSet(
         token=row[1], tenant=row[2], outer_id=row[3], display_name=row[4], tags=tuple(tags), user_data=row[6],
         pack=row[7], dim=row[8], index_spec=row[9], face_count=row[10], generation=row[11], created=row[12],
-        updated=row[13],
+        updated=row[13], id=int(row[0]), removed_floor=int(row[14]),
     )  # fmt: skip
 
 

@@ -61,3 +61,16 @@ def column(conn: Any, faceset_id: int, face_id: int, name: str) -> tuple[bytes |
         return conn.execute(q, (face_id,)).fetchone()
     except errors.UndefinedTable:
         return None
+
+
+def move(conn: Any, face_ids: Sequence[int], source: int, target: int) -> None:
+    """Move these faces' rows from one gallery's table to another's (detected faces joining a gallery)."""
+    ids = list(face_ids)
+    q = sql.SQL("INSERT INTO {} (face_id, embedding, thumbnail) SELECT face_id, embedding, thumbnail FROM {} WHERE face_id = ANY(%s)")
+    conn.execute(q.format(table(target), table(source)), (ids,))
+    conn.execute(sql.SQL("DELETE FROM {} WHERE face_id = ANY(%s)").format(table(source)), (ids,))
+
+
+def reseal(conn: Any, faceset_id: int, face_id: int, embedding: bytes, thumbnail: bytes | None) -> None:
+    q = sql.SQL("UPDATE {} SET embedding = %s, thumbnail = %s WHERE face_id = %s").format(table(faceset_id))
+    conn.execute(q, (embedding, thumbnail, face_id))

@@ -1,9 +1,37 @@
-"""The SQLite schema. Face ids are AUTOINCREMENT so a label is never reused after an erasure."""
+"""The SQLite schema (version 2). Face ids are AUTOINCREMENT so a label is never reused after an erasure.
 
-SCHEMA_VERSION = 1
+A face is one row of ``faces``: detected (``faceset_id`` NULL, ``expires`` set) or in a faceset.
+Older files are brought forward by the numbered scripts in ``migrations/sqlite`` (:mod:`.sqlite_migrate`).
+"""
+
+SCHEMA_VERSION = 2
+
+META = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+FACES = """CREATE TABLE IF NOT EXISTS {name}(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        token TEXT NOT NULL UNIQUE,
+        tenant TEXT NOT NULL,
+        pack TEXT NOT NULL,
+        faceset_id INTEGER REFERENCES facesets(id) ON DELETE CASCADE,
+        subject TEXT NOT NULL DEFAULT '',
+        gen INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        x1 REAL, y1 REAL, x2 REAL, y2 REAL,
+        quality REAL,
+        image_sha256 TEXT,
+        thumbnail BLOB,
+        created REAL NOT NULL,
+        expires REAL,
+        analysis BLOB)"""
+FACE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS faces_gen ON faces(faceset_id, gen)",
+    "CREATE INDEX IF NOT EXISTS faces_subject ON faces(faceset_id, subject)",
+    "CREATE INDEX IF NOT EXISTS faces_image ON faces(faceset_id, image_sha256)",
+    "CREATE INDEX IF NOT EXISTS faces_expires ON faces(expires) WHERE expires IS NOT NULL",
+)
 
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    META,
     """CREATE TABLE IF NOT EXISTS facesets(
         id INTEGER PRIMARY KEY,
         token TEXT NOT NULL UNIQUE,
@@ -22,21 +50,8 @@ SCHEMA = (
         updated REAL NOT NULL,
         UNIQUE(tenant, outer_id))""",
     "CREATE INDEX IF NOT EXISTS facesets_tenant ON facesets(tenant, id)",
-    """CREATE TABLE IF NOT EXISTS faces(
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        token TEXT NOT NULL UNIQUE,
-        faceset_id INTEGER NOT NULL REFERENCES facesets(id) ON DELETE CASCADE,
-        subject TEXT NOT NULL DEFAULT '',
-        gen INTEGER NOT NULL,
-        embedding BLOB NOT NULL,
-        x1 REAL, y1 REAL, x2 REAL, y2 REAL,
-        quality REAL,
-        image_sha256 TEXT,
-        thumbnail BLOB,
-        created REAL NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS faces_gen ON faces(faceset_id, gen)",
-    "CREATE INDEX IF NOT EXISTS faces_subject ON faces(faceset_id, subject)",
-    "CREATE INDEX IF NOT EXISTS faces_image ON faces(faceset_id, image_sha256)",
+    FACES.format(name="faces"),
+    *FACE_INDEXES,
     """CREATE TABLE IF NOT EXISTS tombstones(
         faceset_id INTEGER NOT NULL,
         gen INTEGER NOT NULL,

@@ -39,7 +39,7 @@ def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: R
 def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
     token = call.params.text("face_token", required=True, limit=64)
     stored = rt.recognition.lookup(call.tenant, token)  # type: ignore[arg-type]
-    sets = rt.facesets.face_facesets(call.tenant, stored.token)
+    sets = rt.facesets.face_facesets(call.tenant, stored.faceset_token)
     return {
         **head(request), "face_token": stored.token, "user_id": stored.user_id, "image_id": stored.image_id,
         "face_rectangle": facepp.rectangle(stored.face),

@@ -8,7 +8,7 @@ from ...errors import BadInput
 from ...gallery import FaceSet
 from ..auth import Call, need
 from ..errors import InvalidFaceTokensSize
-from ..facesets import REMOVE_ALL, Change
+from ..facesets import REMOVE_ALL, Change, Ref
 from ..runtime import Runtime, runtime
 from . import doc, head
 
@@ -35,10 +35,15 @@ def _tokens(call: Call, limit: int, *, required: bool = True) -> list[str]:
     return tokens
 
 
-def _faceset(call: Call, rt: Runtime) -> FaceSet:
+def _ref(call: Call) -> Ref:
     token, outer = call.params.faceset()
     call.faceset = token or outer
-    return rt.facesets.get(call.tenant, token, outer)
+    return Ref(token, outer)
+
+
+def _faceset(call: Call, rt: Runtime) -> FaceSet:
+    ref = _ref(call)
+    return rt.facesets.get(call.tenant, ref.token, ref.outer_id)
 
 
 @router.post("/create", summary="Create a faceset", openapi_extra=doc(
@@ -61,7 +66,7 @@ def create(request: Request, call: Call = need("faceset:write", "faceset/create"
 @router.post("/addface", summary="Add face tokens to a faceset", openapi_extra=doc(**WHICH, face_tokens="Up to 5 face tokens"))
 def addface(request: Request, call: Call = need("faceset:write", "faceset/addface"), rt: Runtime = Depends(runtime)) -> dict:
     tokens = _tokens(call, rt.config.max_add_tokens)
-    change = rt.facesets.add(call.tenant, _faceset(call, rt), tokens)
+    change = rt.facesets.add(call.tenant, _ref(call), tokens)  # resolved once, under its row lock
     call.faces = change.added
     return _change(request, change)
 
@@ -153,4 +158,4 @@ def task_status(request: Request, call: Call = need("faceset:read", "faceset/asy
     return out
 
 
-__all__ = ["router", "BadInput"]
+__all__ = ["BadInput", "router"]
