@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -141,8 +142,9 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
             if runtime is None:
                 await asyncio.to_thread(rt.close)
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs: Swagger UI served from the package, never a CDN
         title="faceprint",
+        redoc_url=None,  # ReDoc still fetches its logo from cdn.redoc.ly
         summary="Self-hosted face recognition with a Face++ v3-compatible API",
         version="0.1.0",
         lifespan=lifespan,
