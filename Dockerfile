@@ -14,18 +14,21 @@ ARG PIP_CERT
 ARG PIP_INDEX_URL
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY faceprint ./faceprint
-# A plain (non-editable) install with the PostgreSQL and Milvus clients, in a venv that the
-# second stage copies whole; the build stage's pip cache and sources stay behind.
+# Dependencies first, from pyproject.toml alone, so a source change reuses this layer.
+COPY pyproject.toml ./
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir ".[scale]" \
- && /opt/venv/bin/python -m compileall -q /opt/venv/lib \
+ && python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['scale']))" > requirements.txt \
+ && /opt/venv/bin/pip install --no-cache-dir -r requirements.txt
+# Then faceprint itself, a plain (non-editable) install; /opt/venv is all the second stage takes.
+COPY README.md ./
+COPY faceprint ./faceprint
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . \
  && /opt/venv/bin/faceprint models > /dev/null
 
 FROM ${BASE}
 # A non-root user that owns nothing but /data.
-RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin faceprint \
+RUN useradd --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin faceprint \
  && mkdir -p /data \
  && chown faceprint:faceprint /data
 COPY --from=build /opt/venv /opt/venv
@@ -34,6 +37,7 @@ COPY --from=build /opt/venv /opt/venv
 # (or any FACEPRINT_<NAME>_FILE, e.g. FACEPRINT_STORE_FILE) naming a mounted secret file.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    FACEPRINT_PORT=8000 \
     FACEPRINT_DATA=/data \
     FACEPRINT_CACHE=/data/cache \
     FACEPRINT_PACK=arcface-s \
@@ -54,7 +58,9 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
-  CMD ["python3", "-c", "import sys, urllib.request as u; sys.exit(0 if u.urlopen('http://127.0.0.1:8000/ready', timeout=4).status == 200 else 1)"]
+  CMD ["python3", "-m", "faceprint.service.healthcheck"]
 # 0.0.0.0 inside the container: the API, the console at / and /docs answer on every address the
-# container publishes (-p 8000:8000). Every API call still needs an API key (faceprint keys create).
-CMD ["faceprint", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# container publishes (-p 8000:8000), or on the host's own addresses with --network host. Every API
+# call still needs an API key (`faceprint keys create`); /health, /ready, /docs and the console's
+# static files do not.
+CMD ["faceprint", "serve", "--host", "0.0.0.0"]
