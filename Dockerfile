@@ -11,7 +11,7 @@ FROM ${BASE} AS build
 # Optional, for building behind a TLS-inspecting proxy or a mirror: --build-arg PIP_CERT=/path/in/build
 # (e.g. with -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro), --build-arg PIP_INDEX_URL=...
 ARG PIP_CERT
-ARG PIP_INDEX_URL
+ARG PIP_INDEX_URL=https://pypi.org/simple
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 # Dependencies first, from pyproject.toml alone, so a source change reuses this layer.

@@ -2,8 +2,9 @@
 
 ``FACEPRINT_STORE_FILE=/run/secrets/store`` sets ``FACEPRINT_STORE`` to that file's text (one
 trailing newline dropped), so a database password never sits in the environment or a compose file.
-Setting both a variable and its ``_FILE`` twin is refused rather than guessed. ``FACEPRINT_KEY_FILE``
-is left alone: the cipher reads it itself, since it may hold 32 raw bytes.
+libpq's ``PGPASSWORD`` gets the same treatment (``PGPASSWORD_FILE``), so PostgreSQL and faceprint
+can share one password file. Setting both a variable and its ``_FILE`` twin is refused rather than
+guessed. ``FACEPRINT_KEY_FILE`` is left alone: the cipher reads it itself (it may hold raw bytes).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from .errors import SettingsError
 
 PREFIX, SUFFIX = "FACEPRINT_", "_FILE"
 READ_BY_THEIR_OWNER = frozenset({"FACEPRINT_KEY_FILE"})
+ALSO = frozenset({"PGPASSWORD_FILE"})
 
 
 def load_env_files(environ: MutableMapping[str, str] | None = None) -> list[str]:
-    """Fill each ``FACEPRINT_<NAME>`` from ``FACEPRINT_<NAME>_FILE``; returns the names filled."""
+    """Fill each ``FACEPRINT_<NAME>`` (and ``PGPASSWORD``) from its ``_FILE`` twin; returns the names filled."""
     env = os.environ if environ is None else environ
     filled = []
     for name, path in sorted(env.items()):
-        if not (name.startswith(PREFIX) and name.endswith(SUFFIX)) or name in READ_BY_THEIR_OWNER or not path:
+        ours = name.startswith(PREFIX) and name.endswith(SUFFIX) and name not in READ_BY_THEIR_OWNER
+        if not (ours or name in ALSO) or not path:
             continue
         target = name[: -len(SUFFIX)]
         if env.get(target):

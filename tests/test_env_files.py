@@ -48,12 +48,12 @@ def test_an_unreadable_file_is_a_settings_error(tmp_path: Path) -> None:
     assert err.value.code == "SETTINGS_ERROR" and "FACEPRINT_MILVUS_TOKEN_FILE" in err.value.message
 
 
-def test_only_one_trailing_newline_is_dropped_and_the_key_file_is_left_to_the_cipher(tmp_path: Path) -> None:
+def test_one_trailing_newline_is_dropped_libpq_password_too_and_the_key_file_is_left_to_the_cipher(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("user:pa ss\n\n")
     raw_key = tmp_path / "key"
     raw_key.write_bytes(os.urandom(32))
-    env = {"FACEPRINT_MILVUS_TOKEN_FILE": str(token), "FACEPRINT_KEY_FILE": str(raw_key), "OTHER_FILE": str(token)}
-    assert load_env_files(env) == ["FACEPRINT_MILVUS_TOKEN"]
+    env = {"FACEPRINT_MILVUS_TOKEN_FILE": str(token), "FACEPRINT_KEY_FILE": str(raw_key), "OTHER_FILE": str(token), "PGPASSWORD_FILE": str(token)}
+    assert load_env_files(env) == ["FACEPRINT_MILVUS_TOKEN", "PGPASSWORD"]
     assert env["FACEPRINT_MILVUS_TOKEN"] == "user:pa ss\n"
     assert "FACEPRINT_KEY" not in env and "OTHER" not in env
