@@ -9,7 +9,8 @@
 #  3. one container: cold start to /ready, a key made with `podman exec`, /facepp/v3/detect and
 #     /compare over loopback with real photos, HEALTHCHECK healthy, `faceprint compare` with no
 #     network at all (nothing is downloaded at start), stop;
-#  4. PostgreSQL plus two API containers on it: node A enrols, node B finds the face.
+#  4. PostgreSQL plus two API containers on it, wired as in compose.yaml (FACEPRINT_STORE without a
+#     password, PGPASSWORD_FILE = PostgreSQL's POSTGRES_PASSWORD_FILE): node A enrols, B finds the face.
 #
 # Sandbox facts, kept here and not in the image: raising rlimits is not permitted (hence the
 # --ulimit flags), --network host avoids needing a bridge, and crun refuses hybrid cgroups (runc
@@ -49,6 +50,8 @@ if [ "${#need[@]}" -gt 0 ]; then
   "$ROOT/scripts/apt-install.sh" "${need[@]}" || die "cannot install ${need[*]} from Debian (see above)"
 fi
 [ -x "$PY" ] || die "no Python with httpx at $PY (run make setup, or set PYTHON=)"
+[ -s "$ROOT/.test-assets/biden.jpg" ] || (cd "$ROOT/tests" && "$PY" -c "import conftest; conftest.fetch_test_images()") \
+  || die "cannot fetch the test photos into .test-assets/"
 
 PODMAN=(podman)
 WORK="$(mktemp -d)"
@@ -133,8 +136,7 @@ pg_port=$(free_port); port_a=$(free_port); port_b=$(free_port)
 mkdir -p "$WORK/secrets"
 pw="$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
 printf '%s\n' "$pw" >"$WORK/secrets/pg_password"
-printf 'postgresql://faceprint:%s@127.0.0.1:%s/faceprint\n' "$pw" "$pg_port" >"$WORK/secrets/faceprint_store"
-chmod 0644 "$WORK/secrets/"*  # read by the postgres and faceprint users of the containers
+chmod 0644 "$WORK/secrets/pg_password"  # read by the postgres and the faceprint user, as compose's file secrets
 "${PODMAN[@]}" run -d --name "$TAG-pg" "${RUN_FLAGS[@]}" -v "$TAG-pg:/var/lib/postgresql/data" \
   -v "$WORK/secrets/pg_password:/run/secrets/pg_password:ro" -e PGPORT="$pg_port" -e PG_LISTEN=127.0.0.1 \
   -e POSTGRES_USER=faceprint -e POSTGRES_DB=faceprint -e POSTGRES_PASSWORD_FILE=/run/secrets/pg_password "$PG_IMAGE" >/dev/null
@@ -147,7 +149,8 @@ say "PostgreSQL (Debian's package) ready in $((SECONDS - t0))s; starting nodes A
 for node in a b; do
   p=$port_a; [ "$node" = b ] && p=$port_b
   "${PODMAN[@]}" run -d --name "$TAG-$node" "${RUN_FLAGS[@]}" -e "FACEPRINT_PORT=$p" -v "$TAG-$node:/data" \
-    -v "$WORK/secrets/faceprint_store:/run/secrets/faceprint_store:ro" -e FACEPRINT_STORE_FILE=/run/secrets/faceprint_store \
+    -e "FACEPRINT_STORE=postgresql://faceprint@127.0.0.1:$pg_port/faceprint" \
+    -v "$WORK/secrets/pg_password:/run/secrets/pg_password:ro" -e PGPASSWORD_FILE=/run/secrets/pg_password \
     "$IMAGE" >/dev/null
 done
 a_s=$(wait_ready "$TAG-a" "$port_a"); b_s=$(wait_ready "$TAG-b" "$port_b")
@@ -155,6 +158,6 @@ say "nodes ready (A ${a_s}s, B +${b_s}s)"
 key=$("${PODMAN[@]}" exec "$TAG-a" faceprint keys create --name ci --scopes detect,faceset:read,faceset:write --json) || die "keys create on node A"
 "$PY" "$HERE/smoke.py" multinode "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" "$key" || die "multi-node checks"
 if "${PODMAN[@]}" logs "$TAG-a" "$TAG-b" 2>&1 | grep -F -q "$pw"; then die "the database password appears in a node's log"; fi
-say "  ok: the database password (from FACEPRINT_STORE_FILE) is in no log line"
+say "  ok: the database password (PGPASSWORD_FILE, shared with PostgreSQL) is in no log line"
 
 say "PASSED: image ${size_mb} MB, built in ${build_s}s, cold start to /ready ${cold_s}s; whole container test $((SECONDS - START))s"
