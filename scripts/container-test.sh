@@ -12,6 +12,8 @@
 #  4. PostgreSQL plus two API containers on it, wired as in compose.yaml (FACEPRINT_STORE without a
 #     password, PGPASSWORD_FILE = PostgreSQL's POSTGRES_PASSWORD_FILE): node A enrols, B finds the face.
 #
+# podman's stderr goes to a log shown on failure: without systemd it complains at every start and
+# stop that it cannot add a healthcheck timer (the test runs the check itself).
 # Sandbox facts, kept here and not in the image: raising rlimits is not permitted (hence the
 # --ulimit flags), --network host avoids needing a bridge, and crun refuses hybrid cgroups (runc
 # is used when crun cannot start a container).
@@ -116,15 +118,17 @@ say "built $IMAGE in ${build_s}s: ${size_mb} MB"
 # -- 3. one container ---------------------------------------------------------------------------
 port=$(free_port)
 "${PODMAN[@]}" volume create "$TAG-one" >/dev/null
-"${PODMAN[@]}" run -d --name "$TAG-one" "${RUN_FLAGS[@]}" -e "FACEPRINT_PORT=$port" -v "$TAG-one:/data" "$IMAGE" >/dev/null
+"${PODMAN[@]}" run -d --name "$TAG-one" "${RUN_FLAGS[@]}" -e "FACEPRINT_PORT=$port" -v "$TAG-one:/data" "$IMAGE" >/dev/null 2>>"$WORK/podman.err" \
+  || die "podman run: $(tail -5 "$WORK/podman.err")"
 cold_s=$(wait_ready "$TAG-one" "$port")
 say "cold start to /ready: ${cold_s}s"
 [ "$("${PODMAN[@]}" exec "$TAG-one" id -u)" = 10001 ] || die "the service does not run as the faceprint user (uid 10001)"
 key=$("${PODMAN[@]}" exec "$TAG-one" faceprint keys create --name ci --scopes detect,compare --json) || die "podman exec faceprint keys create failed"
 "$PY" "$HERE/smoke.py" single "http://127.0.0.1:$port" "$key" || die "single-container checks"
 "${PODMAN[@]}" healthcheck run "$TAG-one" >/dev/null 2>"$WORK/health.err" || die "HEALTHCHECK does not report healthy: $(cat "$WORK/health.err")"
+[ "$("${PODMAN[@]}" inspect -f '{{.State.Health.Status}}' "$TAG-one")" = healthy ] || die "podman inspect does not say healthy"
 say "  ok: HEALTHCHECK reports healthy (podman healthcheck run)"
-"${PODMAN[@]}" stop -t 10 "$TAG-one" >/dev/null
+"${PODMAN[@]}" stop -t 10 "$TAG-one" >/dev/null 2>>"$WORK/podman.err"
 say "  ok: stopped"
 "${PODMAN[@]}" run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v "$ROOT/.test-assets:/photos:ro" \
   "$IMAGE" faceprint compare /photos/obama.jpg /photos/obama2.jpg >"$WORK/offline.log" 2>&1 \
@@ -151,7 +155,7 @@ for node in a b; do
   "${PODMAN[@]}" run -d --name "$TAG-$node" "${RUN_FLAGS[@]}" -e "FACEPRINT_PORT=$p" -v "$TAG-$node:/data" \
     -e "FACEPRINT_STORE=postgresql://faceprint@127.0.0.1:$pg_port/faceprint" \
     -v "$WORK/secrets/pg_password:/run/secrets/pg_password:ro" -e PGPASSWORD_FILE=/run/secrets/pg_password \
-    "$IMAGE" >/dev/null
+    "$IMAGE" >/dev/null 2>>"$WORK/podman.err" || die "podman run node $node: $(tail -5 "$WORK/podman.err")"
 done
 a_s=$(wait_ready "$TAG-a" "$port_a"); b_s=$(wait_ready "$TAG-b" "$port_b")
 say "nodes ready (A ${a_s}s, B +${b_s}s)"
