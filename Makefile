@@ -21,6 +21,7 @@ test: setup
 	scripts/browser-deps.sh
 	scripts/scale-deps.sh
 	$(BIN)/python -m pytest -q
+	PYTHON=$(BIN)/python scripts/container-test.sh
 
 demo: setup
 	mkdir -p $(DEMO)

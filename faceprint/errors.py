@@ -25,6 +25,12 @@ class BadInput(FaceprintError):
     http_status = 400
 
 
+class SettingsError(BadInput):
+    """A setting (flag, ``FACEPRINT_*`` variable or ``FACEPRINT_*_FILE``) that cannot be used."""
+
+    code = "SETTINGS_ERROR"
+
+
 class ImageFormatError(BadInput):
     code = "IMAGE_ERROR_UNSUPPORTED_FORMAT"
 

@@ -7,9 +7,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ASSETS="$ROOT/.test-assets"
 
 if [ ! -x /usr/bin/chromium ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  "$ROOT/scripts/apt-install.sh" chromium  # waits for the dpkg lock if another apt holds it
 fi
 
 if [ ! -s "$ASSETS/axe.min.js" ] || ! grep -q "axe v$AXE_VERSION" "$ASSETS/axe.min.js"; then

@@ -49,7 +49,7 @@ def serve(
     store: Optional[str] = StoreOpt,
     index: Optional[str] = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, envvar="FACEPRINT_PORT"),
     pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
     token_ttl: Optional[float] = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
     purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),

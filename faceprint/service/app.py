@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -148,8 +149,9 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
             if runtime is None:
                 await asyncio.to_thread(rt.close)
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs: Swagger UI served from the package, never a CDN
         title="faceprint",
+        redoc_url=None,  # ReDoc still fetches its logo from cdn.redoc.ly
         summary="Self-hosted face recognition with a Face++ v3-compatible API",
         version="0.1.0",
         lifespan=lifespan,
