@@ -21,7 +21,7 @@ from ..engine import FaceEngine
 from ..errors import BadInput
 from .detections import Detections
 from .shots import CutConfig, CutDetector
-from .source import VideoSource, read_ahead
+from .source import FrameSource, read_ahead
 from .tracker import ByteTracker, TrackerConfig
 from .tracklets import TrackletCollector, TrackletConfig
 
@@ -65,7 +65,7 @@ class FrameAnalysis:
         self.frames = 0
         self.cuts: list[int] = []  # indices of frames that start a new shot
 
-    def run(self, video: VideoSource) -> Iterator[FrameResult]:
+    def run(self, video: FrameSource) -> Iterator[FrameResult]:
         cfg = self.config
         tracker = ByteTracker(self._tracker_config(video.info.fps))
         cuts = CutDetector(cfg.cuts)

@@ -20,6 +20,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import av
 import av.error
@@ -34,6 +35,9 @@ from ..errors import (
     VideoTooLarge,
     VideoTruncated,
 )
+
+if TYPE_CHECKING:
+    from .isolated import WorkerLimits
 
 # Decoders we accept. Others may work in FFmpeg, but every decoder is attack surface on a server
 # that takes uploads, so the list is explicit and extended on purpose.
@@ -61,6 +65,7 @@ class SourceConfig:
     max_duration_s: float | None = None  # None: no limit
     allow_truncated: bool = False  # True: a file that ends early yields what it holds, no error
     threads: bool = True  # let FFmpeg decode with frame threads
+    worker: WorkerLimits | None = None  # decode in a separate process with these limits (faceprint.video.isolated)
 
 
 @dataclass(frozen=True)
@@ -326,8 +331,28 @@ def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Generator[Frame, None
         thread.join()
 
 
-def open_video(path: str | os.PathLike, config: SourceConfig | None = None) -> VideoSource:
-    """Open and check a video: raises a VideoError code for anything we cannot decode."""
+class FrameSource(Protocol):
+    """An open video, decoded here (:class:`VideoSource`) or in a worker process (``IsolatedVideo``)."""
+
+    info: VideoInfo
+    truncated: bool
+    frames_read: int
+
+    def __iter__(self) -> Generator[Frame, None, None]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> FrameSource: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_video(path: str | os.PathLike, config: SourceConfig | None = None) -> FrameSource:
+    """Open and check a video: raises a VideoError code for anything we cannot decode.
+
+    With ``config.worker`` set, FFmpeg runs in a process of its own (see :mod:`faceprint.video.isolated`).
+    """
+    if config is not None and config.worker is not None:
+        from .isolated import IsolatedVideo
+
+        return IsolatedVideo(path, config, config.worker)
     return VideoSource(path, config)
 
 
