@@ -37,6 +37,13 @@ class ImageTooLarge(BadInput):
     code = "IMAGE_FILE_TOO_LARGE"
 
 
+class DecodeBusy(FaceprintError):
+    """The process's decode budget (FACEPRINT_DECODE_BUDGET_MB) stayed full: retry shortly."""
+
+    code = "CONCURRENCY_LIMIT_EXCEEDED"
+    http_status = 403
+
+
 class NoFaceFound(BadInput):
     code = "NO_FACE_FOUND"
 

@@ -50,7 +50,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import BadInput, FaceprintError
-from ..video import AnalysisConfig, IdentifyConfig, SourceConfig, VideoOptions, open_video, process_video, video_engine
+from ..video import (
+    AnalysisConfig,
+    IdentifyConfig,
+    SourceConfig,
+    VideoOptions,
+    open_video,
+    process_video,
+    video_engine,
+)
 from ..video.isolated import WorkerLimits
 from .db import SqliteDb
 from .errors import ConcurrencyLimitExceeded

@@ -14,6 +14,7 @@ memory limit ``VIDEO_ERROR_WORKER_OUT_OF_MEMORY``, one past its time ``VIDEO_ERR
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -26,18 +27,26 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
-from ..errors import VideoCorrupt, VideoError, VideoWorkerCrashed, VideoWorkerOutOfMemory, VideoWorkerTimeout
+from ..errors import (
+    VideoCorrupt,
+    VideoError,
+    VideoWorkerCrashed,
+    VideoWorkerOutOfMemory,
+    VideoWorkerTimeout,
+)
 from .source import Frame, SourceConfig, VideoInfo
 from .worker import BOOTSTRAP, FRAME_HEAD, MESSAGE_HEAD
 
 log = logging.getLogger("faceprint.video")
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-MAX_MESSAGE = 1 << 20  # a JSON message (info, error) is small; anything bigger is a broken worker
+MAX_MESSAGE = (
+    1 << 20
+)  # a JSON message (info, error) is small; anything bigger is a broken worker
 
 
 def _codes() -> dict[str, type[VideoError]]:
@@ -62,7 +71,11 @@ class WorkerLimits:
         d = cls()
         mem = os.environ.get("FACEPRINT_VIDEO_WORKER_MEMORY_MB")
         wall = os.environ.get("FACEPRINT_VIDEO_WORKER_TIMEOUT_S")
-        return cls(int(mem) if mem else d.memory_mb, float(wall) if wall else d.timeout_s, d.stall_s)
+        return cls(
+            int(mem) if mem else d.memory_mb,
+            float(wall) if wall else d.timeout_s,
+            d.stall_s,
+        )
 
 
 def _spec(path: Path, config: SourceConfig, limits: WorkerLimits) -> str:
@@ -76,19 +89,23 @@ def _spec(path: Path, config: SourceConfig, limits: WorkerLimits) -> str:
 class IsolatedVideo:
     """A :class:`~faceprint.video.source.VideoSource` whose decoder runs in a process of its own."""
 
-    def __init__(self, path: str | os.PathLike[str], config: SourceConfig, limits: WorkerLimits) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], config: SourceConfig, limits: WorkerLimits
+    ) -> None:
         self.path = Path(path)
         self.config = config
         self.limits = limits
         self.truncated = False
         self.frames_read = 0
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr, kept for the crash report; closed in close()
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         self._proc = subprocess.Popen(
             [sys.executable, "-c", BOOTSTRAP, str(PACKAGE_DIR), _spec(self.path, config, limits)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0, close_fds=True, env=env,
         )  # fmt: skip
-        assert self._proc.stdout is not None
+        assert isinstance(
+            self._proc.stdout, io.FileIO
+        )  # bufsize=0: raw reads, so select() sees every byte
         self._pipe = self._proc.stdout
         self._deadline = time.monotonic() + limits.timeout_s
         try:
@@ -137,7 +154,7 @@ class IsolatedVideo:
         if h * w > self.config.max_pixels or size != FRAME_HEAD.size + h * w * 3:
             raise self._broken(f"a frame of {w}x{h} in {size} bytes")
         pixels = np.empty((h, w, 3), np.uint8)
-        self._read(memoryview(pixels).cast("B"))
+        self._read(pixels.data.cast("B"))
         return Frame(index, time_s, pixels)
 
     # -- the worker's end -------------------------------------------------------------------------
@@ -147,12 +164,24 @@ class IsolatedVideo:
         tail = self._stderr_tail()
         if code < 0:
             name = signal.Signals(-code).name
-            log.warning("video decoder for %s died with %s: %s", self.path.name, name, tail)
-            return VideoWorkerCrashed(f"the video decoder crashed ({name}) on this file", path=str(self.path))
+            log.warning(
+                "video decoder for %s died with %s: %s", self.path.name, name, tail
+            )
+            return VideoWorkerCrashed(
+                f"the video decoder crashed ({name}) on this file", path=str(self.path)
+            )
         if "MemoryError" in tail or "Cannot allocate memory" in tail:
-            return VideoWorkerOutOfMemory(f"decoding this file needed over {self.limits.memory_mb} MB", path=str(self.path))
-        log.warning("video decoder for %s exited with status %d: %s", self.path.name, code, tail)
-        return VideoWorkerCrashed(f"the video decoder stopped (status {code}) on this file", path=str(self.path))
+            return VideoWorkerOutOfMemory(
+                f"decoding this file needed over {self.limits.memory_mb} MB",
+                path=str(self.path),
+            )
+        log.warning(
+            "video decoder for %s exited with status %d: %s", self.path.name, code, tail
+        )
+        return VideoWorkerCrashed(
+            f"the video decoder stopped (status {code}) on this file",
+            path=str(self.path),
+        )
 
     def _broken(self, what: str) -> VideoError:
         self._kill()
@@ -161,7 +190,10 @@ class IsolatedVideo:
     def _refusal(self, body: Any) -> VideoError:
         code = body.get("code") if isinstance(body, dict) else None
         cls = _codes().get(str(code), VideoCorrupt)
-        return cls(str(body.get("message", code)) if isinstance(body, dict) else "", path=str(self.path))
+        return cls(
+            str(body.get("message", code)) if isinstance(body, dict) else "",
+            path=str(self.path),
+        )
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0, os.SEEK_END)
@@ -193,9 +225,8 @@ class IsolatedVideo:
         self._kill()
         self._stderr.close()
 
-    def __enter__(self) -> IsolatedVideo:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

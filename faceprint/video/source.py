@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 import av
 import av.error
@@ -278,7 +278,7 @@ class VideoSource:
                 iterator.close()
             self._container.close()
 
-    def __enter__(self) -> VideoSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -338,9 +338,9 @@ class FrameSource(Protocol):
     truncated: bool
     frames_read: int
 
-    def __iter__(self) -> Generator[Frame, None, None]: ...
+    def __iter__(self) -> Iterator[Frame]: ...
     def close(self) -> None: ...
-    def __enter__(self) -> FrameSource: ...
+    def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
 
 

@@ -60,10 +60,10 @@ def main(spec_json: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    from ..errors import FaceprintError
     import av.error
     import numpy as np
 
+    from ..errors import FaceprintError
     from .source import SourceConfig, VideoSource
 
     cfg = spec["config"]
@@ -74,14 +74,31 @@ def main(spec_json: str) -> None:
             _send(out, b"I", dict(vars(video.info)))
             for frame in video:
                 img = np.ascontiguousarray(frame.image)
-                head = FRAME_HEAD.pack(frame.index, frame.time_s, img.shape[0], img.shape[1])
+                head = FRAME_HEAD.pack(
+                    frame.index, frame.time_s, img.shape[0], img.shape[1]
+                )
                 _write_all(out, MESSAGE_HEAD.pack(b"F", len(head) + img.nbytes) + head)
-                _write_all(out, memoryview(img).cast("B"))
-            _send(out, b"T", {"truncated": video.truncated, "frames_read": video.frames_read})
+                _write_all(out, img.data.cast("B"))
+            _send(
+                out,
+                b"T",
+                {"truncated": video.truncated, "frames_read": video.frames_read},
+            )
     except FaceprintError as exc:
         _send(out, b"E", {"code": exc.code, "message": exc.message})
-    except (MemoryError, av.error.MemoryError, av.error.BlockingIOError):  # ENOMEM, or no room for a thread (EAGAIN)
-        _send(out, b"E", {"code": "VIDEO_ERROR_WORKER_OUT_OF_MEMORY", "message": f"decoding needed over {spec['memory_mb']} MB"})
+    except (
+        MemoryError,
+        av.error.MemoryError,
+        av.error.BlockingIOError,
+    ):  # ENOMEM, or no room for a thread (EAGAIN)
+        _send(
+            out,
+            b"E",
+            {
+                "code": "VIDEO_ERROR_WORKER_OUT_OF_MEMORY",
+                "message": f"decoding needed over {spec['memory_mb']} MB",
+            },
+        )
     except BrokenPipeError:
         pass  # the parent stopped reading: it wants no more frames
     sys.stdout.flush()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import struct
-import zipfile
 import zlib
 from fractions import Fraction
 from pathlib import Path
@@ -19,12 +18,18 @@ import numpy as np
 from PIL import Image
 
 # (extension, encoder, pixel format): the containers the issue names, each with a codec it holds
-VIDEO_FORMATS = {".mp4": ("libx264", "yuv420p"), ".avi": ("mjpeg", "yuvj420p"), ".mkv": ("libx264", "yuv420p")}
+VIDEO_FORMATS = {
+    ".mp4": ("libx264", "yuv420p"),
+    ".avi": ("mjpeg", "yuvj420p"),
+    ".mkv": ("libx264", "yuv420p"),
+}
 TINY = (32, 24)  # under the 48 px minimum side
 OVERSIZE = (4160, 64)  # over the 4096 px maximum side, few pixels in all
 
 
-def video_bytes(ext: str, size: tuple[int, int], frames: int = 3, fps: int = 10) -> bytes:
+def video_bytes(
+    ext: str, size: tuple[int, int], frames: int = 3, fps: int = 10
+) -> bytes:
     """A valid video of ``frames`` noise frames of ``size`` (w, h) in the container of ``ext``."""
     codec, pix = VIDEO_FORMATS[ext]
     buf = io.BytesIO()
@@ -107,26 +112,46 @@ def png_rgba16(side: int = 4096) -> bytes:
     row = b"\x00" + b"\x80\x00\x40\x00\x20\x00\xff\xff" * side
     raw = zlib.compress(row * side, 9)
     ihdr = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", raw) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", raw)
+        + _chunk(b"IEND", b"")
+    )
 
 
 def png_declared(width: int, height: int) -> bytes:
     """A PNG header declaring ``width`` x ``height`` 16-bit RGBA with almost no data."""
     ihdr = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 def image_bombs() -> dict[str, bytes]:
     """name -> bytes: a header that declares far more pixels than the file holds, in each format we decode."""
-    out = {"png-rgba16-65535.png": png_declared(65535, 65535), "png-rgba16-4096x100000.png": png_declared(4096, 100_000)}
+    out = {
+        "png-rgba16-65535.png": png_declared(65535, 65535),
+        "png-rgba16-4096x100000.png": png_declared(4096, 100_000),
+    }
     out["jpeg-65000.jpg"] = _jpeg_declared((65000, 65000))
     gif = bytearray(_saved("GIF", (16, 16)))
     struct.pack_into("<HH", gif, 6, 65535, 65535)  # logical screen
-    struct.pack_into("<HH", gif, gif.find(b"\x2c") + 5, 65535, 65535)  # image descriptor
+    struct.pack_into(
+        "<HH", gif, gif.find(b"\x2c") + 5, 65535, 65535
+    )  # image descriptor
     out["gif-65535.gif"] = bytes(gif)
     bmp = bytearray(_saved("BMP", (16, 16)))
     struct.pack_into("<ii", bmp, 18, 60000, 60000)
@@ -139,7 +164,9 @@ def image_bombs() -> dict[str, bytes]:
     out["webp-truncated.webp"] = bytes(webp[: len(webp) // 2])
     out["png-truncated.png"] = png_rgba16(512)[:300]
     out["gif-as.jpg"] = _saved("GIF", (64, 64))
-    out["random.bin"] = np.random.default_rng(7).integers(0, 255, 4096, dtype=np.uint8).tobytes()
+    out["random.bin"] = (
+        np.random.default_rng(7).integers(0, 255, 4096, dtype=np.uint8).tobytes()
+    )
     return out
 
 
@@ -178,10 +205,29 @@ def zip_bomb(entries: int = 240, entry_mib: int = 10) -> bytes:
     for i in range(entries):
         name = f"frame{i:04d}.png".encode()
         offset = len(local)
-        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0) + name + body
+        local += (
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                8,
+                0,
+                0,
+                crc,
+                len(body),
+                size,
+                len(name),
+                0,
+            )
+            + name
+            + body
+        )
         central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(body), size,
                                len(name), 0, 0, 0, 0, 0, offset) + name  # fmt: skip
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, len(central), len(local), 0)
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, len(central), len(local), 0
+    )
     return bytes(local + central + end)
 
 
