@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from .errors import DecodeBusy, ImageTooLarge
 
 MB = 1 << 20
-TRIM_AFTER = (
-    16 * MB
-)  # a reservation this big, once released with nothing else in flight, trims the heap
+# A reservation this big, once released with nothing else in flight, trims the heap, and trims it
+# again TRIM_DELAY_S later (the request's own copies of the pixels are gone by then).
+TRIM_AFTER = 16 * MB
+TRIM_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
