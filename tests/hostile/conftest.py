@@ -3,8 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from service.support import Key, Server, make_key  # tests/ is on sys.path (rootdir conftest)
+from service.support import (
+    Key,
+    Server,
+    make_key,
+)  # tests/ is on sys.path (rootdir conftest)
 
 from .support import BUDGET_MB
 
@@ -21,7 +24,13 @@ def hostile() -> Iterator[tuple[Server, Key]]:
         data = Path(tmp) / "data"
         data.mkdir()
         key = make_key(data, SCOPES)
-        srv = Server(data, env={"FACEPRINT_DECODE_BUDGET_MB": str(BUDGET_MB), "FACEPRINT_VIDEO_QUEUE_PER_TENANT": "3"})
+        srv = Server(
+            data,
+            env={
+                "FACEPRINT_DECODE_BUDGET_MB": str(BUDGET_MB),
+                "FACEPRINT_VIDEO_QUEUE_PER_TENANT": "3",
+            },
+        )
         yield srv, key
         srv.stop()
 

@@ -34,7 +34,9 @@ def rss(pid: int) -> int:
 
 
 @contextmanager
-def watched(pid: int, health_url: str | None = None, every_s: float = 0.02) -> Iterator[Watch]:
+def watched(
+    pid: int, health_url: str | None = None, every_s: float = 0.02
+) -> Iterator[Watch]:
     """Sample ``pid``'s RSS (and ``/health`` latency, when given a URL) until the block ends."""
     w = Watch(pid, start=rss(pid))
     w.peak = w.start
@@ -78,4 +80,4 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]

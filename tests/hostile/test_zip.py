@@ -28,20 +28,31 @@ def test_zip_bomb_with_a_made_up_token_is_refused_before_unpacking(hostile, bomb
     with watched(server.proc.pid, server.url + "/health") as w:
         answers = [verify(server, key, "made-up-token-123456", bomb) for _ in range(3)]
     assert {r.status_code for r in answers} == {400}
-    assert {r.json()["error_message"].split(":")[0] for r in answers} == {"NONCE_UNKNOWN"}
+    assert {r.json()["error_message"].split(":")[0] for r in answers} == {
+        "NONCE_UNKNOWN"
+    }
     assert w.peak_increase_mb < 100
     assert percentile(w.health_ms, 99) < 200
     assert alive(server)
 
 
-def test_zip_bomb_with_a_real_session_is_refused_from_its_directory(hostile, bomb, photos):
+def test_zip_bomb_with_a_real_session_is_refused_from_its_directory(
+    hostile, bomb, photos
+):
     server, key = hostile
     with server.client() as c:
-        r = c.post("/faceid/v1/biz_token", data=key.auth, files={"image_file": ("obama.jpg", (photos / "obama.jpg").read_bytes())})
+        r = c.post(
+            "/faceid/v1/biz_token",
+            data=key.auth,
+            files={"image_file": ("obama.jpg", (photos / "obama.jpg").read_bytes())},
+        )
     assert r.status_code == 200, r.text
     with watched(server.proc.pid) as w:
         r = verify(server, key, r.json()["biz_token"], bomb)
-    assert r.status_code == 400 and r.json()["error_message"] == "BAD_ARGUMENTS: frames_file", r.text
+    assert (
+        r.status_code == 400
+        and r.json()["error_message"] == "BAD_ARGUMENTS: frames_file"
+    ), r.text
     assert w.peak_increase_mb < 100
     assert alive(server)
 
@@ -63,4 +74,6 @@ def test_every_zip_limit_has_its_own_refusal():
         with pytest.raises(BadInput) as err:
             frames_from_zip(data)
         assert err.value.details.get("param") == "frames_file", why
-    assert len(frames_from_zip(made(5, 1000))) == 5  # small frames that compress well are fine
+    assert (
+        len(frames_from_zip(made(5, 1000))) == 5
+    )  # small frames that compress well are fine
