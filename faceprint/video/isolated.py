@@ -44,9 +44,9 @@ from .worker import BOOTSTRAP, FRAME_HEAD, MESSAGE_HEAD
 log = logging.getLogger("faceprint.video")
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-MAX_MESSAGE = (
-    1 << 20
-)  # a JSON message (info, error) is small; anything bigger is a broken worker
+# What a worker that ran out of address space leaves on stderr (in Python, in FFmpeg, in the loader).
+OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory", "failed to map segment")
+MAX_MESSAGE = 1 << 20  # a JSON message (info, error) is small; anything bigger is a broken worker
 
 
 def _codes() -> dict[str, type[VideoError]]:
@@ -170,7 +170,7 @@ class IsolatedVideo:
             return VideoWorkerCrashed(
                 f"the video decoder crashed ({name}) on this file", path=str(self.path)
             )
-        if "MemoryError" in tail or "Cannot allocate memory" in tail:
+        if any(sign in tail for sign in OUT_OF_MEMORY):
             return VideoWorkerOutOfMemory(
                 f"decoding this file needed over {self.limits.memory_mb} MB",
                 path=str(self.path),
