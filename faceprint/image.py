@@ -35,7 +35,7 @@ from PIL import Image
 from .budget import decode_budget
 from .errors import FaceprintError, ImageFormatError, ImageSizeError, ImageTooLarge
 
-ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike, np.ndarray]
+ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike[str], np.ndarray]
 
 # We enforce our own limits from the header; Pillow's own bomb check would only warn or raise later.
 Image.MAX_IMAGE_PIXELS = None
@@ -181,7 +181,7 @@ def _depth(img: Image.Image) -> int:
     """Bytes per channel the file declares: 16-bit PNG and TIFF say so in their raw mode."""
     if img.mode in ("I", "F"):
         return 4
-    raw = " ".join(str(getattr(t, "args", "")) for t in img.tile[:1])
+    raw = " ".join(str(getattr(t, "args", "")) for t in getattr(img, "tile", [])[:1])
     return 2 if ";16" in raw or img.mode.startswith("I;16") else 1
 
 

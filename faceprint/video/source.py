@@ -103,7 +103,7 @@ def _known_container(head: bytes) -> bool:
 class VideoSource:
     """An open video. Iterate once for frames; use as a context manager to close the file."""
 
-    def __init__(self, path: str | os.PathLike, config: SourceConfig | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], config: SourceConfig | None = None) -> None:
         self.path = Path(path)
         self.config = config or SourceConfig()
         self.truncated = False  # set when the file ended early and ``allow_truncated`` let it pass
@@ -344,7 +344,7 @@ class FrameSource(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def open_video(path: str | os.PathLike, config: SourceConfig | None = None) -> FrameSource:
+def open_video(path: str | os.PathLike[str], config: SourceConfig | None = None) -> FrameSource:
     """Open and check a video: raises a VideoError code for anything we cannot decode.
 
     With ``config.worker`` set, FFmpeg runs in a process of its own (see :mod:`faceprint.video.isolated`).
@@ -356,7 +356,7 @@ def open_video(path: str | os.PathLike, config: SourceConfig | None = None) -> F
     return VideoSource(path, config)
 
 
-def read_frames(path: str | os.PathLike, config: SourceConfig | None = None) -> Iterator[Frame]:
+def read_frames(path: str | os.PathLike[str], config: SourceConfig | None = None) -> Iterator[Frame]:
     """Every frame of a video, in order: the frame generator."""
     with open_video(path, config) as video:
         yield from video
