@@ -13,7 +13,6 @@ import sys
 import time
 
 import psutil
-import pytest
 
 from .conftest import alive
 from .corpus import hostile_videos, mjpeg_declared
@@ -68,10 +67,7 @@ def test_a_16000px_mjpeg_is_refused_from_its_header(hostile):
     server, key = hostile
     t = time.perf_counter()
     r = submit(server, key, "huge.avi", mjpeg_declared())
-    assert (
-        r.status_code == 400
-        and r.json()["error_message"] == "VIDEO_ERROR_TOO_LARGE: video_file"
-    ), r.text
+    assert r.status_code == 400 and r.json()["error_message"].split(":")[0] == "VIDEO_ERROR_TOO_LARGE", r.text
     assert (
         time.perf_counter() - t < 15
     )  # the upload check is one worker start, no 16000x16000 decode
@@ -113,19 +109,13 @@ for path in sys.argv[1:]:
 """
 
 
-@pytest.mark.parametrize("ext", [".mp4", ".avi", ".mkv"])
-def test_in_process_decoding_stops_before_the_file_closes(tmp_path, ext):
+def test_in_process_decoding_stops_before_the_file_closes(tmp_path):
     """Without a worker: the read-ahead thread must stop demuxing before the consumer's error closes the file."""
     paths = []
-    for name in (f"tiny{ext}", f"oversize{ext}"):
-        (tmp_path / name).write_bytes(VIDEOS[name])
-        paths.append(str(tmp_path / name))
-    run = subprocess.run(
-        [sys.executable, "-c", SHUTDOWN_ORDER, *paths],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]  # -11 (SIGSEGV) before the fix
-    assert run.stdout.split().count("INVALID_IMAGE_SIZE") == 6
+    for ext in (".mp4", ".avi", ".mkv"):
+        for name in (f"tiny{ext}", f"oversize{ext}"):
+            (tmp_path / name).write_bytes(VIDEOS[name])
+            paths.append(str(tmp_path / name))
+    run = subprocess.run([sys.executable, "-c", SHUTDOWN_ORDER, *paths], check=False, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]  # -11 (SIGSEGV) within the first few files before the fix
+    assert run.stdout.split().count("INVALID_IMAGE_SIZE") == 3 * len(paths)
