@@ -45,7 +45,8 @@ def watched(
     def sample() -> None:
         while not stop.is_set():
             try:
-                w.peak = max(w.peak, rss(pid))
+                if psutil.pid_exists(pid):  # an attack that kills the server (kill -9 on purpose) leaves no process
+            w.peak = max(w.peak, rss(pid))
             except psutil.NoSuchProcess:
                 return
             time.sleep(every_s)
@@ -73,7 +74,8 @@ def watched(
         stop.set()
         for t in threads:
             t.join()
-        w.peak = max(w.peak, rss(pid))
+        if psutil.pid_exists(pid):  # an attack that kills the server (kill -9 on purpose) leaves no process
+            w.peak = max(w.peak, rss(pid))
 
 
 def percentile(values: list[float], q: float) -> float:
