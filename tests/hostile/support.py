@@ -45,8 +45,7 @@ def watched(
     def sample() -> None:
         while not stop.is_set():
             try:
-                if psutil.pid_exists(pid):  # an attack that kills the server (kill -9 on purpose) leaves no process
-            w.peak = max(w.peak, rss(pid))
+                w.peak = max(w.peak, rss(pid))
             except psutil.NoSuchProcess:
                 return
             time.sleep(every_s)
