@@ -43,6 +43,13 @@ class ImageTooLarge(BadInput):
     code = "IMAGE_FILE_TOO_LARGE"
 
 
+class DecodeBusy(FaceprintError):
+    """The process's decode budget (FACEPRINT_DECODE_BUDGET_MB) stayed full: retry shortly."""
+
+    code = "CONCURRENCY_LIMIT_EXCEEDED"
+    http_status = 403
+
+
 class NoFaceFound(BadInput):
     code = "NO_FACE_FOUND"
 
@@ -146,3 +153,21 @@ class UnsupportedCodec(VideoError):
 
 class VideoTooLarge(VideoError):
     code = "VIDEO_ERROR_TOO_LARGE"
+
+
+class VideoWorkerCrashed(VideoError):
+    """The decoding process died (a signal inside FFmpeg, killed): only that video's work is lost."""
+
+    code = "VIDEO_ERROR_WORKER_CRASHED"
+
+
+class VideoWorkerOutOfMemory(VideoError):
+    """Decoding needed more address space than the worker's limit (FACEPRINT_VIDEO_WORKER_MEMORY_MB)."""
+
+    code = "VIDEO_ERROR_WORKER_OUT_OF_MEMORY"
+
+
+class VideoWorkerTimeout(VideoError):
+    """Decoding ran past the worker's wall-clock limit (FACEPRINT_VIDEO_WORKER_TIMEOUT_S)."""
+
+    code = "VIDEO_ERROR_TIMEOUT"

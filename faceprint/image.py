@@ -4,6 +4,13 @@ Every failure becomes a :mod:`faceprint.errors` code: nothing from Pillow leaks 
 Size limits are checked from the header, before any pixel is decoded, so a
 decompression bomb costs a few hundred bytes of parsing.
 
+Before decoding, the header's raster (pixels x channels x bytes per channel) is checked against
+``max_raster_bytes`` and what the decode will hold (:func:`decode_cost`) is reserved from the
+process's decode budget (:mod:`faceprint.budget`), so concurrent requests cannot together spend
+more than the budget. Only the formats in :data:`FORMATS` are parsed: every decoder is attack
+surface. Pixels are converted in bands of rows, so a 16-bit RGBA image costs its decoded raster
+plus the BGR result, not five full-size copies.
+
 Pillow parses every header. Complete 8-bit JPEGs (the common case) are then decoded by
 OpenCV straight into BGR, which is about twice as fast as Pillow's RGB decode plus the
 channel swap, with identical pixels (both use libjpeg-turbo); anything else, and any JPEG
@@ -23,14 +30,19 @@ from typing import Union
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from .errors import ImageFormatError, ImageSizeError, ImageTooLarge
+from .budget import decode_budget
+from .errors import FaceprintError, ImageFormatError, ImageSizeError, ImageTooLarge
 
-ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike, np.ndarray]
+ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike[str], np.ndarray]
 
 # We enforce our own limits from the header; Pillow's own bomb check would only warn or raise later.
 Image.MAX_IMAGE_PIXELS = None
+
+# The formats we parse (Pillow knows ~40; PSD, EPS, FITS... are not what faces come in).
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "DIB", "PPM")
+BAND_ROWS = 256  # rows converted to BGR at a time
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class ImageLimits:
     max_bytes: int = 10 * 1024 * 1024
     min_side: int = 48
     max_side: int = 4096
+    max_raster_bytes: int = 4096 * 4096 * 4 * 2  # pixels x channels x bytes per channel, from the header (16-bit RGBA at the side limit)
 
     def check_bytes(self, n: int) -> None:
         if n > self.max_bytes:
@@ -50,6 +63,12 @@ class ImageLimits:
                 width=width,
                 height=height,
             )
+
+    def check_raster(self, width: int, height: int, channels: int, depth: int) -> None:
+        raster = width * height * channels * depth
+        if raster > self.max_raster_bytes:
+            raise ImageTooLarge(f"image declares {width}x{height} x {channels} channels x {depth} bytes = {raster} bytes;"
+                                f" the limit is {self.max_raster_bytes}", limit=self.max_raster_bytes)  # fmt: skip
 
 
 DEFAULT_LIMITS = ImageLimits()
@@ -113,15 +132,19 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data), formats=FORMATS)
             limits.check_size(*img.size)  # from the header: nothing decoded yet
-            fast = _decode_jpeg(img, data)
-            if fast is not None:
-                return fast
-            img.load()
-            img = ImageOps.exif_transpose(img) or img
-            return _pil_to_bgr(img)
-    except (ImageSizeError, ImageTooLarge):
+            limits.check_raster(*img.size, len(img.getbands()), _depth(img))
+            with decode_budget().reserve(decode_cost(img)), img:
+                fast = _decode_jpeg(img, data)
+                if fast is not None:
+                    return fast
+                img.load()
+                orientation = img.getexif().get(0x0112, 1)
+                bgr = _bands_to_bgr(img)
+            turn = _ORIENT.get(orientation)
+            return np.ascontiguousarray(turn(bgr)) if turn else bgr
+    except FaceprintError:
         raise
     except Exception as exc:  # Pillow raises many types for corrupt data; all mean one thing here
         raise ImageFormatError(f"not a decodable image ({type(exc).__name__})") from None
@@ -154,11 +177,52 @@ def _decode_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
     return np.ascontiguousarray(turn(arr)) if turn else arr
 
 
-def _pil_to_bgr(img: Image.Image) -> np.ndarray:
+def _depth(img: Image.Image) -> int:
+    """Bytes per channel the file declares: 16-bit PNG and TIFF say so in their raw mode."""
+    if img.mode in ("I", "F"):
+        return 4
+    raw = " ".join(str(getattr(t, "args", "")) for t in getattr(img, "tile", [])[:1])
+    return 2 if ";16" in raw or img.mode.startswith("I;16") else 1
+
+
+def _held(img: Image.Image) -> int:
+    """Bytes per pixel Pillow holds once decoded (it stores 16-bit RGBA as 8-bit, RGB in 4 bytes)."""
+    mode = img.mode
+    return 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+
+
+def decode_cost(img: Image.Image) -> int:
+    """What decoding ``img`` will hold at its peak, from its header: the raster, Pillow's copy, the BGR result."""
+    w, h = img.size
+    return w * h * (max(_held(img), len(img.getbands()) * _depth(img)) + 3) + BAND_ROWS * w * 32
+
+
+def _bands_to_bgr(img: Image.Image) -> np.ndarray:
+    """BGR uint8 of a decoded image, converted BAND_ROWS rows at a time into one output array."""
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)
+    scale = _gray_scale(img)
+    for top in range(0, h, BAND_ROWS):
+        bottom = min(top + BAND_ROWS, h)
+        out[top:bottom] = _pil_to_bgr(img.crop((0, top, w, bottom)), scale)
+    return out
+
+
+def _gray_scale(img: Image.Image) -> float:
+    """The white level of a 16/32-bit grey image, from the whole image (bands must scale alike)."""
+    mode = img.mode
+    if mode.startswith("I;16"):
+        return 65535.0
+    if mode in ("I", "F"):
+        top = img.getextrema()[1]
+        return 65535.0 if float(top) > 255 else 255.0  # type: ignore[arg-type]
+    return 255.0
+
+
+def _pil_to_bgr(img: Image.Image, top: float = 255.0) -> np.ndarray:
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
-        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):

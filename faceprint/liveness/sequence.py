@@ -14,11 +14,15 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..image import ImageInput, ImageLimits, load_image
 from .errors import InvalidFrameSequence
+
+if TYPE_CHECKING:
+    from ..video.isolated import WorkerLimits
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class SequenceLimits:
     max_duration_s: float = 20.0
     max_side: int = 1920  # frames larger than this on their longer side are refused
     min_frames: int = 2
+    worker: WorkerLimits | None = None  # decode clips in a worker process with these limits (the server does)
 
 
 DEFAULT_SEQUENCE_LIMITS = SequenceLimits()
@@ -86,7 +91,8 @@ class FrameSequence:
         """Decode a clip through :mod:`faceprint.video.source`; bad files raise its VideoError codes."""
         from ..video.source import SourceConfig, open_video
 
-        config = SourceConfig(max_pixels=limits.max_side * limits.max_side, max_duration_s=limits.max_duration_s)
+        config = SourceConfig(max_pixels=limits.max_side * limits.max_side, max_duration_s=limits.max_duration_s,
+                              worker=limits.worker)  # fmt: skip
         images: list[np.ndarray] = []
         times: list[float] = []
         with open_video(path, config) as video:

@@ -10,9 +10,18 @@ finish. A job asked to annotate (the default) also writes ``<data>/video_jobs/<j
 the video with each tracked face boxed and named, every frame of the source, kept with the job.
 At start-up, jobs left ``queued`` go back on the queue and jobs left ``running`` (the
 server stopped or died mid-job) start again from the beginning, up to ``max_attempts`` runs in
-all; past that, or with the upload gone, a job is ``failed`` with ``JOB_INTERRUPTED`` and the
-reason. At most ``max_queued`` jobs wait; one more is refused (``CONCURRENCY_LIMIT_EXCEEDED``)
-until the queue drains: the client backs off instead of the server filling its disk.
+all (2: a job is retried once); past that, or with the upload gone, a job is ``failed`` with
+``JOB_INTERRUPTED`` and the reason. At most ``max_queued`` jobs wait, and at most ``per_tenant``
+of them from one tenant, so one tenant cannot fill the queue for the others; one more is refused
+(``CONCURRENCY_LIMIT_EXCEEDED``) until the queue drains: the client backs off instead of the
+server filling its disk.
+
+FFmpeg never runs in the server process: the upload check and each job decode in a worker
+process of their own (:mod:`faceprint.video.isolated`) with an address-space limit
+(``FACEPRINT_VIDEO_WORKER_MEMORY_MB``, 2048) and a wall-clock limit
+(``FACEPRINT_VIDEO_WORKER_TIMEOUT_S``, 1800). A decoder that crashes fails that job (or that
+upload) with ``VIDEO_ERROR_WORKER_CRASHED``, ``VIDEO_ERROR_WORKER_OUT_OF_MEMORY`` or
+``VIDEO_ERROR_TIMEOUT``; the server keeps serving.
 
 A timeline names people and an annotated copy shows their faces, so neither is kept for ever:
 deleting a job (queued, running or finished) removes its row and files at once, and finished jobs
@@ -24,7 +33,8 @@ PostgreSQL store, poll and download a job through the node that accepted it (pin
 load balancer); another node answers INVALID_JOB_ID. Distributed jobs would need shared storage.
 
 Settings come from the environment when the app starts: ``FACEPRINT_VIDEO_WORKERS`` (1),
-``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (3), ``FACEPRINT_VIDEO_KEEP_DAYS`` (7).
+``FACEPRINT_VIDEO_QUEUE`` (8), ``FACEPRINT_VIDEO_QUEUE_PER_TENANT`` (3), ``FACEPRINT_VIDEO_MAX_ATTEMPTS`` (2),
+``FACEPRINT_VIDEO_KEEP_DAYS`` (7).
 """
 
 from __future__ import annotations
@@ -36,11 +46,20 @@ import queue
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import BadInput, FaceprintError
-from ..video import AnalysisConfig, IdentifyConfig, VideoOptions, open_video, process_video, video_engine
+from ..video import (
+    AnalysisConfig,
+    IdentifyConfig,
+    SourceConfig,
+    VideoOptions,
+    open_video,
+    process_video,
+    video_engine,
+)
+from ..video.isolated import WorkerLimits
 from .db import SqliteDb
 from .errors import ConcurrencyLimitExceeded
 from .runtime import Runtime, attached, detached
@@ -89,10 +108,13 @@ class _Deleted(Exception):
 class JobsConfig:
     workers: int = 1
     max_queued: int = 8
-    max_attempts: int = 3
+    max_attempts: int = 2  # runs in all: a job found running at start-up is retried once, then failed
     progress_every_s: float = 0.25  # how often a running job writes its progress
     keep_days: float = 7.0  # finished jobs (timeline, annotated copy) are deleted this long after; 0: kept
     sweep_every_s: float = 60.0  # how often an idle worker looks for jobs past keep_days
+    per_tenant: int = 3  # jobs one tenant may have waiting
+    decoder: WorkerLimits = field(default_factory=WorkerLimits)  # the decoding process of each job
+    check_timeout_s: float = 30.0  # the upload check (open, decode the first frame), in its own process too
 
     @classmethod
     def from_env(cls) -> JobsConfig:
@@ -101,7 +123,8 @@ class JobsConfig:
             return float(raw) if raw else default
 
         return cls(int(num("FACEPRINT_VIDEO_WORKERS", 1)), int(num("FACEPRINT_VIDEO_QUEUE", 8)),
-                   int(num("FACEPRINT_VIDEO_MAX_ATTEMPTS", 3)), keep_days=num("FACEPRINT_VIDEO_KEEP_DAYS", 7.0))  # fmt: skip
+                   int(num("FACEPRINT_VIDEO_MAX_ATTEMPTS", 2)), keep_days=num("FACEPRINT_VIDEO_KEEP_DAYS", 7.0),
+                   per_tenant=int(num("FACEPRINT_VIDEO_QUEUE_PER_TENANT", 3)), decoder=WorkerLimits.from_env())  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -113,8 +136,9 @@ class JobRequest:
     per_frame: bool = False
     annotate: bool = True  # also write the annotated copy (<job_id>.mp4); rows from before this field default to it
 
-    def options(self) -> VideoOptions:
-        return VideoOptions(AnalysisConfig(detect_every=self.detect_every, min_face=self.min_face), IdentifyConfig(far=self.far))
+    def options(self, source: SourceConfig | None = None) -> VideoOptions:
+        return VideoOptions(AnalysisConfig(detect_every=self.detect_every, min_face=self.min_face), IdentifyConfig(far=self.far),
+                            source or SourceConfig())  # fmt: skip
 
 
 class VideoJobs:
@@ -164,14 +188,18 @@ class VideoJobs:
     def submit(self, tenant: str, data: bytes, request: JobRequest) -> dict[str, object]:
         """Check the upload is a video we can decode, then queue it; a full queue refuses it."""
         with self._submit_lock:
-            waiting = self.db.conn().execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (QUEUED,)).fetchone()[0]
+            waiting, mine = self.db.conn().execute(
+                "SELECT COUNT(*), COALESCE(SUM(tenant = ?), 0) FROM jobs WHERE status = ?", (tenant, QUEUED)).fetchone()  # fmt: skip
             if waiting >= self.config.max_queued:
                 raise ConcurrencyLimitExceeded(f"{waiting} video jobs are waiting; retry when the queue drains", param="video_file")
+            if mine >= self.config.per_tenant:
+                raise ConcurrencyLimitExceeded(f"{mine} of your video jobs are waiting (the limit per tenant);"
+                                               " retry when one starts", param="video_file")  # fmt: skip
             job_id = "vjob_" + secrets.token_hex(12)
             path = self.uploads / f"{job_id}.video"  # FFmpeg reads the container from the bytes, not the name
             path.write_bytes(data)
             try:
-                with open_video(path) as video:  # a bad file is the caller's 400, not a failed job
+                with open_video(path, self._source(self.config.check_timeout_s)) as video:  # a bad file is the caller's 400
                     total = video.info.frame_count
             except BaseException:
                 path.unlink(missing_ok=True)
@@ -306,7 +334,8 @@ class VideoJobs:
 
         try:
             gallery = self.rt.gallery.gallery(options.faceset, tenant=tenant) if options.faceset else None
-            result = process_video(upload, gallery, options.options(), engine=self._video_engine(), out=out, progress=progress)
+            opts = options.options(self._source(self.config.decoder.timeout_s))
+            result = process_video(upload, gallery, opts, engine=self._video_engine(), out=out, progress=progress)
         except FaceprintError as exc:
             self._fail(job_id, exc)
             upload.unlink(missing_ok=True)
@@ -317,6 +346,10 @@ class VideoJobs:
         self._set(job_id, status=DONE, frames_done=result.stats.frames, progress=1.0, result=json.dumps(body))
         upload.unlink(missing_ok=True)
         log.info("video job %s done: %d frames, %.2fx real time", job_id, result.stats.frames, result.realtime_factor)
+
+    def _source(self, timeout_s: float) -> SourceConfig:
+        """Decoding in a worker process: what FFmpeg does to a hostile file stays there."""
+        return SourceConfig(worker=replace(self.config.decoder, timeout_s=timeout_s))
 
     def _video_engine(self):  # type: ignore[no-untyped-def]
         with self._engine_lock:

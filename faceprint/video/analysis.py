@@ -12,6 +12,7 @@ track and forces a detection on the cut frame, so no track runs from one shot in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..engine import FaceEngine
 from ..errors import BadInput
 from .detections import Detections
 from .shots import CutConfig, CutDetector
-from .source import VideoSource, read_ahead
+from .source import FrameSource, read_ahead
 from .tracker import ByteTracker, TrackerConfig
 from .tracklets import TrackletCollector, TrackletConfig
 
@@ -64,27 +65,28 @@ class FrameAnalysis:
         self.frames = 0
         self.cuts: list[int] = []  # indices of frames that start a new shot
 
-    def run(self, video: VideoSource) -> Iterator[FrameResult]:
+    def run(self, video: FrameSource) -> Iterator[FrameResult]:
         cfg = self.config
         tracker = ByteTracker(self._tracker_config(video.info.fps))
         cuts = CutDetector(cfg.cuts)
         since = cfg.detect_every  # frames since the detector last ran
         frames = read_ahead(iter(video), cfg.read_ahead) if cfg.read_ahead else iter(video)
-        for frame in frames:
-            cut = cuts(frame.image)
-            if cut:
-                tracker.reset()
-                self.cuts.append(frame.index)
-            self.frames += 1
-            detect = cut or since >= cfg.detect_every
-            if detect:
-                dets = tracker.update(self._detect(frame.image), frame.time_s)
-                since = 1
-            else:
-                dets = tracker.predict(frame.time_s)
-                since += 1
-            self.tracklets.observe(frame.index, frame.time_s, frame.image, dets)
-            yield FrameResult(frame.index, frame.time_s, dets, detect, cut, frame.image)
+        with closing(frames):  # stops the read-ahead thread before the caller closes the video
+            for frame in frames:
+                cut = cuts(frame.image)
+                if cut:
+                    tracker.reset()
+                    self.cuts.append(frame.index)
+                self.frames += 1
+                detect = cut or since >= cfg.detect_every
+                if detect:
+                    dets = tracker.update(self._detect(frame.image), frame.time_s)
+                    since = 1
+                else:
+                    dets = tracker.predict(frame.time_s)
+                    since += 1
+                self.tracklets.observe(frame.index, frame.time_s, frame.image, dets)
+                yield FrameResult(frame.index, frame.time_s, dets, detect, cut, frame.image)
 
     def _tracker_config(self, fps: float) -> TrackerConfig:
         """The pack's measured detector threshold is the tracker's high score unless set."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -177,8 +178,12 @@ def write_annotated(
     """Decode the video again and draw each frame's tracked faces with their final names."""
     by_index = {f.index: f for f in result.frames}
     source = replace(result.options.source, allow_truncated=True)
-    with open_video(path, source) as video, VideoSink(out, video.info.width, video.info.height, video.info.fps) as sink:
-        for frame in read_ahead(iter(video)):
+    with (
+        open_video(path, source) as video,
+        VideoSink(out, video.info.width, video.info.height, video.info.fps) as sink,
+        closing(read_ahead(iter(video))) as frames,  # the decode thread stops before the file closes
+    ):
+        for frame in frames:
             fr = by_index.get(frame.index)
             img = frame.image
             if fr is not None and len(fr.detections):

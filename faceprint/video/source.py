@@ -16,10 +16,11 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Self
 
 import av
 import av.error
@@ -34,6 +35,9 @@ from ..errors import (
     VideoTooLarge,
     VideoTruncated,
 )
+
+if TYPE_CHECKING:
+    from .isolated import WorkerLimits
 
 # Decoders we accept. Others may work in FFmpeg, but every decoder is attack surface on a server
 # that takes uploads, so the list is explicit and extended on purpose.
@@ -61,6 +65,7 @@ class SourceConfig:
     max_duration_s: float | None = None  # None: no limit
     allow_truncated: bool = False  # True: a file that ends early yields what it holds, no error
     threads: bool = True  # let FFmpeg decode with frame threads
+    worker: WorkerLimits | None = None  # decode in a separate process with these limits (faceprint.video.isolated)
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,16 @@ def _known_container(head: bytes) -> bool:
 class VideoSource:
     """An open video. Iterate once for frames; use as a context manager to close the file."""
 
-    def __init__(self, path: str | os.PathLike, config: SourceConfig | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], config: SourceConfig | None = None) -> None:
         self.path = Path(path)
         self.config = config or SourceConfig()
         self.truncated = False  # set when the file ended early and ``allow_truncated`` let it pass
         self.frames_read = 0
         self._rotation = 0  # degrees, from the first frame's display matrix
+        # Demuxing and decoding hold this lock; close() takes it, so the container is never freed
+        # under a read-ahead thread still inside FFmpeg (that was a SIGSEGV in libavformat).
+        self._lock = threading.Lock()
+        self._closed = False
         self._container = self._open()
         try:
             self._stream = self._video_stream()
@@ -116,7 +125,7 @@ class VideoSource:
             self._pending.append(first)
             self.info = self._make_info(first)
         except BaseException:
-            self._container.close()
+            self.close()
             raise
 
     # -- opening -------------------------------------------------------------------------------
@@ -153,9 +162,17 @@ class VideoSource:
         if name is None or name not in self.config.codecs:
             tag = name or "unknown (no decoder in this FFmpeg build)"
             raise UnsupportedCodec(f"video codec {tag!r} is not supported", codec=str(tag), path=str(self.path))
+        self._check_declared(ctx.width, ctx.height)
+        ctx.options = {**ctx.options, "max_pixels": str(self.config.max_pixels)}  # FFmpeg refuses bigger frames later on
         if self.config.threads:
             stream.thread_type = "AUTO"
         return stream
+
+    def _check_declared(self, width: int, height: int) -> None:
+        """Refuse from the header, before a frame is decoded: a 16000x16000 MJPEG frame costs ~1 GB."""
+        if width * height > self.config.max_pixels:
+            raise VideoTooLarge(f"the header declares frames of {width}x{height}; the limit is {self.config.max_pixels} pixels",
+                                path=str(self.path))  # fmt: skip
 
     def _make_info(self, first: Frame) -> VideoInfo:
         s = self._stream
@@ -210,14 +227,17 @@ class VideoSource:
             self._ended_early(f"demuxing failed: {exc.strerror or exc}")
 
     def _next_decoded(self) -> Frame | None:
-        try:
-            frame = next(self._iter)
-        except StopIteration:
-            return None
-        except av.error.FFmpegError as exc:
-            self._ended_early(f"decoding failed: {exc.strerror or exc}")
-            return None
-        out = Frame(self.frames_read, self._time(frame), self._convert(frame))
+        with self._lock:
+            if self._closed:
+                return None
+            try:
+                frame = next(self._iter)
+            except StopIteration:
+                return None
+            except av.error.FFmpegError as exc:
+                self._ended_early(f"decoding failed: {exc.strerror or exc}")
+                return None
+            out = Frame(self.frames_read, self._time(frame), self._convert(frame))
         self.frames_read += 1
         return out
 
@@ -238,7 +258,7 @@ class VideoSource:
         if end < max(promised) * 0.95 - 0.25:
             self._ended_early(f"{self.frames_read} frames up to {end:.2f} s of {max(promised):.2f} s")
 
-    def __iter__(self) -> Iterator[Frame]:
+    def __iter__(self) -> Generator[Frame, None, None]:
         last = None
         while self._pending:
             last = self._pending.pop()
@@ -250,9 +270,15 @@ class VideoSource:
 
     # -- lifetime ------------------------------------------------------------------------------
     def close(self) -> None:
-        self._container.close()
+        """Stop demuxing first (waiting for a decode step in flight on another thread), then free FFmpeg's state."""
+        self._closed = True
+        with self._lock:
+            iterator = getattr(self, "_iter", None)
+            if iterator is not None:
+                iterator.close()
+            self._container.close()
 
-    def __enter__(self) -> VideoSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -263,7 +289,7 @@ class _Done:
     pass
 
 
-def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
+def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Generator[Frame, None, None]:
     """Decode on a helper thread while the caller works on earlier frames (FFmpeg drops the GIL).
 
     Errors raised while decoding reach the caller at the frame where they happened. Closing the
@@ -305,12 +331,32 @@ def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
         thread.join()
 
 
-def open_video(path: str | os.PathLike, config: SourceConfig | None = None) -> VideoSource:
-    """Open and check a video: raises a VideoError code for anything we cannot decode."""
+class FrameSource(Protocol):
+    """An open video, decoded here (:class:`VideoSource`) or in a worker process (``IsolatedVideo``)."""
+
+    info: VideoInfo
+    truncated: bool
+    frames_read: int
+
+    def __iter__(self) -> Iterator[Frame]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_video(path: str | os.PathLike[str], config: SourceConfig | None = None) -> FrameSource:
+    """Open and check a video: raises a VideoError code for anything we cannot decode.
+
+    With ``config.worker`` set, FFmpeg runs in a process of its own (see :mod:`faceprint.video.isolated`).
+    """
+    if config is not None and config.worker is not None:
+        from .isolated import IsolatedVideo
+
+        return IsolatedVideo(path, config, config.worker)
     return VideoSource(path, config)
 
 
-def read_frames(path: str | os.PathLike, config: SourceConfig | None = None) -> Iterator[Frame]:
+def read_frames(path: str | os.PathLike[str], config: SourceConfig | None = None) -> Iterator[Frame]:
     """Every frame of a video, in order: the frame generator."""
     with open_video(path, config) as video:
         yield from video

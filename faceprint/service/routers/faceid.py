@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from ...errors import BadInput
 from ..auth import Call, need
 from ..errors import MissingArguments
-from ..faceid import ReferenceSpec, faceid_for, frames_from_zip
+from ..faceid import ReferenceSpec, faceid_for
 from ..runtime import Runtime, runtime
 from . import IMAGE, doc, head
 
@@ -110,10 +110,10 @@ async def verify(
         raise MissingArguments(
             "the performance is required: video_file, or frames_file with timestamps", param="video_file, frames_file"
         )
-    frames = frames_from_zip(archive) if archive is not None else []
     times = _times(call)
     assert token is not None
-    result = await anyio.to_thread.run_sync(svc.verify, call.tenant, token, video, frames, times)
+    # the session is checked (and spent) before the upload is unpacked: see FaceID.verify
+    result = await anyio.to_thread.run_sync(svc.verify, call.tenant, token, video, archive, times)
     live = result.liveness
     call.faces = int(sum(f is not None for f in live.track.faces)) if live.track is not None else 0
     call.results = int(result.decision)
