@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from .base import PADDetector, PADResult, UnknownDetector, available, face_crop, get_detector, register
 from .glare import GlareDetector
+from .minifasnet import MiniFASNetDetector
 from .moire import MoireDetector
+from .weights import PADModelMissing, PADModelTampered
 
 register(GlareDetector.name, GlareDetector)
 register(MoireDetector.name, MoireDetector)
+register(MiniFASNetDetector.name, MiniFASNetDetector)  # raises PADModelMissing until its weights are installed
 
 DEFAULT_DETECTOR = GlareDetector.name
 
 __all__ = [
-    "DEFAULT_DETECTOR", "GlareDetector", "MoireDetector", "PADDetector", "PADResult", "UnknownDetector",
+    "DEFAULT_DETECTOR", "GlareDetector", "MiniFASNetDetector", "MoireDetector", "PADDetector", "PADModelMissing",
+    "PADModelTampered", "PADResult", "UnknownDetector",
     "available", "face_crop", "get_detector", "register",
 ]  # fmt: skip

@@ -64,16 +64,21 @@ class PADDetector(ABC):
     def score_crop(self, crop: np.ndarray) -> float:
         """0..1 for one BGR face crop."""
 
+    def score_faces(self, pairs: Sequence[tuple[np.ndarray, Face]]) -> list[float]:
+        """One score per (image, face) pair that can be scored (tiny faces are skipped).
+
+        The default crops the face box and calls :meth:`score_crop`; a detector that needs
+        context around the box, or batches frames, overrides this instead.
+        """
+        crops = (face_crop(im, f) for im, f in pairs)
+        return [float(self.score_crop(c)) for c in crops if c is not None]
+
     def score_frames(self, images: Sequence[np.ndarray], faces: Sequence[Face | None]) -> PADResult:
         pairs = [(im, f) for im, f in zip(images, faces) if f is not None]
         if len(pairs) > self.max_frames:
             idx = np.linspace(0, len(pairs) - 1, self.max_frames).round().astype(int)
             pairs = [pairs[i] for i in idx]
-        scores = []
-        for im, f in pairs:
-            crop = face_crop(im, f)
-            if crop is not None:
-                scores.append(float(self.score_crop(crop)))
+        scores = self.score_faces(pairs)
         score = float(np.median(scores)) if scores else float("nan")
         return PADResult(self.name, score, self.threshold, len(scores), tuple(scores))
 
