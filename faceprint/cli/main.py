@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import audit, core, gallery, keys, liveness, migrate, serve, video
+from . import audit, core, gallery, keys, liveness, migrate, pad, serve, video
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
 core.register(app)
@@ -15,6 +15,7 @@ audit.register(app)
 video.register(app)
 liveness.register(app)
 migrate.register(app)
+pad.register(app, core.models_app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..errors import BadInput, PackMismatch
 from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
-from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
 from ..liveness import session as sessions
+from ..liveness.flow import FaceIDFlow, FaceIDResult, FlowConfig, Reference
+from ..liveness.pad import PADOptions
 from ..liveness.session import IssuedSession
 from .db import Schema
 from .recognition import ImageRef
@@ -47,7 +48,9 @@ class ReferenceSpec:
 class FaceID:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.flow = FaceIDFlow(rt.engine, SessionStore(db=rt.state.db(SESSIONS)))
+        # The passive detector: minifasnet when its weights are in <data>/models/pad (or $FACEPRINT_PAD_DIR).
+        config = FlowConfig(pad_options=PADOptions(data_dir=rt.data_dir))
+        self.flow = FaceIDFlow(rt.engine, SessionStore(db=rt.state.db(SESSIONS)), config)
 
     # -- biz_token --------------------------------------------------------------------------------
     def reference(self, tenant: str, spec: ReferenceSpec) -> Reference:

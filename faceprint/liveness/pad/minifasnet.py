@@ -24,11 +24,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnxruntime as ort
+import onnxruntime as ort  # type: ignore[import-untyped]
 
 from ...models.onnx import make_session
 from ...types import Face
-from .base import PADDetector
+from .base import PADDetector, PADOptions
 from .minifasnet_net import INPUT, build_graph
 from .torchfile import load_state_dict
 from .weights import MINIFASNET, locate
@@ -100,10 +100,12 @@ class MiniFASNetDetector(PADDetector):
     name = "minifasnet"
     summary = "MiniVision MiniFASNetV2 + V1SE (Apache-2.0, user-supplied weights): 1 - fused live probability"
     max_frames = 30
+    probability = True
 
-    def __init__(self, data_dir: Path | None = None, threads: int | None = None) -> None:
-        found = locate(MINIFASNET, data_dir)
-        self.nets = _networks(tuple(found[wf.name] for wf in MINIFASNET.files), threads)
+    def __init__(self, options: PADOptions | None = None) -> None:
+        super().__init__(options)
+        found = locate(MINIFASNET, self.options.data_dir)
+        self.nets = _networks(tuple(found[wf.name] for wf in MINIFASNET.files), self.options.threads)
         self.calibration = Calibration.load(self.name)
         self.threshold = self.calibration.threshold
 

@@ -23,6 +23,7 @@ variants need no table. Input: (N, 3, 80, 80) float BGR in 0..255 (no scaling, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnx
@@ -57,7 +58,7 @@ class _Builder:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name))
         return name
 
-    def op(self, kind: str, inputs: list[str], **attrs: object) -> str:
+    def op(self, kind: str, inputs: list[str], **attrs: Any) -> str:
         self.n += 1
         out = f"{kind.lower()}_{self.n}"
         self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))

@@ -101,13 +101,13 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _load(fh: IO[bytes]) -> Any:
-    if pickle.load(fh) != MAGIC:  # noqa: S301 (plain ints only: any other global is refused below)
+    if pickle.load(fh) != MAGIC:
         raise TorchFileError("not a PyTorch legacy file (bad magic number)")
-    pickle.load(fh)  # protocol version  # noqa: S301
-    pickle.load(fh)  # system info (endianness, type sizes)  # noqa: S301
+    pickle.load(fh)  # protocol version
+    pickle.load(fh)  # system info (endianness, type sizes)
     storages: dict[str, _Storage] = {}
     obj = _Unpickler(fh, storages).load()
-    keys = pickle.load(fh)  # noqa: S301
+    keys = pickle.load(fh)
     for key in keys:
         st = storages.get(str(key))
         if st is None:

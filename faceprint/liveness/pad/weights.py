@@ -22,7 +22,7 @@ from ...models.files import sha256_file
 PAD_DIR_ENV = "FACEPRINT_PAD_DIR"
 SUBDIR = Path("models") / "pad"
 SOURCE = "https://github.com/minivision-ai/Silent-Face-Anti-Spoofing @ b6d5f04 : resources/anti_spoof_models/"
-LICENCE = "Apache-2.0 (MiniVision); user-supplied, not bundled"
+LICENCE = "Apache-2.0 (MiniVision)"
 
 
 class PADModelMissing(ModelNotFound):
@@ -121,3 +121,18 @@ def install(source: Path, data_dir: Path | None = None, ws: WeightSet = MINIFASN
         out.append(dest / name)
     check(ws, dest)
     return out
+
+
+def status(ws: WeightSet, data_dir: Path | None = None) -> dict[str, object]:
+    """What ``faceprint models`` shows for a user-supplied weight set: source, licence, files, state."""
+    try:
+        found: dict[str, Path] = locate(ws, data_dir)
+        state, error = "installed", None
+    except (PADModelMissing, PADModelTampered) as exc:
+        found, state, error = {}, "missing" if isinstance(exc, PADModelMissing) else "tampered", exc.code
+    return {
+        "name": ws.detector, "kind": "pad", "summary": ws.summary, "user_supplied": True, "commercial_use": True,
+        "licence": ws.licence, "source": ws.source, "state": state, "error": error,
+        "files": [{"role": wf.role, "file": wf.name, "sha256": wf.sha256, "path": str(found[wf.name]) if wf.name in found else None}
+                  for wf in ws.files],
+    }  # fmt: skip
