@@ -30,6 +30,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,17 @@ def clip_bench(engine: FaceEngine, dets: dict[str, PADDetector], frames: list[Fr
     return out
 
 
+def _median_ms(fn: Callable[[], object], runs: int = 40, warm: int = 5) -> float:
+    for _ in range(warm):
+        fn()
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000)
+    return round(float(np.median(ts)), 2)
+
+
 def cost(frames_dir: Path) -> dict:
     import cv2
 
@@ -190,22 +202,10 @@ def cost(frames_dir: Path) -> dict:
     out: dict = {}
     for threads in (1, 2):
         det = MiniFASNetDetector(PADOptions(threads=threads))
-        for _ in range(5):
-            det.score_faces([(img, face)])
-        ts = []
-        for _ in range(40):
-            t0 = time.perf_counter()
-            det.score_faces([(img, face)])
-            ts.append((time.perf_counter() - t0) * 1000)
-        out[f"minifasnet_ms_{threads}_thread"] = round(float(np.median(ts)), 2)
+        out[f"minifasnet_ms_{threads}_thread"] = _median_ms(lambda det=det: det.score_faces([(img, face)]))
     for name in ("glare", "moire"):
         det = get_detector(name)
-        ts = []
-        for _ in range(40):
-            t0 = time.perf_counter()
-            det.score_faces([(img, face)])
-            ts.append((time.perf_counter() - t0) * 1000)
-        out[f"{name}_ms"] = round(float(np.median(ts)), 2)
+        out[f"{name}_ms"] = _median_ms(lambda det=det: det.score_faces([(img, face)]))
     out["protocol"] = "one 640x480 NUAA frame, one face, crop + both networks; median of 40 after 5 warm-up runs"
     return out
 

@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lfw_data import CACHE, DATA
+from liveness import canvas, stills  # the stills and framing bench/liveness.py uses
 
 from faceprint import FaceEngine
 from faceprint.liveness import FrameSequence
@@ -87,25 +88,6 @@ def _clip(engine: FaceEngine, dets: dict[str, PADDetector], set_name: str, seq: 
     for k, (img, found) in enumerate(zip(seq.images, faces)):
         if found:
             out.append(Frame(set_name, rel, Path(rel).stem, first + k, True, _score(dets, img, found[0])))
-    return out
-
-
-def stills() -> list[tuple[str, np.ndarray]]:
-    people = sorted(p for p in (DATA / "lfw" / "images").iterdir() if p.is_dir())[::100]
-    out = [(p.name, cv2.imread(str(min(p.glob("*.jpg"))))) for p in people]
-    for name in ("lin-manuel-miranda.png", "alex-lacamoire.png", "obama.jpg"):
-        out.append((name, cv2.imread(str(DATA / "video" / "stills" / name))))
-    return out
-
-
-def canvas(img: np.ndarray, size: tuple[int, int] = (640, 360)) -> np.ndarray:
-    """The photo at 300 px high, centred on a dim 640x360 frame (as bench/liveness.py shows stills)."""
-    w, h = size
-    s = 300 / img.shape[0]
-    im = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    out = np.full((h, w, 3), 40, np.uint8)
-    y, x = (h - im.shape[0]) // 2, (w - im.shape[1]) // 2
-    out[y : y + im.shape[0], x : x + min(im.shape[1], w)] = im[:, : w - x]
     return out
 
 
