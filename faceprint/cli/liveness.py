@@ -73,9 +73,9 @@ def _print(clip: Path, result: object) -> None:
     if result.pad is not None:
         p = result.pad
         verdict = "looks like an attack" if p.attack else "no attack seen"
-        live = "" if p.live_probability is None else f"live probability {p.live_probability:.3f}, "
+        prob = "" if p.live_probability is None else f"live probability {p.live_probability:.3f}, "
         role = "it decides" if result.pad_enforced else "reported only; --enforce-pad lets it decide"
-        console.print(f"passive check {p.detector} over {p.frames} frames: {live}score {p.score:.3f}, {verdict} "
+        console.print(f"passive check {p.detector} over {p.frames} frames: {prob}score {p.score:.3f}, {verdict} "
                       f"(threshold {p.threshold:g}; {role})")  # fmt: skip
     if result.compare is not None:
         c = result.compare
