@@ -9,9 +9,10 @@ same person as the reference, and (when enforced) pass the passive check.
 The comparison uses the sharpest near-frontal frame of the live track (the verifier has
 already checked that every frame of the track shows the same person). Its ``confidence`` and
 ``thresholds`` are the engine's calibrated Face++-style values; the flow accepts a match at
-``config.far``. The passive detector's score is always reported. By default (``pad_detector="auto"``) it is the
-trained ``minifasnet`` when its weights are installed, and then it decides; without them it is
-the ``glare`` heuristic, reported only (measurements and reasoning: docs/liveness.md).
+``config.far``. The passive detector's score is always reported. By default
+(``pad_detector="auto"``) it is the trained ``minifasnet`` when its weights are installed, and
+then it decides; without them it is the ``glare`` heuristic, reported only (measurements and
+reasoning: docs/liveness.md).
 """
 
 from __future__ import annotations
