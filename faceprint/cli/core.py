@@ -12,6 +12,7 @@ from rich.table import Table
 from ..compare import FAR_LEVELS
 from ..draw import draw_faces
 from .output import console, engine_factory, handled, print_json
+from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack (see `faceprint models`).")
 
@@ -94,10 +95,18 @@ def compare(
     raise typer.Exit(0 if verdict.match(far) else 1)
 
 
-def models(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List the model packs: files, sizes, sha256 and the licence of each."""
+models_app = typer.Typer(help="List the model packs; `models add-pad DIR` installs user-supplied PAD weights.")
+
+
+def models(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), data: Optional[Path] = DataOpt
+) -> None:
+    """List the model packs (files, sizes, sha256, licence) and the user-supplied PAD detectors."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ..errors import FaceprintError
     from ..models.packs import available_packs, default_pack_name
+    from .pad import pad_rows, print_pad_rows
 
     default = default_pack_name()
     rows = []
@@ -120,8 +129,9 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
                 "files": files,
             }
         )
+    pads = pad_rows(data)
     if as_json:
-        print_json(rows)
+        print_json(rows + pads)
         return
     for r in rows:
         mark = " [bold](default)[/]" if r["default"] else ""
@@ -138,9 +148,11 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
         "The sface and dlib packs allow commercial use: set FACEPRINT_PACK=sface (or pass --pack) to switch everything.",
         soft_wrap=True,
     )
+    print_pad_rows(pads)
 
 
 def register(app: typer.Typer) -> None:
     app.command()(detect)
     app.command()(compare)
-    app.command()(models)
+    models_app.callback(invoke_without_command=True)(models)
+    app.add_typer(models_app, name="models")

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from .output import console, engine_factory, handled, print_json
+from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack (see `faceprint models`).")
 
@@ -22,8 +23,11 @@ def liveness(
         ..., "--challenge", "-c", help="Actions in order, e.g. blink,left (left/right: the subject's own)."
     ),
     reference: Path | None = typer.Option(None, "--reference", "-r", help="Also compare the live face with this photo."),
-    pad: str = typer.Option("glare", "--pad", help="Passive detector to report ('none' for none); see docs/liveness.md."),
-    enforce_pad: bool = typer.Option(False, "--enforce-pad", help="Let the passive detector's verdict reject the clip."),
+    pad: str = typer.Option("auto", "--pad", help="Passive detector: auto (minifasnet when installed, else glare), "
+                            "minifasnet, glare, moire or none; see docs/liveness.md."),
+    enforce_pad: bool | None = typer.Option(None, "--enforce-pad/--report-pad", help="Let the passive verdict reject "
+                                               "the clip, or only report it (default: enforce a trained detector only)."),
+    data: Path | None = DataOpt,
     far: str = typer.Option("1e-4", "--far", help="Operating point of the reference comparison: 1e-3, 1e-4 or 1e-5."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     pack: str | None = PackOpt,
@@ -34,7 +38,10 @@ def liveness(
         from ..liveness.flow import FaceIDFlow, FlowConfig
 
         actions = parse_actions(challenge)
-        config = FlowConfig(pad_detector=None if pad == "none" else pad, pad_enforce=enforce_pad, far=far)
+        from ..liveness.pad import PADOptions
+
+        config = FlowConfig(pad_detector=None if pad == "none" else pad, pad_enforce=enforce_pad, far=far,
+                            pad_options=PADOptions(data_dir=data))  # fmt: skip
         seq = FrameSequence.from_video(clip)
         flow = FaceIDFlow(engine_factory(pack)(), config=config)
         ref = flow.reference_from_image(reference) if reference is not None else None
@@ -66,8 +73,10 @@ def _print(clip: Path, result: object) -> None:
     if result.pad is not None:
         p = result.pad
         verdict = "looks like an attack" if p.attack else "no attack seen"
-        console.print(f"passive check {p.detector}: score {p.score:.3f}, {verdict} (threshold {p.threshold:g}; it decides only "
-                      "with --enforce-pad)")  # fmt: skip
+        prob = "" if p.live_probability is None else f"live probability {p.live_probability:.3f}, "
+        role = "it decides" if result.pad_enforced else "reported only; --enforce-pad lets it decide"
+        console.print(f"passive check {p.detector} over {p.frames} frames: {prob}score {p.score:.3f}, {verdict} "
+                      f"(threshold {p.threshold:g}; {role})")  # fmt: skip
     if result.compare is not None:
         c = result.compare
         console.print(f"reference: confidence {c['confidence']:.2f} (threshold at FAR {c['far']}: {c['thresholds'][c['far']]:.2f}) "

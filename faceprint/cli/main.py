@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..env_files import load_env_files
-from . import audit, core, gallery, keys, liveness, migrate, serve, video
+from . import audit, core, gallery, keys, liveness, migrate, pad, serve, video
 from .output import handled
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
@@ -25,6 +25,7 @@ audit.register(app)
 video.register(app)
 liveness.register(app)
 migrate.register(app)
+pad.register(app, core.models_app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,10 @@ same person as the reference, and (when enforced) pass the passive check.
 The comparison uses the sharpest near-frontal frame of the live track (the verifier has
 already checked that every frame of the track shows the same person). Its ``confidence`` and
 ``thresholds`` are the engine's calibrated Face++-style values; the flow accepts a match at
-``config.far``. The passive detector's score is always reported; it changes the decision only
-when ``pad_enforce`` is set, because the detectors we have are weak (docs/liveness.md).
+``config.far``. The passive detector's score is always reported. By default
+(``pad_detector="auto"``) it is the trained ``minifasnet`` when its weights are installed, and
+then it decides; without them it is the ``glare`` heuristic, reported only (measurements and
+reasoning: docs/liveness.md).
 """
 
 from __future__ import annotations
@@ -26,21 +28,29 @@ from ..errors import NoFaceFound
 from ..image import ImageInput
 from .actions import Action
 from .errors import InvalidReference
-from .pad import DEFAULT_DETECTOR, PADResult, get_detector
+from .pad import PADDetector, PADModelMissing, PADOptions, PADResult, get_detector
 from .sequence import FrameSequence
 from .session import DEFAULT_TTL_S, IssuedSession, SessionStore
 from .track import FrameObservation, observe
-from .verifier import DEFAULT_CONFIG, LivenessConfig, LivenessResult, verify_observations
+from .verifier import (
+    DEFAULT_CONFIG,
+    LivenessConfig,
+    LivenessResult,
+    verify_observations,
+)
 
 FACE_MISMATCH = "FACE_MISMATCH"
 PAD_ATTACK = "PAD_ATTACK"
+AUTO = "auto"  # the trained detector when its weights are installed, else the glare heuristic
+TRAINED, FALLBACK = "minifasnet", "glare"
 
 
 @dataclass(frozen=True)
 class FlowConfig:
     liveness: LivenessConfig = DEFAULT_CONFIG
-    pad_detector: str | None = DEFAULT_DETECTOR  # None: no passive check at all
-    pad_enforce: bool = False  # True: a passive "attack" verdict fails the flow
+    pad_detector: str | None = AUTO  # a registered detector, "auto", or None: no passive check at all
+    pad_enforce: bool | None = None  # True: a passive "attack" verdict fails the flow; None: only a trained one's
+    pad_options: PADOptions = field(default_factory=PADOptions)
     far: str = "1e-4"  # operating point of the reference comparison
     session_ttl_s: float = DEFAULT_TTL_S
 
@@ -59,15 +69,32 @@ class FaceIDResult:
     liveness: LivenessResult
     pad: PADResult | None
     compare: dict[str, Any] | None  # similarity, confidence, thresholds, match, frame
+    pad_enforced: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "decision": "accept" if self.decision else "reject",
             "reasons": list(self.reasons),
             "liveness": self.liveness.to_dict(),
-            "pad": None if self.pad is None else self.pad.to_dict(),
+            "pad": None if self.pad is None else {**self.pad.to_dict(), "enforced": self.pad_enforced},
             "compare": self.compare,
         }
+
+
+def resolve_pad(config: FlowConfig) -> tuple[PADDetector | None, bool]:
+    """The flow's passive detector and whether it decides. ``auto`` falls back to glare only when
+    the trained weights are absent: present but tampered weights raise, never pass silently."""
+    name = config.pad_detector
+    if name is None:
+        return None, False
+    if name == AUTO:
+        try:
+            det = get_detector(TRAINED, config.pad_options)
+        except PADModelMissing:
+            det = get_detector(FALLBACK, config.pad_options)
+    else:
+        det = get_detector(name, config.pad_options)
+    return det, det.probability if config.pad_enforce is None else config.pad_enforce
 
 
 class FaceIDFlow:
@@ -77,7 +104,7 @@ class FaceIDFlow:
         self.config = config or FlowConfig()
         if self.config.far not in FAR_LEVELS:
             raise InvalidReference(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
-        self.pad = get_detector(self.config.pad_detector) if self.config.pad_detector else None
+        self.pad, self.pad_enforce = resolve_pad(self.config)
 
     def reference_from_image(self, image: ImageInput) -> Reference:
         try:
@@ -117,14 +144,14 @@ class FaceIDFlow:
         pad = None
         if self.pad is not None and live.track is not None:
             pad = self.pad.score_frames(seq.images, live.track.faces)
-            if self.config.pad_enforce and pad.attack:
+            if self.pad_enforce and pad.attack:
                 reasons.append(PAD_ATTACK)
         compare = None
         if reference is not None:
             compare = self._compare(live, reference, reference_info or {})
             if compare is None or not compare["match"]:
                 reasons.append(FACE_MISMATCH)
-        return FaceIDResult(not reasons, tuple(dict.fromkeys(reasons)), live, pad, compare)
+        return FaceIDResult(not reasons, tuple(dict.fromkeys(reasons)), live, pad, compare, self.pad_enforce and pad is not None)
 
     def _compare(self, live: LivenessResult, reference: np.ndarray, info: dict[str, Any]) -> dict[str, Any] | None:
         if live.best_frame is None or live.track is None:

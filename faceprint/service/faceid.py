@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import BadInput, PackMismatch
 from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
 from ..liveness import session as sessions
-from ..liveness.flow import FaceIDFlow, FaceIDResult, Reference
+from ..liveness.flow import FaceIDFlow, FaceIDResult, FlowConfig, Reference
+from ..liveness.pad import PADOptions
 from ..liveness.session import IssuedSession
 from ..video.isolated import WorkerLimits
 from .db import Schema
@@ -58,7 +59,9 @@ class ReferenceSpec:
 class FaceID:
     def __init__(self, rt: Runtime, sessions: SessionStore) -> None:
         self.rt = rt
-        self.flow = FaceIDFlow(rt.engine, sessions)
+        # The passive detector: minifasnet when its weights are in <data>/models/pad (or $FACEPRINT_PAD_DIR).
+        config = FlowConfig(pad_options=PADOptions(data_dir=rt.data_dir))
+        self.flow = FaceIDFlow(rt.engine, sessions, config)
 
     # -- biz_token --------------------------------------------------------------------------------
     def reference(self, tenant: str, spec: ReferenceSpec) -> Reference:

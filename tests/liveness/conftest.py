@@ -34,3 +34,29 @@ def other_moving(engine, other_person):
     """That photo moved by an affine warp per frame (the synthetic-motion attack), observed."""
     seq = synthetic_motion(other_person, 45, 15.0, seed=3)
     return seq, observe(engine, seq)
+
+
+@pytest.fixture(scope="session")
+def pad_models(shared):
+    """The published MiniFASNet weights (../shared/models/silent-face), as a user downloads them."""
+    path = shared.parent / "models" / "silent-face"
+    if not path.is_dir():
+        pytest.fail(f"PAD weights not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pad_data(pad_models, tmp_path_factory):
+    """A data directory with the weights installed by the real installer (sha256 checked)."""
+    from faceprint.liveness.pad.weights import install
+
+    data = tmp_path_factory.mktemp("pad-data")
+    install(pad_models, data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def minifasnet(pad_data):
+    from faceprint.liveness.pad import PADOptions, get_detector
+
+    return get_detector("minifasnet", PADOptions(data_dir=pad_data))

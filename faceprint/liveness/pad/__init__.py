@@ -1,23 +1,49 @@
 """Passive presentation-attack detectors behind one plug-in interface (see base.py).
 
-No credible passive anti-spoofing model ships in a registry package, so the detectors here are
-hand-built from image statistics, measured on the little labelled spoof data we have, and *not
-enforced* by default: the FaceID flow always reports their score, and only decides on it when
-asked to (``pad_enforce``). Figures and limits: docs/liveness.md.
+- ``glare`` and ``moire``: hand-built image statistics, weak, reported but never enforced by default;
+- ``minifasnet``: MiniVision's two trained networks (user-supplied weights, installed with
+  ``faceprint models add-pad DIR``), run on onnxruntime from the published ``.pth`` files.
+  When installed, the FaceID flow uses it by default and lets it decide.
+
+Figures and limits: bench/pad.py, docs/liveness.md.
 """
 
 from __future__ import annotations
 
-from .base import PADDetector, PADResult, UnknownDetector, available, face_crop, get_detector, register
+from .base import (
+    PADDetector,
+    PADOptions,
+    PADResult,
+    UnknownDetector,
+    available,
+    face_crop,
+    get_detector,
+    register,
+)
 from .glare import GlareDetector
+from .minifasnet import MiniFASNetDetector
 from .moire import MoireDetector
+from .weights import PADModelMissing, PADModelTampered
 
 register(GlareDetector.name, GlareDetector)
 register(MoireDetector.name, MoireDetector)
+register(MiniFASNetDetector.name, MiniFASNetDetector)  # raises PADModelMissing until its weights are installed
 
 DEFAULT_DETECTOR = GlareDetector.name
 
 __all__ = [
-    "DEFAULT_DETECTOR", "GlareDetector", "MoireDetector", "PADDetector", "PADResult", "UnknownDetector",
-    "available", "face_crop", "get_detector", "register",
+    "DEFAULT_DETECTOR",
+    "GlareDetector",
+    "MiniFASNetDetector",
+    "MoireDetector",
+    "PADDetector",
+    "PADModelMissing",
+    "PADModelTampered",
+    "PADOptions",
+    "PADResult",
+    "UnknownDetector",
+    "available",
+    "face_crop",
+    "get_detector",
+    "register",
 ]  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -27,20 +28,36 @@ class UnknownDetector(BadInput):
 
 
 @dataclass(frozen=True)
+class PADOptions:
+    """What a detector with installed weights needs to find and run them (the others ignore it)."""
+
+    data_dir: Path | None = None  # None: $FACEPRINT_PAD_DIR, else the default data directory
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
 class PADResult:
     detector: str
     score: float  # 0 bona fide .. 1 attack (median over frames)
     threshold: float
     frames: int  # frames scored
     per_frame: tuple[float, ...] = field(default=(), repr=False)
+    probability: bool = False  # score = 1 - a trained network's live probability
+
+    @property
+    def live_probability(self) -> float | None:
+        return 1.0 - self.score if self.probability else None
 
     @property
     def attack(self) -> bool:
         return self.score >= self.threshold
 
     def to_dict(self) -> dict[str, object]:
-        return {"detector": self.detector, "score": round(self.score, 4), "threshold": self.threshold,
-                "attack": self.attack, "frames": self.frames}  # fmt: skip
+        out: dict[str, object] = {"detector": self.detector, "score": round(self.score, 4), "threshold": self.threshold,
+                                  "attack": self.attack, "frames": self.frames}  # fmt: skip
+        if self.probability:
+            out["live_probability"] = round(1.0 - self.score, 4)
+        return out
 
 
 def face_crop(image: np.ndarray, face: Face, margin: float = 0.0) -> np.ndarray | None:
@@ -59,29 +76,39 @@ class PADDetector(ABC):
     threshold: float = 0.5
     summary: str = ""
     max_frames: int = 15
+    probability: bool = False  # True: the score is one minus a trained network's live probability
+
+    def __init__(self, options: PADOptions | None = None) -> None:
+        self.options = options or PADOptions()
 
     @abstractmethod
     def score_crop(self, crop: np.ndarray) -> float:
         """0..1 for one BGR face crop."""
+
+    def score_faces(self, pairs: Sequence[tuple[np.ndarray, Face]]) -> list[float]:
+        """One score per (image, face) pair that can be scored (tiny faces are skipped).
+
+        The default crops the face box and calls :meth:`score_crop`; a detector that needs
+        context around the box, or batches frames, overrides this instead.
+        """
+        crops = (face_crop(im, f) for im, f in pairs)
+        return [float(self.score_crop(c)) for c in crops if c is not None]
 
     def score_frames(self, images: Sequence[np.ndarray], faces: Sequence[Face | None]) -> PADResult:
         pairs = [(im, f) for im, f in zip(images, faces) if f is not None]
         if len(pairs) > self.max_frames:
             idx = np.linspace(0, len(pairs) - 1, self.max_frames).round().astype(int)
             pairs = [pairs[i] for i in idx]
-        scores = []
-        for im, f in pairs:
-            crop = face_crop(im, f)
-            if crop is not None:
-                scores.append(float(self.score_crop(crop)))
+        scores = self.score_faces(pairs)
         score = float(np.median(scores)) if scores else float("nan")
-        return PADResult(self.name, score, self.threshold, len(scores), tuple(scores))
+        return PADResult(self.name, score, self.threshold, len(scores), tuple(scores), self.probability)
 
 
-_REGISTRY: dict[str, Callable[[], PADDetector]] = {}
+_REGISTRY: dict[str, Callable[..., PADDetector]] = {}
 
 
-def register(name: str, factory: Callable[[], PADDetector]) -> None:
+def register(name: str, factory: Callable[..., PADDetector]) -> None:
+    """``factory()`` builds the detector; a PADDetector subclass also takes ``PADOptions``."""
     _REGISTRY[name] = factory
 
 
@@ -89,8 +116,8 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_detector(name: str) -> PADDetector:
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise UnknownDetector(f"no PAD detector {name!r}; available: {', '.join(available())}", param="pad") from None
+def get_detector(name: str, options: PADOptions | None = None) -> PADDetector:
+    if name not in _REGISTRY:
+        raise UnknownDetector(f"no PAD detector {name!r}; available: {', '.join(available())}", param="pad")
+    factory = _REGISTRY[name]
+    return factory(options) if options is not None else factory()

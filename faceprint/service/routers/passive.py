@@ -1,0 +1,43 @@
+"""POST /v1/liveness/passive: is the face in one photo live, or a print or screen held up?
+
+faceprint-native (Face++ has no such call). Takes an image (``image_file`` / ``image_base64`` /
+``image_url``) and optionally ``detector`` (default ``minifasnet``, whose weights the operator
+installs: without them the answer is ``503 PAD_MODEL_NOT_INSTALLED``). Answers with the largest
+face's ``live_probability``, attack ``score``, ``threshold`` and one ``result``: ``BONA_FIDE``
+or ``ATTACK``. Scope ``detect``; one audit line per call, whose outcome is the result.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+
+from ...liveness.pad import PADDetector, PADOptions, get_detector
+from ...liveness.passive import check_image
+from ..auth import Call, need
+from ..runtime import Runtime, attached, runtime
+from . import IMAGE, doc, head
+
+router = APIRouter(tags=["liveness"])
+DEFAULT = "minifasnet"
+
+
+def _detector(rt: Runtime, name: str) -> PADDetector:
+    return attached(rt, f"_pad_{name}", lambda r: get_detector(name, PADOptions(data_dir=r.data_dir)))
+
+
+@router.post("/v1/liveness/passive", summary="Passive presentation-attack check of one photo (no challenge)",
+             openapi_extra=doc(**IMAGE, detector="PAD detector: minifasnet (default), glare or moire"))  # fmt: skip
+async def passive(
+    request: Request, call: Call = need("detect", "liveness/passive"), rt: Runtime = Depends(runtime)
+) -> dict[str, object]:
+    p = call.params
+    name = p.text("detector", limit=64) or DEFAULT
+    image = p.image()
+    assert image is not None  # required=True raises MissingArguments instead
+    det = await anyio.to_thread.run_sync(_detector, rt, name)
+    img, _ = await anyio.to_thread.run_sync(rt.recognition._load, image)
+    res = await anyio.to_thread.run_sync(check_image, rt.engine, det, img)
+    call.faces, call.results = res.faces, 1
+    call.outcome = "ATTACK" if res.attack else "BONA_FIDE"
+    return {**head(request), "result": call.outcome, **res.to_dict()}
