@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import FaceprintError
 
@@ -32,8 +35,40 @@ def handled(as_json: bool = False) -> Iterator[None]:
         if as_json:
             print_json(exc.to_dict())
         else:
-            err_console.print(f"[bold red]{exc.code}[/]: {exc.message}")
+            err_console.print(f"[bold red]{exc.code}[/]: {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Batch(Generic[T]):
+    """What a command over many files got: a result per good file, an error per bad one."""
+
+    done: list[tuple[Path, T]] = field(default_factory=list)
+    failed: list[tuple[Path, FaceprintError]] = field(default_factory=list)
+
+    def failures(self) -> list[dict[str, object]]:
+        return [{"image": str(p), **exc.to_dict()} for p, exc in self.failed]
+
+    def exit_if_failed(self) -> None:
+        if self.failed:
+            raise typer.Exit(EXIT_ERROR)
+
+
+def each_file(paths: Sequence[Path], work: Callable[[Path], T], as_json: bool = False) -> Batch[T]:
+    """Run ``work`` on every file; a file that fails is reported by name and the batch goes on."""
+    batch: Batch[T] = Batch()
+    for path in paths:
+        try:
+            batch.done.append((path, work(path)))
+        except FaceprintError as exc:
+            exc.about(str(path))
+            batch.failed.append((path, exc))
+            if not as_json:
+                err_console.print(f"[bold red]{exc.code}[/]: {escape(exc.message)}", soft_wrap=True)
+    return batch
 
 
 def engine_factory(pack: str | None, **config: Any) -> Callable[[], Any]:
