@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import FaceprintError
+from ..errors import BadInput, FaceprintError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,6 +69,17 @@ def each_file(paths: Sequence[Path], work: Callable[[Path], T], as_json: bool = 
             if not as_json:
                 err_console.print(f"[bold red]{exc.code}[/]: {escape(exc.message)}", soft_wrap=True)
     return batch
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before something that cannot be undone; without a terminal, refuse unless --yes was given."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput("not at a terminal, so nothing was deleted: pass --yes to confirm")
+    if not typer.confirm(question, default=False, err=True):
+        err_console.print("cancelled: nothing was deleted")
+        raise typer.Exit(1)
 
 
 def engine_factory(pack: str | None, **config: Any) -> Callable[[], Any]:
