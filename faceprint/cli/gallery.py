@@ -9,14 +9,13 @@ from typing import Optional
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from ..compare import FAR_LEVELS
 from ..errors import BadInput, InvalidFaceToken, TooManyFaces
 from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService, SearchOptions
 from ..gallery.enrol import IMAGE_SUFFIXES, EnrolItem, folder_items
 from ..types import Quality
-from .output import EXIT_ERROR, confirm, console, err_console, handled, print_json
+from .output import EXIT_ERROR, confirm, console, err_console, handled, print_json, table
 from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack for a new gallery.")
@@ -65,12 +64,9 @@ def list_(
         if as_json:
             print_json({"facesets": [fs.to_dict() for fs in page.items], "total": page.total, "next_start": page.next_start})
             return
-        table = Table(title=f"{page.total} galler{'y' if page.total == 1 else 'ies'}")
-        for col in ("outer_id", "faceset_token", "faces", "pack", "index", "tags"):
-            table.add_column(col)
-        for fs in page.items:
-            table.add_row(fs.outer_id or "", fs.token, str(fs.face_count), fs.pack, fs.index_spec, ",".join(fs.tags))
-        console.print(table)
+        rows = [(fs.outer_id or "", fs.token, str(fs.face_count), fs.pack, fs.index_spec, ",".join(fs.tags)) for fs in page.items]
+        names = ("outer_id", "faceset_token", "faces", "pack", "index", "tags")
+        console.print(table(names, rows, tokens=("faceset_token",), title=f"{page.total} galler{'y' if page.total == 1 else 'ies'}"))
         if page.next_start is not None:
             console.print(f"more: --start {page.next_start}")
 
@@ -93,12 +89,8 @@ def show(
             print_json({**fs.to_dict(), "faces": [f.to_dict() for f in page.items], "next_start": page.next_start})
             return
         console.print(f"{fs.name}: {fs.face_count} faces, pack {fs.pack}, index {fs.index_spec}, token {fs.token}")
-        table = Table()
-        for col in ("face_token", "user_id", "quality"):
-            table.add_column(col)
-        for f in page.items:
-            table.add_row(f.token, f.subject, "" if f.quality is None else f"{f.quality:.0f}")
-        console.print(table)
+        rows = [(f.token, f.subject, "" if f.quality is None else f"{f.quality:.0f}") for f in page.items]
+        console.print(table(("face_token", "user_id", "quality"), rows, tokens=("face_token",)))
         if page.next_start is not None:
             console.print(f"more: --start {page.next_start}")
 
@@ -178,12 +170,8 @@ def search(
             print_json(result.to_dict())
         else:
             console.print(f"{image}: {result.subject or 'unknown'} (threshold at FAR {far}: {result.thresholds[far]:.1f})")
-            table = Table()
-            for col in ("#", "user_id", "confidence", "similarity", "face_token"):
-                table.add_column(col)
-            for i, m in enumerate(result.matches):
-                table.add_row(str(i + 1), m.subject, f"{m.confidence:.1f}", f"{m.score:.3f}", m.face_token)
-            console.print(table)
+            rows = [(str(i + 1), m.subject, f"{m.confidence:.1f}", f"{m.score:.3f}", m.face_token) for i, m in enumerate(result.matches)]
+            console.print(table(("#", "user_id", "confidence", "similarity", "face_token"), rows, tokens=("face_token",)))
     if not result.known:
         raise typer.Exit(1)
 

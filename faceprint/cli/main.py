@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import typer
 
+from .. import __version__
 from . import audit, core, gallery, keys, liveness, migrate, serve, video
+from .words import WordsGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
+app = typer.Typer(cls=WordsGroup, add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        print(f"faceprint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Self-hosted face recognition: detect, compare, galleries, video, liveness and a Face++ v3-compatible server."""
+
+
 core.register(app)
 gallery.register(app)
 serve.register(app)

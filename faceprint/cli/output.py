@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from ..errors import BadInput, FaceprintError
 
@@ -20,6 +22,26 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_ERROR = 2
+
+
+def iso_time(epoch: float) -> str:
+    """Seconds since the epoch as ISO-8601 UTC to the second: 2026-12-01T21:40:07Z."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def table(names: Sequence[str], rows: Sequence[Sequence[str]], tokens: Sequence[str] = (), **options: Any) -> Table:
+    """A table whose ``tokens`` columns are never wrapped or cut, so a token can be copied whole
+    at any terminal width; the other columns fold to make room."""
+    out = Table(**options)
+    for i, name in enumerate(names):
+        if name in tokens:
+            width = max([len(name), *(len(r[i]) for r in rows)])
+            out.add_column(name, no_wrap=True, min_width=width, overflow="ignore")
+        else:
+            out.add_column(name, overflow="fold")
+    for r in rows:
+        out.add_row(*r)
+    return out
 
 
 def print_json(obj: Any) -> None:
