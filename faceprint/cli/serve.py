@@ -14,7 +14,8 @@ from .state import DataOpt, StoreOpt
 
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
 
-_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Record fields that are not ``extra``: the standard ones, and uvicorn's ANSI-coloured copy of the message.
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,10 +81,34 @@ def serve(
     )  # fmt: skip
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
+    for line in startup_notes(data, store, host, port):
+        print(line, flush=True)
     uvicorn.run(
         create_app(config), host=host, port=port, log_config=json_logging(log_level), access_log=False,
         timeout_keep_alive=5, limit_concurrency=1000,
     )  # fmt: skip
+
+
+def startup_notes(data: Optional[Path], store: Optional[str], host: str, port: int) -> list[str]:
+    """What a newcomer needs on stdout: where the console is, and how to get a key if none exists."""
+    from ..service.keys import KeyStore
+    from .state import open_service_state
+
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    notes = [f"faceprint console: {url}  (API docs: {url}docs)"]
+    state = open_service_state(data, store)
+    keys = KeyStore(state)
+    try:
+        live = [k for k in keys.list() if not k.revoked]
+    finally:
+        keys.close()
+        state.close()
+    if not live:
+        where = f" --data {data}" if data else ""
+        notes.append("no API key yet: the console and the API need one. Create an admin key with\n"
+                     f"  faceprint keys create --name me --scopes detect,compare,faceset:read,faceset:write,admin{where}")  # fmt: skip
+    return notes
 
 
 def register(app: typer.Typer) -> None:
