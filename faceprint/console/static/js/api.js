@@ -15,7 +15,7 @@ export const session = {
 const PLAIN = {
   AUTHENTICATION_ERROR: "The API key or secret is wrong, or the key has been revoked. Sign out and sign in with a valid key.",
   AUTHORIZATION_ERROR: "This key is not allowed to do this: it lacks the scope the action needs. Ask an administrator for a key with that scope.",
-  CONCURRENCY_LIMIT_EXCEEDED: "Too many requests for this key's rate limit. Wait a moment and try again.",
+  CONCURRENCY_LIMIT_EXCEEDED: "Too many requests for this key's rate limit (another tab or program may be using the same key). Wait a moment and try again.",
   MISSING_ARGUMENTS: "Something the request needs is missing.",
   BAD_ARGUMENTS: "One of the values sent is not valid.",
   COEXISTENCE_ARGUMENTS: "Two inputs were given where only one is allowed.",
@@ -77,6 +77,38 @@ export class ApiError extends Error {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Client-side pacing: the console never sends faster than its key allows. The server names the
+// key's rate in X-RateLimit-Limit (requests/s); until the first reply says, 5/s is assumed. Calls
+// leave evenly spaced at 90% of that rate, so the server's bucket is never emptied, and a refusal
+// that still comes back (another tab on the same key) is shown, not retried behind the user's back.
+export const pace = {
+  qps: 5,
+  next: 0,
+  learn(res) {
+    const q = Number(res.headers.get("X-RateLimit-Limit"));
+    if (q > 0) this.qps = q;
+  },
+  async turn() {
+    const gap = 1000 / (0.9 * this.qps);
+    const now = performance.now();
+    const at = Math.max(now, this.next);
+    this.next = at + gap;
+    if (at > now) await sleep(at - now);
+  },
+};
+
+async function send(path, form) {
+  await pace.turn();
+  let res;
+  try {
+    res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+  } catch (e) {
+    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
+  }
+  pace.learn(res);
+  return res;
+}
+
 function formFor(fields) {
   const form = new FormData();
   form.append("api_key", session.key || "");
@@ -97,12 +129,7 @@ function errorFrom(body, status) {
 
 // A file the service sends back (an annotated video): POSTed like ``call``, answered as a Blob.
 export async function fetchFile(path, fields = {}) {
-  let res;
-  try {
-    res = await fetch(path, { method: "POST", body: formFor(fields), credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
-  } catch (e) {
-    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
-  }
+  const res = await send(path, formFor(fields));
   if (!res.ok) {
     let body;
     try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
@@ -111,24 +138,11 @@ export async function fetchFile(path, fields = {}) {
   return res.blob();
 }
 
-export async function call(path, fields = {}, { retries = 4 } = {}) {
-  const form = formFor(fields);
-  let res;
-  try {
-    res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
-  } catch (e) {
-    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
-  }
+export async function call(path, fields = {}) {
+  const res = await send(path, formFor(fields));
   let body;
   try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
-  if (!res.ok || body.error_message) {
-    const err = errorFrom(body, res.status);
-    if (err.code === "CONCURRENCY_LIMIT_EXCEEDED" && retries > 0) {
-      await sleep(300 * (5 - retries));
-      return call(path, fields, { retries: retries - 1 });
-    }
-    throw err;
-  }
+  if (!res.ok || body.error_message) throw errorFrom(body, res.status);
   return body;
 }
 
