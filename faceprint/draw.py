@@ -55,8 +55,9 @@ def place_labels(boxes: Sequence[Rect], sizes: Sequence[tuple[int, int]], image_
 
 
 def _spots(box: Rect, w: int, h: int) -> list[Rect]:
+    """Candidate places, nearest first: on the box's edges, inside its corner, beside it, then rows further out."""
     x1, y1, x2, y2 = box
-    return [
+    near = [
         (x1, y1 - h, x1 + w, y1),  # above, left-aligned
         (x2 - w, y1 - h, x2, y1),  # above, right-aligned
         (x1, y2, x1 + w, y2 + h),  # below, left-aligned
@@ -64,9 +65,10 @@ def _spots(box: Rect, w: int, h: int) -> list[Rect]:
         (x1, y1, x1 + w, y1 + h),  # inside the top-left corner
         (x1 - w, y1, x1, y1 + h),  # left of the box
         (x2, y1, x2 + w, y1 + h),  # right of the box
-        (x1, y1 - 2 * h, x1 + w, y1 - h),  # a row higher
-        (x1, y2 + h, x1 + w, y2 + 2 * h),  # a row lower
     ]
+    rows = [(x, y1 - k * h, x + w, y1 - (k - 1) * h) for k in range(2, 7) for x in (x1, x2 - w)]
+    rows += [(x, y2 + (k - 1) * h, x + w, y2 + k * h) for k in range(2, 7) for x in (x1, x2 - w)]
+    return near + sorted(rows, key=lambda r: abs(r[1] - y1))
 
 
 def _fit(r: Rect, width: int, height: int) -> Rect:
