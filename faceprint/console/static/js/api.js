@@ -78,24 +78,34 @@ export class ApiError extends Error {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Client-side pacing: the console never sends faster than its key allows. The server names the
-// key's rate in X-RateLimit-Limit (requests/s); until the first reply says, 5/s is assumed. Calls
-// leave evenly spaced at 90% of that rate, so the server's bucket is never emptied, and a refusal
-// that still comes back (another tab on the same key) is shown, not retried behind the user's back.
+// key's rate in X-RateLimit-Limit (requests/s); until a reply says, 5/s is assumed. Calls leave
+// evenly spaced at 90% of that rate (slower for keys under 3/s), so the server's bucket is never
+// emptied, and a refusal that still comes back (another tab or program on the same key) is shown,
+// not retried behind the user's back. The rate and the last send time outlive a page reload.
+const PACE = "faceprint.pace";
 export const pace = {
   qps: 5,
-  next: 0,
+  last: -Infinity, // Date.now() of the last send
+  restore() {
+    try { Object.assign(this, JSON.parse(sessionStorage.getItem(PACE) || "{}")); } catch { /* a fresh start */ }
+  },
+  save() { sessionStorage.setItem(PACE, JSON.stringify({ qps: this.qps, last: this.last })); },
   learn(res) {
     const q = Number(res.headers.get("X-RateLimit-Limit"));
-    if (q > 0) this.qps = q;
+    if (q > 0 && q !== this.qps) { this.qps = q; this.save(); }
   },
   async turn() {
-    const gap = 1000 / (0.9 * this.qps);
-    const now = performance.now();
-    const at = Math.max(now, this.next);
-    this.next = at + gap;
+    // A key's bucket holds max(1, qps) requests: at a low rate there is no slack for the network's
+    // and the server's jitter, so leave 0.4 s more between calls.
+    const gap = 1000 / (0.9 * this.qps) + (this.qps < 3 ? 400 : 0);
+    const now = Date.now();
+    const at = Math.max(now, this.last + gap);
+    this.last = at;
+    this.save();
     if (at > now) await sleep(at - now);
   },
 };
+pace.restore();
 
 async function send(path, form) {
   await pace.turn();
