@@ -9,7 +9,7 @@ export const session = {
   get secret() { return sessionStorage.getItem(SECRET); },
   get signedIn() { return Boolean(sessionStorage.getItem(KEY) && sessionStorage.getItem(SECRET)); },
   set(key, secret) { sessionStorage.setItem(KEY, key); sessionStorage.setItem(SECRET, secret); },
-  clear() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(SECRET); },
+  clear() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(SECRET); pace.forget(); },
 };
 
 const PLAIN = {
@@ -79,44 +79,56 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Client-side pacing: the console never sends faster than its key allows. The server names the
 // key's rate in X-RateLimit-Limit (requests/s); until a reply says, 5/s is assumed. Calls leave
-// evenly spaced at 90% of that rate (slower for keys under 3/s), so the server's bucket is never
-// emptied, and a refusal that still comes back (another tab or program on the same key) is shown,
-// not retried behind the user's back. The rate and the last send time outlive a page reload.
+// evenly spaced at 90% of that rate. A key's bucket holds max(1, qps) requests, so a slow key has
+// no slack for the network's and the server's delays: under 3/s, calls also go one at a time, each
+// a full gap after the previous reply, which the server has already counted. A refusal that still
+// comes back (another tab or program on the same key) is shown, not retried behind the user's back.
+// The rate and the last send time outlive a page reload (sessionStorage, cleared on sign-out).
 const PACE = "faceprint.pace";
 export const pace = {
   qps: 5,
-  last: -Infinity, // Date.now() of the last send
+  last: 0, // Date.now() of the last send (or, for a slow key, of the last reply)
+  queue: Promise.resolve(),
   restore() {
     try { Object.assign(this, JSON.parse(sessionStorage.getItem(PACE) || "{}")); } catch { /* a fresh start */ }
   },
   save() { sessionStorage.setItem(PACE, JSON.stringify({ qps: this.qps, last: this.last })); },
+  forget() { sessionStorage.removeItem(PACE); this.qps = 5; this.last = 0; },
   learn(res) {
     const q = Number(res.headers.get("X-RateLimit-Limit"));
     if (q > 0 && q !== this.qps) { this.qps = q; this.save(); }
   },
+  // Wait for this call's turn; the returned function is called once its reply is in.
   async turn() {
-    // A key's bucket holds max(1, qps) requests: at a low rate there is no slack for the network's
-    // and the server's jitter, so leave 0.4 s more between calls.
-    const gap = 1000 / (0.9 * this.qps) + (this.qps < 3 ? 400 : 0);
-    const now = Date.now();
-    const at = Math.max(now, this.last + gap);
-    this.last = at;
+    const prev = this.queue;
+    let release;
+    this.queue = new Promise((r) => { release = r; });
+    await prev;
+    const serial = this.qps < 3;
+    const wait = this.last + 1000 / (0.9 * this.qps) - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.last = Date.now();
     this.save();
-    if (at > now) await sleep(at - now);
+    if (!serial) release();
+    return () => {
+      if (serial || this.qps < 3) { this.last = Date.now(); this.save(); } // the reply may have just said the key is slow
+      release();
+    };
   },
 };
 pace.restore();
 
 async function send(path, form) {
-  await pace.turn();
-  let res;
+  const done = await pace.turn();
   try {
-    res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+    const res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+    pace.learn(res);
+    return res;
   } catch (e) {
     throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
+  } finally {
+    done();
   }
-  pace.learn(res);
-  return res;
 }
 
 function formFor(fields) {

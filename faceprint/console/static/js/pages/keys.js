@@ -69,7 +69,7 @@ function audit() {
       const last = r.entries.length ? r.entries[r.entries.length - 1].seq : start;
       rows.replaceChildren(el("table", { class: "list audit" }, el("caption", { text: `Audit log, lines after ${start} (${items.length} shown)` }),
         el("thead", {}, el("tr", {}, ["#", "Time", "Key", "Endpoint", "Gallery", "Faces", "Results", "Outcome"].map((h) => el("th", { scope: "col", text: h })))),
-        el("tbody", {}, items.map((e) => el("tr", {}, el("td", { text: String(e.seq) }), el("td", { text: new Date(e.time * 1000).toISOString().replace("T", " ").slice(0, 19) }),
+        el("tbody", {}, items.map((e) => el("tr", {}, el("td", { text: String(e.seq) }), el("td", { class: "time", text: new Date(e.time * 1000).toISOString().replace("T", " ").slice(0, 19) }),
           el("td", { class: "mono key", text: e.key }), el("td", { class: "wrap", text: e.endpoint }), el("td", { class: "mono wrap", text: e.faceset || "" }),
           el("td", { text: String(e.faces) }), el("td", { text: String(e.results) }), el("td", { class: "outcome", text: e.outcome }))))),
       el("nav", { class: "pager", "aria-label": "Audit pages" },
