@@ -84,7 +84,7 @@ def _overlap(a: Rect, b: Rect) -> int:
 
 
 def _box(face: Face) -> Rect:
-    x1, y1, x2, y2 = (int(round(float(v))) for v in face.bbox)
+    x1, y1, x2, y2 = (round(float(v)) for v in face.bbox)
     return (x1, y1, x2, y2)
 
 
@@ -95,6 +95,6 @@ def _text_size(text: str, scale: float) -> tuple[int, int]:
 
 def _label(img: np.ndarray, text: str, rect: Rect, colour: tuple[int, int, int], scale: float) -> None:
     x1, y1, x2, y2 = rect
-    (_, _), base = cv2.getTextSize(text, _FONT, scale, 1)
+    _, base = cv2.getTextSize(text, _FONT, scale, 1)
     cv2.rectangle(img, (x1, y1), (x2, y2), colour, -1)
     cv2.putText(img, text, (x1 + 1, y2 - base - 1), _FONT, scale, (0, 0, 0), 1, cv2.LINE_AA)

@@ -4,10 +4,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
-
 from test_cli import BIN, run
 
 

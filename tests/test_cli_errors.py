@@ -4,7 +4,6 @@ import json
 
 import cv2
 import numpy as np
-
 from test_cli import run
 
 

@@ -4,9 +4,9 @@ import itertools
 
 import cv2
 import numpy as np
+from test_cli import run
 
 from faceprint.draw import _box, _text_size, draw_faces, place_labels
-from test_cli import run
 
 
 def test_cli_draw_labels_faces_by_their_table_number(tmp_path, vectron, engine):

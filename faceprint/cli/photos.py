@@ -9,7 +9,7 @@ area interpolation so that its longest side is ``--max-side``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import cv2
 import numpy as np
@@ -29,7 +29,7 @@ MaxSideOpt: Any = typer.Option(
 )  # fmt: skip
 
 
-def load_photo(path: Path, max_side: Optional[int]) -> np.ndarray:
+def load_photo(path: Path, max_side: int | None) -> np.ndarray:
     """The photo as BGR pixels; errors name the file, and an oversize one suggests --max-side."""
     if max_side is None:
         try:
