@@ -15,12 +15,14 @@ import numpy as np
 from .align import ARCFACE_TEMPLATE, align_crop, mirror
 from .compare import Calibration, calibration_for, cosine
 from .embed.base import l2_normalize
-from .errors import BadInput, NoFaceFound
-from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image
+from .errors import BadInput, FaceprintError, NoFaceFound
+from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image, source_name
 from .models.packs import BuildOptions, Pack, get_pack
 from .pose import estimate_pose
 from .quality import assess
 from .types import Face, Verdict
+
+SIDES = ("the first image", "the second image")  # how compare's errors name in-memory inputs
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,8 @@ class FaceEngine:
     def compare(self, a: ImageInput | Face, b: ImageInput | Face) -> Verdict:
         """Two images give 1:1 templates; with a ready-made Face the other side is embedded like it."""
         one_to_one = not (isinstance(a, Face) or isinstance(b, Face))
-        fa, na = self._as_template(a, one_to_one)
-        fb, nb = self._as_template(b, one_to_one)
+        fa, na = self._as_template(a, one_to_one, SIDES[0])
+        fb, nb = self._as_template(b, one_to_one, SIDES[1])
         assert fa.embedding is not None and fb.embedding is not None
         sim = cosine(fa.embedding, fb.embedding)
         cal = self.calibration_of(one_to_one)
@@ -203,9 +205,12 @@ class FaceEngine:
             face_b=fb,
         )
 
-    def _as_template(self, x: ImageInput | Face, one_to_one: bool) -> tuple[Face, int]:
+    def _as_template(self, x: ImageInput | Face, one_to_one: bool, side: str) -> tuple[Face, int]:
         if isinstance(x, Face) and x.embedding is not None:
             return x, 1
         if isinstance(x, Face):
-            raise NoFaceFound("face has no embedding; pass it through embed() first")
-        return self.template(x, one_to_one=one_to_one)
+            raise NoFaceFound("face has no embedding; pass it through embed() first").about(side)
+        try:
+            return self.template(x, one_to_one=one_to_one)
+        except FaceprintError as exc:
+            raise exc.about(source_name(x, side)) from None

@@ -10,11 +10,19 @@ from __future__ import annotations
 class FaceprintError(Exception):
     code = "INTERNAL_ERROR"
     http_status = 500
+    source: str | None = None  # the input (a file name) the error is about, once known
 
     def __init__(self, message: str = "", **details: object) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
         self.details = details
+
+    def about(self, source: str) -> FaceprintError:
+        """Name the input this error is about, once: the message then starts with it."""
+        if self.source is None:
+            self.source = source
+            self.message = f"{source}: {self.message}"
+        return self
 
     def to_dict(self) -> dict[str, object]:
         return {"error_code": self.code, "error_message": self.message, **self.details}
@@ -33,6 +41,10 @@ class SettingsError(BadInput):
 
 class ImageFormatError(BadInput):
     code = "IMAGE_ERROR_UNSUPPORTED_FORMAT"
+
+
+class ImageFileNotFound(ImageFormatError):
+    code = "IMAGE_ERROR_FILE_NOT_FOUND"
 
 
 class ImageSizeError(BadInput):

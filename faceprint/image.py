@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from .budget import decode_budget
-from .errors import FaceprintError, ImageFormatError, ImageSizeError, ImageTooLarge
+from .errors import FaceprintError, ImageFileNotFound, ImageFormatError, ImageSizeError, ImageTooLarge
 
 ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike[str], np.ndarray]
 
@@ -78,7 +78,39 @@ def load_image(src: ImageInput, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndar
     """Return an HxWx3 BGR uint8 array. Numpy input is taken as BGR (OpenCV order), BGRA or gray."""
     if isinstance(src, np.ndarray):
         return _from_array(src, limits)
-    return decode_bytes(_read_bytes(src, limits), limits)
+    path = _as_path(src)
+    if path is None:
+        return decode_bytes(_read_bytes(src, limits), limits)
+    try:
+        return decode_bytes(_read_file(path, limits), limits)
+    except FaceprintError as exc:
+        raise exc.about(str(path)) from None
+
+
+def source_name(src: ImageInput, fallback: str) -> str:
+    """How an error names this input: its file name, or ``fallback`` for bytes, base64 and arrays."""
+    path = None if isinstance(src, np.ndarray) else _as_path(src)
+    return fallback if path is None else str(path)
+
+
+def _as_path(src: ImageInput) -> Path | None:
+    if isinstance(src, os.PathLike) or (isinstance(src, str) and _looks_like_path(src)):
+        return Path(src)
+    return None
+
+
+def _read_file(path: Path, limits: ImageLimits) -> bytes:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageFileNotFound("no such file") from None
+    except OSError as exc:
+        raise ImageFormatError(f"cannot read the file: {exc.strerror}") from None
+    limits.check_bytes(size)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImageFormatError(f"cannot read the file: {exc.strerror}") from None
 
 
 def _read_bytes(src: ImageInput, limits: ImageLimits) -> bytes:
@@ -86,17 +118,6 @@ def _read_bytes(src: ImageInput, limits: ImageLimits) -> bytes:
         data = bytes(src)
         limits.check_bytes(len(data))
         return data
-    if isinstance(src, os.PathLike) or (isinstance(src, str) and _looks_like_path(src)):
-        path = Path(src)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise ImageFormatError(f"cannot read image file {str(path)!r}: {exc.strerror}") from None
-        limits.check_bytes(size)
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise ImageFormatError(f"cannot read image file {str(path)!r}: {exc.strerror}") from None
     if isinstance(src, str):
         return _from_base64(src, limits)
     raise ImageFormatError(f"unsupported image input of type {type(src).__name__}")
@@ -146,8 +167,8 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
             return np.ascontiguousarray(turn(bgr)) if turn else bgr
     except FaceprintError:
         raise
-    except Exception as exc:  # Pillow raises many types for corrupt data; all mean one thing here
-        raise ImageFormatError(f"not a decodable image ({type(exc).__name__})") from None
+    except Exception:  # Pillow raises many types for corrupt data; all mean one thing here
+        raise ImageFormatError("not a decodable image (JPEG, PNG, WebP, BMP, TIFF, GIF)") from None
 
 
 # EXIF orientation -> how to turn the stored pixels upright, as ImageOps.exif_transpose does.

@@ -64,10 +64,10 @@ class Face:
         out: dict[str, object] = {
             "bbox": [round(float(v), 2) for v in self.bbox],
             "score": round(self.score, 4),
-            "kps": np.round(self.kps, 2).tolist(),
+            "kps": _rounded(self.kps),
         }
         if self.landmarks is not None:
-            out["landmarks"] = np.round(self.landmarks, 2).tolist()
+            out["landmarks"] = _rounded(self.landmarks)
         if self.pose is not None:
             out["pose"] = {k: round(v, 2) for k, v in vars(self.pose).items()}
         if self.quality is not None:
@@ -75,6 +75,12 @@ class Face:
         if embedding and self.embedding is not None:
             out["embedding"] = [round(float(v), 6) for v in self.embedding]
         return out
+
+
+def _rounded(points: np.ndarray) -> list[list[float]]:
+    """Points to 2 decimals as JSON numbers: rounded in float64, so 579.15 prints as 579.15."""
+    out: list[list[float]] = np.round(points.astype(np.float64), 2).tolist()
+    return out
 
 
 @dataclass(frozen=True)

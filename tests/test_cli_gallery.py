@@ -52,7 +52,7 @@ def test_create_enrol_search_remove_delete(cli, shared):
 
     r = cli("gallery", "list", "--json")
     assert [fs["outer_id"] for fs in json.loads(r.stdout)["facesets"]] == ["people"]
-    r = cli("gallery", "delete", "people", "--json")
+    r = cli("gallery", "delete", "people", "--yes", "--json")
     assert json.loads(r.stdout)["faces_erased"] == 7
     assert json.loads(cli("gallery", "list", "--json").stdout)["facesets"] == []
 

@@ -157,3 +157,19 @@ def test_fuzz_mutated_jpeg(obama_bytes, cuts, keep):
         assert out.dtype == np.uint8 and out.shape[2] == 3
     except FaceprintError as exc:
         assert exc.code in CODES
+
+
+def test_a_file_error_names_its_file_and_a_missing_one_has_its_own_code(tmp_path):
+    gone = tmp_path / "gone.jpg"
+    with pytest.raises(ImageFormatError) as e:
+        load_image(gone)
+    assert e.value.code == "IMAGE_ERROR_FILE_NOT_FOUND" and e.value.message == f"{gone}: no such file" and e.value.source == str(gone)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    with pytest.raises(ImageFormatError) as e:
+        load_image(str(notes))
+    assert e.value.code == "IMAGE_ERROR_UNSUPPORTED_FORMAT" and e.value.message.startswith(f"{notes}: not a decodable image")
+    assert "Error" not in e.value.message  # no Pillow class name
+    with pytest.raises(ImageFormatError) as e:
+        decode_bytes(b"not a photo")  # bytes have no name: the message stays as it was
+    assert e.value.message.startswith("not a decodable image")

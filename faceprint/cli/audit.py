@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from ..errors import BadInput
 from ..service.audit_key import audit_key
-from .output import console, handled, print_json
+from .output import console, handled, iso_time, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
 audit_app = typer.Typer(help="The tamper-evident audit log of `faceprint serve`.", invoke_without_command=True)
@@ -35,16 +34,24 @@ def _log(data: Optional[Path], store: Optional[str]) -> Iterator:
         state.close()
 
 
+TenantOpt = typer.Option(None, "--tenant", help="Only this tenant's lines.")
+KeyOpt = typer.Option(None, "--key", help="Only lines of this api_key.")
+StartOpt = typer.Option(0, "--start", help="Lines after this sequence number.")
+LimitOpt = typer.Option(100, "--limit", min=1, help="Most lines to print.")
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output (times as epoch seconds, as stored).")
+COLUMNS = ("seq", "time", "key", "endpoint", "faceset", "faces", "results", "outcome")
+
+
 @audit_app.callback()
 def main(
     ctx: typer.Context,
     data: Optional[Path] = DataOpt,
     store: Optional[str] = StoreOpt,
-    tenant: Optional[str] = typer.Option(None, "--tenant"),
-    key: Optional[str] = typer.Option(None, "--key"),
-    start: int = typer.Option(0, "--start", help="Lines after this sequence number."),
-    limit: int = typer.Option(100, "--limit", min=1),
-    as_json: bool = typer.Option(False, "--json"),
+    tenant: Optional[str] = TenantOpt,
+    key: Optional[str] = KeyOpt,
+    start: int = StartOpt,
+    limit: int = LimitOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Without a command: print audit lines (as ``show``)."""
     if ctx.invoked_subcommand is None:
@@ -55,24 +62,28 @@ def main(
 def show(
     data: Optional[Path] = DataOpt,
     store: Optional[str] = StoreOpt,
-    tenant: Optional[str] = typer.Option(None, "--tenant"),
-    key: Optional[str] = typer.Option(None, "--key"),
-    start: int = typer.Option(0, "--start", help="Lines after this sequence number."),
-    limit: int = typer.Option(100, "--limit", min=1),
-    as_json: bool = typer.Option(False, "--json"),
+    tenant: Optional[str] = TenantOpt,
+    key: Optional[str] = KeyOpt,
+    start: int = StartOpt,
+    limit: int = LimitOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Print audit lines, oldest first."""
+    """Print audit lines, oldest first, with ISO-8601 UTC times."""
     with handled(as_json), _log(data, store) as log:
         entries = log.read(tenant=tenant, key=key, start=start, limit=limit)
     if as_json:
         print_json(entries)
         return
-    table = Table(title=f"{len(entries)} audit line(s)")
-    for col in ("seq", "time", "key", "endpoint", "faceset", "faces", "results", "outcome"):
-        table.add_column(col)
-    for e in entries:
-        table.add_row(*(str(e.get(c) if e.get(c) is not None else "") for c in ("seq", "time", "key", "endpoint", "faceset", "faces", "results", "outcome")))
-    console.print(table)
+    rows = [[_cell(c, e.get(c)) for c in COLUMNS] for e in entries]
+    console.print(table(COLUMNS, rows, tokens=("seq", "time", "key"), title=f"{len(entries)} audit line(s)"))
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return ""
+    if column == "time" and isinstance(value, (int, float)):
+        return iso_time(float(value))
+    return str(value)
 
 
 def _need_key(data: Optional[Path]) -> None:
@@ -111,7 +122,7 @@ def verify(
     data: Optional[Path] = DataOpt,
     store: Optional[str] = StoreOpt,
     exported: Optional[Path] = typer.Option(None, "--head", help="A head saved earlier by `faceprint audit head`: the log must still reach it unchanged."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Check the keyed chain; exit 1 and name the first bad line if anything was edited, removed or cut."""
     with handled(as_json):

@@ -6,61 +6,72 @@ from pathlib import Path
 from typing import Optional
 
 import cv2
+import numpy as np
 import typer
 from rich.table import Table
 
 from ..compare import FAR_LEVELS
 from ..draw import draw_faces
-from .output import console, engine_factory, handled, print_json
+from ..engine import SIDES
+from ..errors import FaceprintError
+from ..types import Face
+from .output import console, each_file, engine_factory, handled, print_json
+from .photos import MaxSideOpt, load_photo, renamed
 from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack (see `faceprint models`).")
 
 
 def detect(
-    images: list[Path] = typer.Argument(..., help="Image files."),
+    images: list[Path] = typer.Argument(..., help="Image files; each is reported, and a bad one does not stop the rest."),
     landmarks: bool = typer.Option(False, "--landmarks", help="Also compute the 106 landmarks."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    draw: Optional[Path] = typer.Option(None, "--draw", help="Write the (last) image annotated to this file."),
+    draw: Optional[Path] = typer.Option(None, "--draw", help="Write the (last) image annotated to this file, faces numbered as in the table."),
+    max_side: Optional[int] = MaxSideOpt,
     pack: Optional[str] = PackOpt,
 ) -> None:
-    """Detect faces: boxes, keypoints, head pose and quality."""
+    """Detect faces: boxes, keypoints, head pose and quality. Exit 2 if any file could not be read."""
     with handled(as_json):
         engine = engine_factory(pack)()
-        results = []
-        for path in images:
-            img = engine.load(path)
-            faces = engine.detect(img, landmarks=landmarks)
-            results.append({"image": str(path), "width": img.shape[1], "height": img.shape[0], "faces": faces})
-            if draw is not None:
-                cv2.imwrite(str(draw), draw_faces(img, faces))
-        if as_json:
-            print_json([{**r, "faces": [f.to_dict() for f in r["faces"]]} for r in results])
-            return
-        for r in results:
-            table = Table(title=f"{r['image']}: {len(r['faces'])} face(s)")
-            for col in ("#", "box (x1,y1,x2,y2)", "score", "yaw", "pitch", "roll", "quality"):
-                table.add_column(col, justify="right")
-            for i, f in enumerate(r["faces"]):
-                table.add_row(
-                    str(i),
-                    ",".join(str(int(v)) for v in f.bbox),
-                    f"{f.score:.3f}",
-                    f"{f.pose.yaw:.0f}",
-                    f"{f.pose.pitch:.0f}",
-                    f"{f.pose.roll:.0f}",
-                    f"{f.quality.score:.0f}",
-                )
-            console.print(table)
-        if draw is not None:
+
+        def one(path: Path) -> tuple[np.ndarray, list[Face]]:
+            img = load_photo(path, max_side)
+            return img, engine.detect(img, landmarks=landmarks)
+
+        batch = each_file(images, one, as_json)
+        if draw is not None and batch.done:
+            img, faces = batch.done[-1][1]
+            cv2.imwrite(str(draw), draw_faces(img, faces))
+    if as_json:
+        rows = [{"image": str(p), "width": img.shape[1], "height": img.shape[0], "faces": [f.to_dict() for f in faces]}
+                for p, (img, faces) in batch.done]  # fmt: skip
+        print_json(rows + batch.failures())
+    else:
+        for path, (_, faces) in batch.done:
+            console.print(_faces_table(path, faces))
+        if draw is not None and batch.done:
             console.print(f"annotated image written to {draw}")
+    batch.exit_if_failed()
+
+
+def _faces_table(path: Path, faces: list[Face]) -> Table:
+    table = Table(title=f"{path}: {len(faces)} face(s)")
+    for col in ("#", "box (x1,y1,x2,y2)", "score", "yaw", "pitch", "roll", "quality"):
+        table.add_column(col, justify="right")
+    for i, f in enumerate(faces):
+        pose, quality = f.pose, f.quality
+        assert pose is not None and quality is not None
+        table.add_row(str(i), ",".join(str(int(v)) for v in f.bbox), f"{f.score:.3f}", f"{pose.yaw:.0f}", f"{pose.pitch:.0f}",
+                      f"{pose.roll:.0f}", f"{quality.score:.0f}")  # fmt: skip
+    return table
 
 
 def compare(
-    image_a: Path = typer.Argument(...),
-    image_b: Path = typer.Argument(...),
+    image_a: Path = typer.Argument(..., help="First photo."),
+    image_b: Path = typer.Argument(..., help="Second photo."),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for the exit code: one of {', '.join(FAR_LEVELS)}."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    max_side: Optional[int] = MaxSideOpt,
     pack: Optional[str] = PackOpt,
 ) -> None:
     """1:1 verification. Exit 0: same person at --far; 1: not the same; 2: error."""
@@ -70,7 +81,11 @@ def compare(
 
             raise BadInput(f"--far must be one of {', '.join(FAR_LEVELS)}")
         engine = engine_factory(pack)()
-        verdict = engine.compare(image_a, image_b)
+        imgs = [load_photo(p, max_side) for p in (image_a, image_b)]
+        try:
+            verdict = engine.compare(*imgs)
+        except FaceprintError as exc:
+            raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b))))) from None
     if as_json:
         print_json({"pack": engine.pack.name, **verdict.to_dict(), "decision_far": far, "is_match": verdict.match(far)})
     else:
@@ -99,12 +114,13 @@ models_app = typer.Typer(help="List the model packs; `models add-pad DIR` instal
 
 
 def models(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), data: Optional[Path] = DataOpt
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    data: Optional[Path] = DataOpt,
 ) -> None:
     """List the model packs (files, sizes, sha256, licence) and the user-supplied PAD detectors."""
     if ctx.invoked_subcommand is not None:
         return
-    from ..errors import FaceprintError
     from ..models.packs import available_packs, default_pack_name
     from .pad import pad_rows, print_pad_rows
 

@@ -9,15 +9,14 @@ from typing import Optional
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from ..compare import FAR_LEVELS
-from ..errors import BadInput
+from ..errors import BadInput, InvalidFaceToken, TooManyFaces
 from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService, SearchOptions
-from ..gallery.enrol import EnrolItem
+from ..gallery.enrol import IMAGE_SUFFIXES, EnrolItem, folder_items
 from ..types import Quality
-from .output import console, handled, print_json
 from ..redact import mask_url
+from .output import EXIT_ERROR, confirm, console, err_console, handled, print_json, table
 from .state import DataOpt
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack for a new gallery.")
@@ -26,7 +25,7 @@ TenantOpt = typer.Option(
     "default", "--tenant", help="Tenant the galleries belong to; a server key sees them if made with this --tenant."
 )
 
-gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, delete.")
+gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, update, delete.")
 
 
 @contextmanager
@@ -40,7 +39,7 @@ def service(data: Optional[Path], pack: Optional[str] = None, *, tenant: str = "
 @gallery_app.command("create")
 def create(
     name: str = typer.Argument(..., help="outer_id: your unique name for the gallery."),
-    display_name: str = typer.Option("", "--display-name"),
+    display_name: str = typer.Option("", "--display-name", help="A name for people to read."),
     tags: list[str] = typer.Option([], "--tag", help="A tag (repeatable)."),
     user_data: str = typer.Option("", "--user-data", help="Up to 16 KB of your own data."),
     index_spec: str = typer.Option("auto", "--index", help='Index structure: "auto", "Flat", "IVF1024,PQ64x4fs,Refine".'),
@@ -57,9 +56,9 @@ def create(
 
 @gallery_app.command("list")
 def list_(
-    start: int = typer.Option(0, "--start", min=0),
-    limit: int = typer.Option(100, "--limit", min=1, max=1000),
-    tag: Optional[str] = typer.Option(None, "--tag"),
+    start: int = typer.Option(0, "--start", min=0, help="Skip this many galleries (from the last page's \"more:\" line)."),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000, help="Galleries per page."),
+    tag: Optional[str] = typer.Option(None, "--tag", help="Only galleries with this tag."),
     data: Optional[Path] = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
@@ -70,12 +69,9 @@ def list_(
         if as_json:
             print_json({"facesets": [fs.to_dict() for fs in page.items], "total": page.total, "next_start": page.next_start})
             return
-        table = Table(title=f"{page.total} galler{'y' if page.total == 1 else 'ies'}")
-        for col in ("outer_id", "faceset_token", "faces", "pack", "index", "tags"):
-            table.add_column(col)
-        for fs in page.items:
-            table.add_row(fs.outer_id or "", fs.token, str(fs.face_count), fs.pack, fs.index_spec, ",".join(fs.tags))
-        console.print(table)
+        rows = [(fs.outer_id or "", fs.token, str(fs.face_count), fs.pack, fs.index_spec, ",".join(fs.tags)) for fs in page.items]
+        names = ("outer_id", "faceset_token", "faces", "pack", "index", "tags")
+        console.print(table(names, rows, tokens=("faceset_token",), title=f"{page.total} galler{'y' if page.total == 1 else 'ies'}"))
         if page.next_start is not None:
             console.print(f"more: --start {page.next_start}")
 
@@ -83,9 +79,9 @@ def list_(
 @gallery_app.command("show")
 def show(
     name: str = typer.Argument(..., help="outer_id or faceset_token."),
-    start: int = typer.Option(0, "--start", min=0),
-    limit: int = typer.Option(100, "--limit", min=1, max=1000),
-    subject: Optional[str] = typer.Option(None, "--subject"),
+    start: int = typer.Option(0, "--start", min=0, help="Skip this many faces (from the last page's \"more:\" line)."),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000, help="Faces per page."),
+    subject: Optional[str] = typer.Option(None, "--subject", help="Only this subject's faces."),
     data: Optional[Path] = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
@@ -98,12 +94,8 @@ def show(
             print_json({**fs.to_dict(), "faces": [f.to_dict() for f in page.items], "next_start": page.next_start})
             return
         console.print(f"{fs.name}: {fs.face_count} faces, pack {fs.pack}, index {fs.index_spec}, token {fs.token}")
-        table = Table()
-        for col in ("face_token", "user_id", "quality"):
-            table.add_column(col)
-        for f in page.items:
-            table.add_row(f.token, f.subject, "" if f.quality is None else f"{f.quality:.0f}")
-        console.print(table)
+        rows = [(f.token, f.subject, "" if f.quality is None else f"{f.quality:.0f}") for f in page.items]
+        console.print(table(("face_token", "user_id", "quality"), rows, tokens=("face_token",)))
         if page.next_start is not None:
             console.print(f"more: --start {page.next_start}")
 
@@ -111,12 +103,15 @@ def show(
 @gallery_app.command("delete")
 def delete(
     name: str = typer.Argument(..., help="outer_id or faceset_token."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (needed when not at a terminal)."),
     data: Optional[Path] = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Delete a gallery and erase every face in it."""
+    """Delete a gallery and erase every face in it (asks first; --yes to skip)."""
     with handled(as_json), service(data, tenant=tenant) as svc:
+        fs = svc.get(name, tenant=tenant)
+        confirm(f"Delete gallery {fs.name} and erase its {fs.face_count} face(s)? This cannot be undone.", yes)
         n = svc.delete(name, tenant=tenant)
         print_json({"deleted": name, "faces_erased": n}) if as_json else console.print(f"deleted {name}: {n} faces erased")
 
@@ -140,14 +135,11 @@ def enroll(
             raise BadInput("a folder names its subjects by its sub-folders: drop --subject")
         if not folder and subject is None:
             raise BadInput("say who the images show with --subject, or give one folder DIR/<subject>/*.jpg")
+        items = folder_tree(paths[0]) if folder else [EnrolItem(str(p), p, subject or "") for p in paths]
         with Progress(console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task("enrolling", total=None)
             step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
-            if folder:
-                report = svc.enroll_folder(gallery, paths[0], opts, tenant=tenant, progress=step)
-            else:
-                items = [EnrolItem(str(p), p, subject or "") for p in paths]
-                report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
+            report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
         if as_json:
             print_json(report.to_dict())
         else:
@@ -155,7 +147,10 @@ def enroll(
             console.print(f"enrolled {len(report.enrolled)}, rejected {len(report.rejected)}, duplicates {len(report.duplicates)}"
                           f" in {report.seconds:.1f}s ({rate:.1f} faces/s)")  # fmt: skip
             for r in report.rejected:
-                console.print(f"  rejected {r.source}: {r.code}: {r.reason}")
+                console.print(f"  rejected {r.source}: {r.code}: {r.reason}", soft_wrap=True, markup=False)
+            if any(r.code == TooManyFaces.code for r in report.rejected):
+                console.print("  hint: pass --face 0 to enrol the largest face of each such photo (faces are numbered as in"
+                              " `faceprint detect`, largest first)", soft_wrap=True, markup=False)  # fmt: skip
             for d in report.duplicates:
                 console.print(f"  duplicate {d}")
         if not report.enrolled and (report.rejected or not report.duplicates):
@@ -180,12 +175,8 @@ def search(
             print_json(result.to_dict())
         else:
             console.print(f"{image}: {result.subject or 'unknown'} (threshold at FAR {far}: {result.thresholds[far]:.1f})")
-            table = Table()
-            for col in ("#", "user_id", "confidence", "similarity", "face_token"):
-                table.add_column(col)
-            for i, m in enumerate(result.matches):
-                table.add_row(str(i + 1), m.subject, f"{m.confidence:.1f}", f"{m.score:.3f}", m.face_token)
-            console.print(table)
+            rows = [(str(i + 1), m.subject, f"{m.confidence:.1f}", f"{m.score:.3f}", m.face_token) for i, m in enumerate(result.matches)]
+            console.print(table(("#", "user_id", "confidence", "similarity", "face_token"), rows, tokens=("face_token",)))
     if not result.known:
         raise typer.Exit(1)
 
@@ -202,19 +193,48 @@ def remove(
     with handled(as_json), service(data, tenant=tenant) as svc:
         if bool(faces) == (subject is not None):
             raise BadInput("give --face TOKEN (repeatable) or --subject S")
+        fs = svc.get(gallery, tenant=tenant)
+        unknown = [t for t in faces if not _holds(svc, fs.token, t, tenant)]
         n = (
             svc.remove_subject(gallery, subject, tenant=tenant)
             if subject is not None
-            else svc.remove_faces(gallery, faces, tenant=tenant)
+            else svc.remove_faces(gallery, [t for t in faces if t not in unknown], tenant=tenant)
         )
-        print_json({"removed": n}) if as_json else console.print(f"removed {n} face(s)")
+        if as_json:
+            print_json({"removed": n, **({"unknown": unknown} if unknown else {})})
+        else:
+            console.print(f"removed {n} face(s)")
+        if unknown:
+            err_console.print(f"[bold red]{InvalidFaceToken.code}[/]: not in {fs.name}: {', '.join(unknown)}", soft_wrap=True)
+            raise typer.Exit(EXIT_ERROR)
+
+
+def _holds(svc: GalleryService, faceset_token: str, face_token: str, tenant: str) -> bool:
+    try:
+        return svc.face(face_token, tenant=tenant).faceset_token == faceset_token
+    except InvalidFaceToken:
+        return False
+
+
+def folder_tree(root: Path) -> list[EnrolItem]:
+    """The photos of ROOT/<subject>/*.jpg, or an error that says why there are none."""
+    items = folder_items(root)
+    if items:
+        return items
+    loose = [p for p in sorted(root.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    if loose:
+        raise BadInput(f"{root} holds {len(loose)} photo(s) but no sub-folders: a folder must be laid out as"
+                       f" {root}/<subject>/*.jpg; to enrol these as one person, give the files with"
+                       f" --subject NAME (e.g. {root}/*.jpg --subject NAME)")  # fmt: skip
+    raise BadInput(f"{root} holds no photos: a folder must be laid out as {root}/<subject>/*.jpg"
+                   f" ({', '.join(IMAGE_SUFFIXES)})")  # fmt: skip
 
 
 def update(
     gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
-    new_name: Optional[str] = typer.Option(None, "--outer-id"),
-    display_name: Optional[str] = typer.Option(None, "--display-name"),
-    user_data: Optional[str] = typer.Option(None, "--user-data"),
+    new_name: Optional[str] = typer.Option(None, "--outer-id", help="A new outer_id."),
+    display_name: Optional[str] = typer.Option(None, "--display-name", help="A new display name."),
+    user_data: Optional[str] = typer.Option(None, "--user-data", help="New user data (up to 16 KB)."),
     data: Optional[Path] = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from .output import console, handled, print_json
+from .output import console, handled, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `faceprint serve`.")
@@ -37,7 +36,7 @@ def create(
     tenant: Optional[str] = typer.Option(None, "--tenant", help="Share another key's tenant (its facesets); default: a tenant of its own."),
     data: Optional[Path] = DataOpt,
     store: Optional[str] = StoreOpt,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a key and print its secret. The secret is shown once and stored only as a hash."""
     from ..service.keys import parse_scopes
@@ -54,7 +53,7 @@ def create(
 
 
 @keys_app.command("list")
-def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List keys (never their secrets)."""
     with handled(as_json):
         with _keys(data, store) as ks:
@@ -62,16 +61,13 @@ def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_js
         if as_json:
             print_json([k.to_dict() for k in keys])
             return
-        table = Table(title=f"{len(keys)} key(s)")
-        for col in ("api_key", "name", "scopes", "qps", "tenant", "revoked"):
-            table.add_column(col)
-        for k in keys:
-            table.add_row(k.api_key, k.name, ",".join(k.scopes), f"{k.qps:g}", k.tenant, "yes" if k.revoked else "")
-        console.print(table)
+        rows = [(k.api_key, k.name, ",".join(k.scopes), f"{k.qps:g}", k.tenant, "yes" if k.revoked else "") for k in keys]
+        names = ("api_key", "name", "scopes", "qps", "tenant", "revoked")
+        console.print(table(names, rows, tokens=("api_key",), title=f"{len(keys)} key(s)"))
 
 
 @keys_app.command("revoke")
-def revoke(api_key: str = typer.Argument(...), data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt) -> None:
+def revoke(api_key: str = typer.Argument(..., help="The api_key to revoke (see `faceprint keys list`)."), data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt) -> None:
     """Revoke a key; running servers refuse it from their next request."""
     with handled(), _keys(data, store) as ks:
         ok = ks.revoke(api_key)

@@ -14,7 +14,8 @@ from .state import DataOpt, StoreOpt
 
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
 
-_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Record fields that are not ``extra``: the standard ones, and uvicorn's ANSI-coloured copy of the message.
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -49,15 +50,15 @@ def serve(
     store: Optional[str] = StoreOpt,
     index: Optional[str] = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, envvar="FACEPRINT_PORT"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, envvar="FACEPRINT_PORT", help="TCP port to listen on (env FACEPRINT_PORT)."),
     pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
     token_ttl: Optional[float] = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
     purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
     max_body: int = typer.Option(12 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a request may run."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
-    batch_window_ms: float = typer.Option(4.0, "--batch-window-ms"),
-    max_batch: int = typer.Option(8, "--max-batch"),
+    batch_window_ms: float = typer.Option(4.0, "--batch-window-ms", help="Milliseconds a batch waits for more requests."),
+    max_batch: int = typer.Option(8, "--max-batch", help="Most images in one micro-batch."),
     batch_workers: int = typer.Option(2, "--batch-workers", help="Threads forming and running batches."),
     detect_together: bool = typer.Option(False, "--detect-together/--detect-apart", help="One detector call per batch (GPU) or per image (CPU)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
@@ -65,7 +66,7 @@ def serve(
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
     cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
     lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
-    log_level: str = typer.Option("info", "--log-level"),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error (JSON lines on stderr)."),
 ) -> None:
     """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
     import uvicorn
@@ -82,10 +83,34 @@ def serve(
     )  # fmt: skip
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
+    for line in startup_notes(data, store, host, port):
+        print(line, flush=True)
     uvicorn.run(
         create_app(config), host=host, port=port, log_config=json_logging(log_level), access_log=False,
         timeout_keep_alive=5, limit_concurrency=1000,
     )  # fmt: skip
+
+
+def startup_notes(data: Optional[Path], store: Optional[str], host: str, port: int) -> list[str]:
+    """What a newcomer needs on stdout: where the console is, and how to get a key if none exists."""
+    from ..service.keys import KeyStore
+    from .state import open_service_state
+
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    notes = [f"faceprint console: {url}  (API docs: {url}docs)"]
+    state = open_service_state(data, store)
+    keys = KeyStore(state)
+    try:
+        live = [k for k in keys.list() if not k.revoked]
+    finally:
+        keys.close()
+        state.close()
+    if not live:
+        where = f" --data {data}" if data else ""
+        notes.append("no API key yet: the console and the API need one. Create an admin key with\n"
+                     f"  faceprint keys create --name me --scopes detect,compare,faceset:read,faceset:write,admin{where}")  # fmt: skip
+    return notes
 
 
 def register(app: typer.Typer) -> None:

@@ -52,5 +52,9 @@ def mount(app: FastAPI) -> None:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=HEADERS)
 
+    @router.get("/favicon.ico")
+    def favicon() -> FileResponse:  # browsers ask for it whatever the page's <link rel=icon> says
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers=HEADERS)
+
     app.include_router(router)
     app.mount("/console", _Secured(StaticFiles(directory=STATIC)), name="console")

@@ -73,7 +73,7 @@ def choose_face(faces: Sequence[Face], options: EnrolOptions) -> Face:
     if not faces:
         raise NoFaceFound("no face found in the image")
     if options.face is None and len(faces) > 1:
-        raise TooManyFaces(f"{len(faces)} faces in the image; say which one to enrol (face=0 is the largest)", faces=len(faces))
+        raise TooManyFaces(f"{len(faces)} faces in the image; say which one to enrol", faces=len(faces))
     idx = options.face or 0
     if idx >= len(faces):
         raise NoFaceFound(f"face {idx} asked for, but the image has {len(faces)}")

@@ -71,9 +71,13 @@ class FaceIDResult:
     compare: dict[str, Any] | None  # similarity, confidence, thresholds, match, frame
     pad_enforced: bool = False
 
+    @property
+    def result(self) -> str:
+        return "ACCEPT" if self.decision else "REJECT"
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "decision": "accept" if self.decision else "reject",
+            "decision": self.result,  # spelt as POST /v1/faceid/verify's "result"
             "reasons": list(self.reasons),
             "liveness": self.liveness.to_dict(),
             "pad": None if self.pad is None else {**self.pad.to_dict(), "enforced": self.pad_enforced},

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.datastructures import UploadFile
 
 from ..errors import FaceprintError
@@ -78,7 +78,7 @@ async def _audit(rt: Runtime, **line: object) -> None:
 def need(scope: str, endpoint: str) -> Any:
     """The parameter default for a handler's :class:`Call` (``scope="function"``: audited before the reply goes out)."""
 
-    async def gate(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Call]:
+    async def gate(request: Request, response: Response, rt: Runtime = Depends(runtime)) -> AsyncIterator[Call]:
         params = await read_params(request, rt)
         api_key = params.text("api_key", limit=128)
         secret = params.text("api_secret", limit=256)
@@ -97,6 +97,7 @@ def need(scope: str, endpoint: str) -> Any:
                 raise AuthorizationError(f"this api_key lacks the {scope!r} scope", param=f"Denied. Needs scope {scope}")
             await anyio.to_thread.run_sync(rt.limiter.check, key.api_key, key.qps)
             request.state.api_key = key.api_key
+            response.headers["X-RateLimit-Limit"] = f"{key.qps:g}"  # the console paces itself by it
             yield call
             outcome = call.outcome or "ok"
         except FaceprintError as exc:

@@ -88,6 +88,15 @@ class VideoResult:
         p = self.identification.person(pid)
         return p.label, p.known, self.identification.track_confidence.get(track_id, p.confidence)
 
+    def overlay_label(self, track_id: int) -> str | None:
+        """What the annotated video writes by a face: "#<track id> <label> [confidence]".
+
+        The number is the track id, as in the CLI table's "tracks" column and the CSV's and
+        JSON's ``track_ids``, so a box in the video can be found in the timeline.
+        """
+        lab = self.track_label(track_id)
+        return None if lab is None else f"#{track_id} {lab[0]}" + (f" {lab[2]:.0f}" if lab[1] else "")
+
     def to_dict(self, *, per_frame: bool = False, thumbnails: bool = True) -> dict[str, object]:
         ident = self.identification
         out: dict[str, object] = {
@@ -190,8 +199,7 @@ def write_annotated(
                 labels, known = [], []
                 for tid in fr.detections.tracker_id:
                     lab = result.track_label(int(tid))
-                    pid = result.identification.track_person.get(int(tid))
-                    labels.append(None if lab is None else f"#{pid} {lab[0]}" + (f" {lab[2]:.0f}" if lab[1] else ""))
+                    labels.append(result.overlay_label(int(tid)))
                     known.append(bool(lab and lab[1]))
                 img = annotate(img, fr.detections, labels, known)
             sink.write(img, frame.time_s)

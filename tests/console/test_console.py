@@ -6,12 +6,14 @@ subject deletion. Each page is screenshotted (out/screenshots/) and checked with
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
 
 from PIL import Image
 
+from faceprint.video.timeline import CSV_COLUMNS
 from service.support import Key, make_key
 
 from .conftest import DATA, axe_check, shoot, sign_in
@@ -194,8 +196,21 @@ def test_video_job_timeline_seek_downloads_and_delete(page, admin_key: Key, cons
     assert [s["label"] for s in timeline["subjects"]] == labels
     with page.expect_download() as got:
         page.get_by_role("button", name="Download CSV").click()
-    rows = Path(got.value.path()).read_text().splitlines()
-    assert rows[0] == "subject,label,start_s,end_s,confidence" and len(rows) == 1 + segments.count()
+    rows = list(csv.DictReader(Path(got.value.path()).open(newline="")))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == segments.count()  # the CLI's --csv columns
+    assert {(r["label"], r["known"]) for r in rows} == {(s["label"], str(int(s["known"]))) for s in timeline["subjects"]}
+    assert all(re.fullmatch(r"\d+\.\d{3}", r["start_s"]) and re.fullmatch(r"[\d ]+", r["track_ids"]) for r in rows)
+    # known and unknown people in two colours, a time axis, and no stray "null"
+    kinds = page.get_by_test_id("timeline").locator(".tl-row").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('.tl-seg')].map(b => b.classList.contains('known') ? 'known' : 'unknown'))")
+    assert kinds == [["known" if s["known"] else "unknown"] * len(s["segments"]) for s in timeline["subjects"]]
+    colours = page.get_by_test_id("timeline").locator(".tl-track").first.evaluate(
+        """t => ['known', 'unknown'].map(k => { const b = document.createElement('button'); b.className = 'tl-seg ' + k;
+             t.append(b); const c = getComputedStyle(b).backgroundColor; b.remove(); return c; })""")
+    assert colours[0] != colours[1], colours  # known and unknown people in two colours
+    ticks = page.get_by_test_id("tl-axis").locator(".tl-tick").all_inner_texts()
+    assert len(ticks) >= 3 and ticks[0] == "0 s" and all(t.endswith(" s") for t in ticks)
+    assert "null" not in page.get_by_test_id("timeline").inner_text()
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if "/annotated" in r.url else None)
     with page.expect_download(timeout=60_000) as got:

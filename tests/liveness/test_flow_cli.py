@@ -71,7 +71,7 @@ def test_cli_on_a_real_clip(tmp_path, hamilton_seq, shared):
     )
     assert ok.returncode == 0, ok.stderr
     body = json.loads(ok.stdout)
-    assert body["decision"] == "accept" and body["compare"]["match"] and body["liveness"]["passed"]
+    assert body["decision"] == "ACCEPT" and body["compare"]["match"] and body["liveness"]["passed"]
     wrong = run(path, "--challenge", "mouth,right")
     assert wrong.returncode == 1 and "ACTIONS_OUT_OF_ORDER" in wrong.stdout and "REJECTED" in wrong.stdout
 

@@ -117,12 +117,12 @@ async def verify(
     live = result.liveness
     call.faces = int(sum(f is not None for f in live.track.faces)) if live.track is not None else 0
     call.results = int(result.decision)
-    call.outcome = "ACCEPT" if result.decision else "REJECT:" + ",".join(result.reasons)
+    call.outcome = result.result if result.decision else "REJECT:" + ",".join(result.reasons)
     body = result.to_dict()
     cmp = result.compare or {}
     return {
         **head(request),
-        "result": "ACCEPT" if result.decision else "REJECT",
+        "result": result.result,
         "reasons": body["reasons"],
         "confidence": cmp.get("confidence"),
         "thresholds": cmp.get("thresholds"),

@@ -9,13 +9,13 @@ export const session = {
   get secret() { return sessionStorage.getItem(SECRET); },
   get signedIn() { return Boolean(sessionStorage.getItem(KEY) && sessionStorage.getItem(SECRET)); },
   set(key, secret) { sessionStorage.setItem(KEY, key); sessionStorage.setItem(SECRET, secret); },
-  clear() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(SECRET); },
+  clear() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(SECRET); pace.forget(); },
 };
 
 const PLAIN = {
   AUTHENTICATION_ERROR: "The API key or secret is wrong, or the key has been revoked. Sign out and sign in with a valid key.",
   AUTHORIZATION_ERROR: "This key is not allowed to do this: it lacks the scope the action needs. Ask an administrator for a key with that scope.",
-  CONCURRENCY_LIMIT_EXCEEDED: "Too many requests for this key's rate limit. Wait a moment and try again.",
+  CONCURRENCY_LIMIT_EXCEEDED: "Too many requests for this key's rate limit (another tab or program may be using the same key). Wait a moment and try again.",
   MISSING_ARGUMENTS: "Something the request needs is missing.",
   BAD_ARGUMENTS: "One of the values sent is not valid.",
   COEXISTENCE_ARGUMENTS: "Two inputs were given where only one is allowed.",
@@ -77,6 +77,60 @@ export class ApiError extends Error {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Client-side pacing: the console never sends faster than its key allows. The server names the
+// key's rate in X-RateLimit-Limit (requests/s); until a reply says, 5/s is assumed. Calls leave
+// evenly spaced at 90% of that rate. A key's bucket holds max(1, qps) requests, so a slow key has
+// no slack for the network's and the server's delays: under 3/s, calls also go one at a time, each
+// a full gap after the previous reply, which the server has already counted. A refusal that still
+// comes back (another tab or program on the same key) is shown, not retried behind the user's back.
+// The rate and the last send time outlive a page reload (sessionStorage, cleared on sign-out).
+const PACE = "faceprint.pace";
+export const pace = {
+  qps: 5,
+  last: 0, // Date.now() of the last send (or, for a slow key, of the last reply)
+  queue: Promise.resolve(),
+  restore() {
+    try { Object.assign(this, JSON.parse(sessionStorage.getItem(PACE) || "{}")); } catch { /* a fresh start */ }
+  },
+  save() { sessionStorage.setItem(PACE, JSON.stringify({ qps: this.qps, last: this.last })); },
+  forget() { sessionStorage.removeItem(PACE); this.qps = 5; this.last = 0; },
+  learn(res) {
+    const q = Number(res.headers.get("X-RateLimit-Limit"));
+    if (q > 0 && q !== this.qps) { this.qps = q; this.save(); }
+  },
+  // Wait for this call's turn; the returned function is called once its reply is in.
+  async turn() {
+    const prev = this.queue;
+    let release;
+    this.queue = new Promise((r) => { release = r; });
+    await prev;
+    const serial = this.qps < 3;
+    const wait = this.last + 1000 / (0.9 * this.qps) - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.last = Date.now();
+    this.save();
+    if (!serial) release();
+    return () => {
+      if (serial || this.qps < 3) { this.last = Date.now(); this.save(); } // the reply may have just said the key is slow
+      release();
+    };
+  },
+};
+pace.restore();
+
+async function send(path, form) {
+  const done = await pace.turn();
+  try {
+    const res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+    pace.learn(res);
+    return res;
+  } catch (e) {
+    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
+  } finally {
+    done();
+  }
+}
+
 function formFor(fields) {
   const form = new FormData();
   form.append("api_key", session.key || "");
@@ -97,12 +151,7 @@ function errorFrom(body, status) {
 
 // A file the service sends back (an annotated video): POSTed like ``call``, answered as a Blob.
 export async function fetchFile(path, fields = {}) {
-  let res;
-  try {
-    res = await fetch(path, { method: "POST", body: formFor(fields), credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
-  } catch (e) {
-    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
-  }
+  const res = await send(path, formFor(fields));
   if (!res.ok) {
     let body;
     try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
@@ -111,24 +160,11 @@ export async function fetchFile(path, fields = {}) {
   return res.blob();
 }
 
-export async function call(path, fields = {}, { retries = 4 } = {}) {
-  const form = formFor(fields);
-  let res;
-  try {
-    res = await fetch(path, { method: "POST", body: form, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
-  } catch (e) {
-    throw new ApiError("NETWORK_ERROR", "", String(e.message || e), 0);
-  }
+export async function call(path, fields = {}) {
+  const res = await send(path, formFor(fields));
   let body;
   try { body = await res.json(); } catch { throw new ApiError("BAD_RESPONSE", "", `HTTP ${res.status}`, res.status); }
-  if (!res.ok || body.error_message) {
-    const err = errorFrom(body, res.status);
-    if (err.code === "CONCURRENCY_LIMIT_EXCEEDED" && retries > 0) {
-      await sleep(300 * (5 - retries));
-      return call(path, fields, { retries: retries - 1 });
-    }
-    throw err;
-  }
+  if (!res.ok || body.error_message) throw errorFrom(body, res.status);
   return body;
 }
 

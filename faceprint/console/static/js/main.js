@@ -17,7 +17,8 @@ function signIn() {
   const slot = el("div");
   const form = el("form", { class: "card signin", "aria-labelledby": "signin-title" },
     el("h1", { id: "signin-title", text: "Sign in with an API key" }),
-    el("p", { text: "Use a key made with `faceprint keys create`. The secret stays in this browser tab's session and is sent only in request bodies to this server." }),
+    el("p", {}, "Use a key made with ", el("code", { text: "faceprint keys create" }),
+      ". The secret stays in this browser tab's session and is sent only in request bodies to this server."),
     el("label", { for: k, text: "API key" }), el("input", { id: k, name: "api_key", autocomplete: "username", required: true, spellcheck: "false" }),
     el("label", { for: s, text: "API secret" }), el("input", { id: s, name: "api_secret", type: "password", autocomplete: "current-password", required: true }),
     el("button", { type: "submit", text: "Sign in" }), slot);

@@ -47,7 +47,8 @@ export function dropZone({ label, accept = "image/*", multiple = false, folder =
   if (folder) input.setAttribute("webkitdirectory", "");
   const zone = el("div", { class: "drop" }, el("label", { for: id, text: label }), input,
     el("p", { class: "hint", text: folder ? "or drop a folder here" : multiple ? "or drop files here" : "or drop a file here" }));
-  input.addEventListener("change", () => { if (input.files.length) onFiles([...input.files]); });
+  // Cleared once read, so that choosing the same file again (a retry) is noticed.
+  input.addEventListener("change", () => { const files = [...input.files]; input.value = ""; if (files.length) onFiles(files); });
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", async (e) => {

@@ -20,7 +20,9 @@ export default function compare(view) {
         result.replaceChildren(el("p", { class: "verdict none", text: `No face was found in photo ${missing + 1}, so there is nothing to compare.` }));
         return;
       }
-      const r = await call("/facepp/v3/compare", { face_token1: sides[0].faces[0].face_token, face_token2: sides[1].faces[0].face_token });
+      // The photos themselves, not the face tokens: images are compared as 1:1 templates (mirror
+      // image fused in), which is what `faceprint compare` and FaceEngine.compare report.
+      const r = await call("/facepp/v3/compare", { image_file1: files[0], image_file2: files[1] });
       result.replaceChildren(gauge(r.confidence, r.thresholds), verdict(r.confidence, r.thresholds));
     } catch (err) {
       showError(result, err);

@@ -67,11 +67,11 @@ function audit() {
       const r = await call("/admin/audit", { start, limit: 50, key: fKey.value.trim() || null, endpoint: fEp.value.trim() || null, outcome: fOut.value || null });
       const items = r.entries;
       const last = r.entries.length ? r.entries[r.entries.length - 1].seq : start;
-      rows.replaceChildren(el("table", { class: "list" }, el("caption", { text: `Audit log, lines after ${start} (${items.length} shown)` }),
+      rows.replaceChildren(el("table", { class: "list audit" }, el("caption", { text: `Audit log, lines after ${start} (${items.length} shown)` }),
         el("thead", {}, el("tr", {}, ["#", "Time", "Key", "Endpoint", "Gallery", "Faces", "Results", "Outcome"].map((h) => el("th", { scope: "col", text: h })))),
-        el("tbody", {}, items.map((e) => el("tr", {}, el("td", { text: String(e.seq) }), el("td", { text: new Date(e.time * 1000).toISOString().replace("T", " ").slice(0, 19) }),
-          el("td", { class: "mono", text: e.key }), el("td", { text: e.endpoint }), el("td", { text: e.faceset || "" }),
-          el("td", { text: String(e.faces) }), el("td", { text: String(e.results) }), el("td", { text: e.outcome }))))),
+        el("tbody", {}, items.map((e) => el("tr", {}, el("td", { text: String(e.seq) }), el("td", { class: "time", text: new Date(e.time * 1000).toISOString().replace("T", " ").slice(0, 19) }),
+          el("td", { class: "mono key", text: e.key }), el("td", { class: "wrap", text: e.endpoint }), el("td", { class: "mono wrap", text: e.faceset || "" }),
+          el("td", { text: String(e.faces) }), el("td", { text: String(e.results) }), el("td", { class: "outcome", text: e.outcome }))))),
       el("nav", { class: "pager", "aria-label": "Audit pages" },
         el("button", { type: "button", text: "Previous", disabled: !history.length, onclick: () => load(history.pop()) }),
         el("button", { type: "button", text: "Next", disabled: r.entries.length < 50, onclick: () => { history.push(start); load(last); } })));

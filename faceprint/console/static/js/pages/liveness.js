@@ -82,7 +82,7 @@ export default function liveness(view) {
       const frames = await capture.stop();
       prompt.textContent = "Checking…";
       await verify(s.biz_token, { frames_file: zip(frames.map((f, i) => ({ name: `frame_${String(i).padStart(4, "0")}.jpg`, bytes: f.bytes }))),
-        timestamps: frames.map((f) => f.t.toFixed(3)).join(",") });
+        timestamps: frames.map((f) => f.t.toFixed(3)).join(",") }, asked(s));
     } catch (err) {
       prompt.textContent = "";
       showError(result, err);
@@ -91,21 +91,39 @@ export default function liveness(view) {
     }
   }
 
-  async function fromFile([clip]) {
+  // A recorded clip can pass only if it was recorded for a challenge drawn first: draw it, show it,
+  // keep it on screen while the user records, then verify the uploaded clip against it.
+  let drawn = null;
+  const clipAsk = el("div", { "aria-live": "polite", "data-testid": "clip-challenge" });
+  const asked = (s) => s.actions.map((a) => SAY[a] || a).join(", then ");
+  async function drawChallenge() {
     result.replaceChildren();
     try {
-      const s = await session();
-      prompt.textContent = `The clip must show, in order: ${s.actions.map((a) => SAY[a] || a).join(", then ")}.`;
-      await verify(s.biz_token, { video_file: clip });
-    } catch (err) { showError(result, err); }
+      drawn = await session();
+      clipAsk.replaceChildren(el("p", { class: "prompt" }, "Record a clip that shows, in order: ", el("strong", { text: asked(drawn) }), "."),
+        el("p", { class: "hint", text: "Then upload it below. The challenge can be used once." }));
+    } catch (err) { showError(clipAsk, err); }
   }
 
-  async function verify(biz_token, performance) {
+  async function fromFile([clip]) {
+    result.replaceChildren();
+    if (!drawn) {
+      showError(result, new ApiError("MISSING_ARGUMENTS", "biz_token", "draw a challenge first, record the clip performing it, then upload it", 0));
+      return;
+    }
+    const s = drawn;
+    drawn = null;
+    clipAsk.replaceChildren();
+    try { await verify(s.biz_token, { video_file: clip }, asked(s)); } catch (err) { showError(result, err); }
+  }
+
+  async function verify(biz_token, performance, what = "") {
     busy(result, "Verifying…");
     const r = await call("/faceid/v1/verify", { biz_token, ...performance });
     const ok = r.result === "ACCEPT";
     prompt.textContent = "";
     result.replaceChildren(...[
+      what ? el("p", { "data-testid": "asked" }, "Asked: ", el("strong", { text: what })) : null,
       el("p", { class: `verdict ${ok ? "same" : "different"}`, "data-verdict": r.result,
         text: ok ? "Accepted: a live person performed the challenge and matches the reference." : "Rejected: see the reasons below." }),
       r.reasons && r.reasons.length ? el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, el("strong", { class: "code", text: x }), ` ${WHY[x] || ""}`))) : null,
@@ -119,6 +137,7 @@ export default function liveness(view) {
     el("h2", { text: "Live, with the webcam" }),
     el("button", { type: "button", text: "Start the challenge", onclick: live }), prompt, cam,
     el("h2", { text: "Or upload a recorded clip" }),
+    el("button", { type: "button", text: "Draw a challenge for a clip", onclick: drawChallenge }), clipAsk,
     dropZone({ label: "Challenge clip", accept: "video/*", onFiles: fromFile, testId: "liveness-clip" }), result);
 }
 

@@ -49,6 +49,30 @@ async function follow(jobId, status, timeline, player, name) {
   }
 }
 
+// The same columns and number formats as `faceprint video --csv` (faceprint/video/timeline.py);
+// the console keeps thumbnails in the JSON, so its thumbnail column is empty.
+const CSV_COLUMNS = ["label", "known", "start_s", "end_s", "confidence", "track_ids", "thumbnail"];
+const csvCell = (v) => (/[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+
+export function timelineCsv(subjects) {
+  const rows = subjects.flatMap((s) => s.segments.map((g) => [s.label, s.known ? 1 : 0, g.start_s.toFixed(3), g.end_s.toFixed(3),
+    Number(g.confidence).toFixed(2), (g.track_ids || []).join(" "), ""]));
+  return [CSV_COLUMNS, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}
+
+// Tick marks every 1, 2, 5, 10, 20, 30 or 60 s: about six across the clip.
+function axis(duration) {
+  const step = [1, 2, 5, 10, 20, 30, 60, 120, 300].find((s) => duration / s <= 8) || 600;
+  const ticks = [];
+  for (let t = 0; t <= duration - step / 4; t += step) {
+    const tick = el("span", { class: "tl-tick", text: `${t} s` });
+    tick.style.left = `${(100 * t) / duration}%`;
+    ticks.push(tick);
+  }
+  return el("div", { class: "tl-axis-row" }, el("span", { class: "tl-label hint", text: "time" }),
+    el("div", { class: "tl-axis", "data-testid": "tl-axis", "aria-hidden": "true" }, ticks));
+}
+
 function draw(job, timeline, player, name, status) {
   const result = job.result;
   const annotated = !job.options || job.options.annotate !== false;
@@ -57,23 +81,27 @@ function draw(job, timeline, player, name, status) {
   const rows = subjects.map((s) => el("div", { class: "tl-row", role: "group", "aria-label": s.label },
     el("span", { class: "tl-label" }, s.thumbnail_jpeg_base64 ? el("img", { src: `data:image/jpeg;base64,${s.thumbnail_jpeg_base64}`, alt: "", class: "thumb" }) : null, s.label),
     el("div", { class: "tl-track" }, s.segments.map((g) => {
-      const b = el("button", { type: "button", class: "tl-seg", "aria-label": `${s.label} from ${g.start_s.toFixed(1)} s to ${g.end_s.toFixed(1)} s; seek there`,
+      const b = el("button", { type: "button", class: `tl-seg ${s.known ? "known" : "unknown"}`,
+        "aria-label": `${s.label} (${s.known ? "known" : "not enrolled"}) from ${g.start_s.toFixed(1)} s to ${g.end_s.toFixed(1)} s; seek there`,
         onclick: () => { player.currentTime = g.start_s; player.focus(); } });
       b.style.left = `${(100 * g.start_s) / duration}%`;
       b.style.width = `${Math.max(0.8, (100 * (g.end_s - g.start_s)) / duration)}%`;
       return b;
     }))));
-  const csv = ["subject,label,start_s,end_s,confidence",
-    ...subjects.flatMap((s) => s.segments.map((g) => [s.subject || "", s.label, g.start_s, g.end_s, g.confidence ?? ""].map((v) => `"${String(v).replace(/"/g, '""')}"`).join(",")))].join("\n");
+  const csv = timelineCsv(subjects);
   const base = name.replace(/\.[^.]+$/, "");
-  timeline.replaceChildren(el("h2", { text: "Timeline" }),
-    subjects.length ? el("div", { class: "tl" }, rows) : el("p", { text: "Nobody was found in this clip." }),
+  const legend = el("p", { class: "tl-legend hint" }, el("span", { class: "swatch known" }), " enrolled person ",
+    el("span", { class: "swatch unknown" }), " not enrolled (unknown-N)");
+  timeline.replaceChildren(...[el("h2", { text: "Timeline" }),
+    subjects.length ? el("div", { class: "tl" }, rows, axis(duration)) : el("p", { text: "Nobody was found in this clip." }),
+    subjects.length ? legend : null,
     el("div", { class: "row" },
       el("button", { type: "button", text: "Download JSON", onclick: () => download(`${base}.timeline.json`, new Blob([JSON.stringify(result, null, 2)], { type: "application/json" })) }),
       el("button", { type: "button", text: "Download CSV", onclick: () => download(`${base}.timeline.csv`, new Blob([csv], { type: "text/csv" })) }),
       annotated ? el("button", { type: "button", text: "Download annotated video", onclick: (ev) => annotatedVideo(ev.currentTarget, job.job_id, base, status) }) : null,
       el("button", { type: "button", class: "danger", text: "Delete job", onclick: () => deleteJob(job.job_id, timeline, status) })),
-    annotated ? null : el("p", { class: "hint", text: "This job was run without an annotated video; tick \"Also make an annotated video\" and upload again for one." }));
+    annotated ? null : el("p", { class: "hint", text: "This job was run without an annotated video; tick \"Also make an annotated video\" and upload again for one." }),
+  ].filter(Boolean));
 }
 
 // The key and secret go in the POST body (never a URL); the mp4 comes back as a blob and is saved from an object URL.
