@@ -63,7 +63,11 @@ PREFIX = "/facepp/v3/"
 
 
 def form_of(endpoint: str, code: str) -> Form:
-    """How ``code`` is written on ``endpoint`` (a path such as ``/facepp/v3/detect``, or ``detect``)."""
+    """How ``code`` is written on ``endpoint`` (a path such as ``/facepp/v3/detect``, or ``detect``).
+
+    faceprint's own endpoints (``/v1/...``, ``/faceid/...``, ``/admin/...``) always name the argument."""
+    if endpoint.startswith("/") and not endpoint.startswith(PREFIX):
+        return Form.ARGUMENT
     name = endpoint[len(PREFIX) :] if endpoint.startswith(PREFIX) else endpoint.lstrip("/")
     return ENDPOINTS.get(name, {}).get(code) or COMMON.get(code) or Form.ARGUMENT
 

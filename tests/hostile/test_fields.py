@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from service.support import Key, Server, make_key
+from service.support import ROOT, Key, Server, make_key
 
 HUGE = "9" * 400
 CORPUS = (
@@ -38,7 +38,9 @@ LAST = ("delete", "revoke", "removeface")  # endpoints that spend the context ru
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("hostile-fields"))
+    # With the user-supplied PAD weights installed, so /v1/liveness/passive parses its fields for real.
+    pad = {"FACEPRINT_PAD_DIR": str(ROOT.parent / "shared" / "models" / "silent-face")}
+    srv = Server(tmp_path_factory.mktemp("hostile-fields"), env=pad)
     yield srv
     srv.stop()
 
@@ -151,10 +153,9 @@ def test_an_unexpected_failure_is_a_500_with_its_request_id_and_a_logged_traceba
     srv = Server(tmp_path / "broken")
     try:
         k = make_key(srv.data, "detect")
-        with sqlite3.connect(srv.data / "service.db") as db:  # a damaged store: the face token table is gone
+        with sqlite3.connect(srv.data / "faceprint.db") as db:  # a damaged store: the faces table (face tokens too) is gone
             db.execute("PRAGMA foreign_keys=OFF")
-            db.execute("DROP TABLE members")
-            db.execute("DROP TABLE face_tokens")
+            db.execute("DROP TABLE faces")
         with srv.client() as c:
             r = c.post("/facepp/v3/detect", data=k.auth, files={"image_file": ("o.jpg", (photos / "obama.jpg").read_bytes())})
             assert c.get("/health").status_code == 200  # and the server still serves
@@ -162,10 +163,10 @@ def test_an_unexpected_failure_is_a_500_with_its_request_id_and_a_logged_traceba
         body = r.json()
         rid = body["request_id"]
         assert body["error_message"] == "INTERNAL_ERROR" and rid in body["error_detail"]
-        assert "Traceback" not in r.text and "face_tokens" not in r.text
+        assert "Traceback" not in r.text and "no such table" not in r.text
     finally:
         srv.stop()
     lines = [json.loads(x) for x in srv.log.read_text().splitlines() if x.startswith("{")]
     crash = [x for x in lines if x.get("request_id") == rid and x.get("level") == "error"]
-    assert crash and "Traceback" in crash[0]["exc"] and "no such table: face_tokens" in crash[0]["exc"], lines[-5:]
+    assert crash and "Traceback" in crash[0]["exc"] and "no such table: faces" in crash[0]["exc"], lines[-5:]
     assert any(x.get("request_id") == rid and x.get("status") == 500 for x in lines)  # the access line shares the id
