@@ -3,6 +3,7 @@
     engine = FaceEngine()                 # default pack, or FaceEngine("sface")
     faces = engine.detect("group.jpg")    # boxes, keypoints, pose, quality
     verdict = engine.compare("a.jpg", "b.jpg")
+    anywhere = engine.compare_any("person.jpg", "crowd.jpg")   # every face of the crowd, per-photo FAR
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .align import align_crop, mirror
+from .anyface import PhotoVerdict, score_photo
+from .choose import PRIMARY, FaceChoice, crop_window, face_for_box, primary_index
 from .compare import Calibration, calibration_for, cosine
 from .embed.base import l2_normalize
 from .errors import NoFaceFound
@@ -86,7 +89,7 @@ class FaceEngine:
         imgs = [self.load(im) for im in images]
         return [self._finish(img, faces, landmarks) for img, faces in zip(imgs, self.detector.detect_batch(imgs))]
 
-    def _finish(self, img: np.ndarray, faces: list[Face], landmarks: bool) -> list[Face]:
+    def _finish(self, img: np.ndarray, faces: list[Face], landmarks: bool, *, gate: bool = True) -> list[Face]:
         if self.config.min_face:
             faces = [f for f in faces if f.width >= self.config.min_face]
         faces = sorted(faces, key=lambda f: -f.area)
@@ -150,24 +153,50 @@ class FaceEngine:
             return face
         return face.with_(embedding=self._fuse_mirrors([(img, face)], face.embedding[None, :])[0])
 
-    def template(self, image: ImageInput, *, one_to_one: bool = True) -> tuple[Face, int]:
-        """The largest face with its embedding, and how many faces the image held.
+    def face_in_box(self, image: ImageInput, box: Sequence[float] | np.ndarray) -> Face:
+        """The face a caller's box (x1, y1, x2, y2) names, as Face++'s ``face_rectangle``: the box
+        is the face; the detector, run around it, only lends it keypoints (see ``choose.py``)."""
+        img = self.load(image)
+        b = np.asarray(box, np.float32)
+        x1, y1, x2, y2 = crop_window(b, img.shape[1], img.shape[0])
+        found = self.detector.detect(np.ascontiguousarray(img[y1:y2, x1:x2]))
+        shift = np.array([x1, y1], np.float32)
+        found = [f.with_(bbox=f.bbox + np.tile(shift, 2), kps=f.kps + shift) for f in found]
+        return self._finish(img, [face_for_box(b, found)], False, gate=False)[0]
+
+    def choose(self, img: np.ndarray, faces: Sequence[Face], choice: FaceChoice = PRIMARY) -> Face:
+        """The face ``choice`` names among ``faces`` (largest first): by index, by box, or the primary."""
+        if choice.box is not None:
+            return self.face_in_box(img, choice.box)
+        if not faces:
+            raise NoFaceFound("no face found in the image")
+        if choice.index is None:
+            return faces[primary_index(faces, img.shape[1], img.shape[0])]
+        if choice.index >= len(faces):
+            raise NoFaceFound(f"face {choice.index} asked for, but the image has {len(faces)} (0 is the largest)")
+        return faces[choice.index]
+
+    def template(self, image: ImageInput, *, one_to_one: bool = True, face: FaceChoice = PRIMARY) -> tuple[Face, int]:
+        """The chosen face (the primary one unless ``face`` says) with its embedding, and how many
+        faces the image held.
 
         A 1:1 template by default (flip-fused where the pack says so): compare it with other 1:1
         templates under ``calibration_of(True)``. ``one_to_one=False`` gives a gallery-style one.
         """
         img = self.load(image)
-        faces = self._finish(img, self.detector.detect(img), False)
-        if not faces:
-            raise NoFaceFound("no face found in the image")
-        return self.embed_faces([img], [faces[:1]], one_to_one=one_to_one)[0][0], len(faces)
+        faces = self._finish(img, self.detector.detect(img), False) if face.box is None else []
+        chosen = self.choose(img, faces, face)
+        return self.embed_faces([img], [[chosen]], one_to_one=one_to_one)[0][0], max(len(faces), 1)
 
     # -- 1:1 ------------------------------------------------------------------------------
-    def compare(self, a: ImageInput | Face, b: ImageInput | Face) -> Verdict:
-        """Two images give 1:1 templates; with a ready-made Face the other side is embedded like it."""
+    def compare(
+        self, a: ImageInput | Face, b: ImageInput | Face, *, face_a: FaceChoice = PRIMARY, face_b: FaceChoice = PRIMARY
+    ) -> Verdict:
+        """Two images give 1:1 templates of their primary faces (or the faces ``face_a``/``face_b``
+        name); with a ready-made Face the other side is embedded like it."""
         one_to_one = not (isinstance(a, Face) or isinstance(b, Face))
-        fa, na = self._as_template(a, one_to_one)
-        fb, nb = self._as_template(b, one_to_one)
+        fa, na = self._as_template(a, one_to_one, face_a)
+        fb, nb = self._as_template(b, one_to_one, face_b)
         assert fa.embedding is not None and fb.embedding is not None
         sim = cosine(fa.embedding, fb.embedding)
         cal = self.calibration_of(one_to_one)
@@ -181,9 +210,21 @@ class FaceEngine:
             face_b=fb,
         )
 
-    def _as_template(self, x: ImageInput | Face, one_to_one: bool) -> tuple[Face, int]:
+    def compare_any(self, a: ImageInput | Face, photo: ImageInput, *, face_a: FaceChoice = PRIMARY) -> PhotoVerdict:
+        """Is the person of ``a`` anywhere in ``photo``? Every face of the photo is scored; the
+        verdict holds the false-accept rate per photo (each of n faces at FAR/n)."""
+        one_to_one = not isinstance(a, Face)
+        probe, n_probe = self._as_template(a, one_to_one, face_a)
+        img = self.load(photo)
+        faces = self._finish(img, self.detector.detect(img), False)
+        if not faces:
+            raise NoFaceFound("no face found in the photo")
+        embedded = self.embed_faces([img], [faces], one_to_one=one_to_one)[0]
+        return score_photo(probe, n_probe, embedded, self.calibration_of(one_to_one))
+
+    def _as_template(self, x: ImageInput | Face, one_to_one: bool, choice: FaceChoice = PRIMARY) -> tuple[Face, int]:
         if isinstance(x, Face) and x.embedding is not None:
             return x, 1
         if isinstance(x, Face):
             raise NoFaceFound("face has no embedding; pass it through embed() first")
-        return self.template(x, one_to_one=one_to_one)
+        return self.template(x, one_to_one=one_to_one, face=choice)
