@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from . import audit, core, gallery, keys, liveness, migrate, serve, video
+from . import audit, core, gallery, identify, keys, liveness, migrate, serve, video
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-hosted face recognition.")
 core.register(app)
 gallery.register(app)
+identify.register(app)
 serve.register(app)
 keys.register(app)
 audit.register(app)

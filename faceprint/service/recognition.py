@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import anyio.to_thread
 import numpy as np
 
+from ..choose import primary_index
 from ..compare import Calibration, cosine
 from ..errors import FaceprintError, ImageFormatError, InvalidFaceToken
 from ..gallery import GalleryService, SearchOptions
@@ -82,22 +83,6 @@ class Searched:
     thresholds: dict[str, float]
 
 
-def _iou(box: np.ndarray, rect: tuple[int, int, int, int]) -> float:
-    top, left, w, h = rect
-    x1, y1, x2, y2 = max(box[0], left), max(box[1], top), min(box[2], left + w), min(box[3], top + h)
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (box[2] - box[0]) * (box[3] - box[1]) + w * h - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def pick_rectangle(faces: Sequence[Face], rect: tuple[int, int, int, int]) -> list[Face]:
-    """The detected face that best overlaps a caller's rectangle (IoU >= 0.3), else none."""
-    if not faces:
-        return []
-    best = max(faces, key=lambda f: _iou(f.bbox, rect))
-    return [best] if _iou(best.bbox, rect) >= 0.3 else []
-
-
 class Recognition:
     def __init__(
         self, config: ServiceConfig, batcher: MicroBatcher, tokens: TokenStore, gallery: GalleryService
@@ -142,10 +127,17 @@ class Recognition:
 
     async def _detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None) -> tuple[Side, np.ndarray]:
         img, image_id = await anyio.to_thread.run_sync(self._load, ref)
-        faces = await self.batcher.faces(img)
-        faces = pick_rectangle(faces, rect) if rect is not None else faces
+        faces = await self.batcher.faces(img) if rect is None else await anyio.to_thread.run_sync(self._in_box, img, rect)
         tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces)
-        return Side(faces, tokens, image_id, 0 if faces else None), img
+        chosen = primary_index(faces, img.shape[1], img.shape[0]) if faces else None  # the library's choice too
+        return Side(faces, tokens, image_id, chosen), img
+
+    def _in_box(self, img: np.ndarray, rect: tuple[int, int, int, int]) -> list[Face]:
+        """Face++ ``face_rectangle`` (top, left, width, height): the box is the face, embedded as is."""
+        top, left, w, h = rect
+        engine = self.batcher.engine
+        face = engine.face_in_box(img, (left, top, left + w, top + h))
+        return engine.embed_faces([img], [engine.add_landmarks(img, [face])])[0]
 
     # -- face tokens ----------------------------------------------------------------------------
     def lookup(self, tenant: str, token: str) -> StoredFace:
