@@ -21,7 +21,7 @@ from . import video_jobs
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
 from .facepp import error_body, new_request_id
-from .routers import admin, compare, detect, face, faceid, faceset, ops, search, video
+from .routers import admin, compare, detect, face, faceid, faceset, identify, ops, search, video
 from .runtime import Runtime
 
 log = logging.getLogger("faceprint.service")
@@ -177,7 +177,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         log.exception("unhandled error")
         return error_response(request, FaceprintError("internal error; see the server log"))
 
-    for module in (detect, compare, search, faceset, face, faceid, video, admin, ops):
+    for module in (detect, compare, search, identify, faceset, face, faceid, video, admin, ops):
         app.include_router(module.router)
     console.mount(app)  # the web console at / (static files; no Node.js at run time)
     app.add_middleware(Guard, config=config)

@@ -77,6 +77,15 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Identified:
+    """Every face of one image (``side``) and, for each, its best subjects, best first."""
+
+    side: Side
+    hits: list[list[Hit]]
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Searched:
     side: Side
     hits: list[Hit]
@@ -201,6 +210,23 @@ class Recognition:
 
         hits = await anyio.to_thread.run_sync(run)
         return Searched(side, hits, self.calibration.thresholds)
+
+    async def identify(self, tenant: str, ref: ImageRef, faceset_token: str | None, outer_id: str | None, count: int) -> Identified:
+        """Every face of the image, each with its best ``count`` subjects (one search call for all)."""
+        fs = await anyio.to_thread.run_sync(lambda: resolve_faceset(self.gallery, tenant, faceset_token, outer_id))
+        if fs.face_count == 0:
+            raise EmptyFaceset("the faceset has no faces")
+        side, _ = await self._detect(tenant, ref, None)
+        if not side.faces:
+            return Identified(side, [])
+        vecs = np.stack([np.asarray(f.embedding, np.float32) for f in side.faces])
+
+        def run() -> list[list[Hit]]:
+            found = self.gallery.search_embeddings(fs.token, vecs, SearchOptions(top_k=count, by="subject"), tenant=tenant)
+            named = self.tokens.from_gallery([m.face_token for r in found for m in r.matches])
+            return [[Hit(*named.get(m.face_token, (m.face_token, m.subject)), confidence=m.confidence) for m in r.matches] for r in found]
+
+        return Identified(side, await anyio.to_thread.run_sync(run), self.calibration.thresholds)
 
     def analyze(self, tenant: str, face_tokens: Sequence[str]) -> list[StoredFace]:
         return [self.lookup(tenant, t) for t in face_tokens]
