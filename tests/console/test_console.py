@@ -95,6 +95,36 @@ def test_enrol_the_train_folder_then_search_the_test_photos(page, admin_key: Key
     axe_check(page)
 
 
+def test_search_names_every_face_and_any_face_can_be_clicked(page, admin_key: Key) -> None:
+    """Both faces of kit_with_rose.jpg and of obama_and_biden.jpg are named; clicking a face shows
+    its own candidates (subjects, not faces; top-K past 20; no "not stored" column)."""
+    sign_in(page, admin_key, "#/search")
+    page.get_by_label("How many subjects per face (top K)").fill("30")
+    expected = {"kit_with_rose.jpg": {"kit_harington", "rose_leslie"}, "obama_and_biden.jpg": {"obama", "biden"}}
+    for photo, names in expected.items():
+        page.get_by_test_id("search-file").set_input_files(str(TEST / photo))
+        page.wait_for_function(
+            "name => { const c = document.querySelector('figcaption'); return c && c.textContent.includes(name) && "
+            "document.querySelector('[data-testid=search-faces] tbody tr') }",
+            arg=photo,
+        )
+        rows = page.get_by_test_id("search-faces").locator("tbody tr")
+        subjects = rows.evaluate_all("rows => rows.map(r => r.dataset.subject)")
+        assert {s for s in subjects if s != "unknown"} == names and len(subjects) >= 2, subjects
+        for i, subject in enumerate(subjects):
+            page.locator(f'figure.faces rect.box[data-face="{i}"]').dispatch_event("click")
+            decision = page.get_by_test_id("decision")
+            page.wait_for_function(f"() => document.querySelector('[data-testid=decision]').dataset.face === '{i}'")
+            assert decision.get_attribute("data-match") == ("" if subject == "unknown" else subject), decision.inner_text()
+            hits = page.locator("[data-testid=search-result] table.hits tbody tr").evaluate_all("rows => rows.map(r => r.dataset.subject)")
+            assert len(hits) == len(set(hits)) == 5  # every enrolled subject once: the page lists subjects, not faces
+        assert "not stored" not in page.get_by_test_id("search-result").inner_text()
+    page.get_by_role("button", name="Show face #1").click()  # the keyboard path: a button per face
+    assert page.get_by_test_id("decision").get_attribute("data-face") == "1"
+    shoot(page, "search-every-face", docs=True)
+    axe_check(page)
+
+
 def test_enrolment_reports_rejected_images_with_reasons(page, admin_key: Key, tmp_path) -> None:
     sign_in(page, admin_key, "#/galleries")
     page.get_by_role("button", name="Open People").click()
