@@ -67,21 +67,33 @@ def pair_images_first() -> list[str]:
     return list(seen)
 
 
-def lfw_faces(pack: str = "arcface-s") -> LfwFaces:
-    path = CACHE / f"lfw_faces_{pack}_{code_hash(pack)}.npz"
-    if not path.exists():
-        _compute(pack, path)
-    z = np.load(path, allow_pickle=False)
-    return LfwFaces([str(p) for p in z["paths"]], *(z[k] for k in ("owner", "bbox", "score", "kps", "raw", "raw_flip")))
+CHUNK = 500  # images per cache file: a long run keeps what it has done
 
 
-def _compute(pack: str, path: Path) -> None:
-    engine = FaceEngine(pack)
-    paths = pair_images_first()
+def lfw_faces(pack: str = "arcface-s", limit: int | None = None) -> LfwFaces:
+    """Every face of the first ``limit`` images (pairs' images first; None: all of LFW)."""
+    paths = pair_images_first()[:limit]
+    key = code_hash(pack)
+    parts = []
+    for start in range(0, len(paths), CHUNK):
+        path = CACHE / f"lfw_faces_{pack}_{key}_{start:05d}.npz"
+        if not path.exists():
+            _compute(pack, paths, start, path)
+        parts.append(np.load(path, allow_pickle=False))
+    cols = {k: np.concatenate([z[k] for z in parts]) for k in ("owner", "bbox", "score", "kps", "raw", "raw_flip")}
+    keep = cols["owner"] < len(paths)
+    return LfwFaces(paths, *(cols[k][keep] for k in ("owner", "bbox", "score", "kps", "raw", "raw_flip")))
+
+
+_ENGINES: dict[str, FaceEngine] = {}
+
+
+def _compute(pack: str, paths: list[str], start: int, path: Path) -> None:
+    engine = _ENGINES.setdefault(pack, FaceEngine(pack))
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("owner", "bbox", "score", "kps", "raw", "raw_flip")}
     t0 = time.perf_counter()
-    for i, p in enumerate(paths):
-        img = engine.load(LFW / "images" / p)
+    for i in range(start, min(start + CHUNK, len(paths))):
+        img = engine.load(LFW / "images" / paths[i])
         faces = engine.detector.detect(img)  # raw detections: no engine-side filter or gate
         if faces:
             crops = np.stack([align_crop(img, f.kps, engine.embedder.size) for f in faces])  # type: ignore[attr-defined]
@@ -93,11 +105,10 @@ def _compute(pack: str, path: Path) -> None:
             cols["bbox"].append(np.stack([f.bbox for f in faces]))
             cols["score"].append(np.array([f.score for f in faces]))
             cols["kps"].append(np.stack([f.kps for f in faces]))
-        if i % 500 == 0:
-            print(f"{i}/{len(paths)} images, {time.perf_counter() - t0:.0f} s", flush=True)
-    np.savez(path, paths=np.array(paths), **{k: np.concatenate(v) for k, v in cols.items()})
+    np.savez(path, **{k: np.concatenate(v) for k, v in cols.items()})
+    print(f"images {start}-{start + CHUNK} of {len(paths)}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
-    f = lfw_faces(sys.argv[1] if len(sys.argv) > 1 else "arcface-s")
+    f = lfw_faces("arcface-s", int(sys.argv[1]) if len(sys.argv) > 1 else None)
     print(f"{len(f.paths)} images, {len(f.owner)} faces, {len(set(f.owner.tolist()))} images with a face")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import cv2
 import typer
@@ -21,12 +20,12 @@ from .state import DataOpt
 def identify_cmd(
     images: list[Path] = typer.Argument(..., help="Photos to identify everyone in."),
     gallery: str = typer.Option(..., "--gallery", "-g", help="outer_id or faceset_token; several separated by commas."),
-    draw: Optional[Path] = typer.Option(
+    draw: Path | None = typer.Option(
         None, "--draw", help="Write the photo with each face's name: a file for one photo, a folder for several."
     ),
     top: int = typer.Option(1, "--top", min=1, max=100, help="Candidate subjects listed per face (1-100)."),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for known/unknown: {', '.join(FAR_LEVELS)}."),
-    data: Optional[Path] = DataOpt,
+    data: Path | None = DataOpt,
     tenant: str = typer.Option("default", "--tenant", help="Tenant the galleries belong to."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
