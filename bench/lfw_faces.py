@@ -24,7 +24,7 @@ from lfw_data import CACHE, LFW, ROOT, lfw_images, read_pairs  # noqa: E402
 from faceprint import FaceEngine  # noqa: E402
 from faceprint.align import align_crop, mirror  # noqa: E402
 
-SOURCES = ("detect", "embed", "align", "models/packs.py")  # what decides the faces and their templates
+SOURCES = ("detect", "align", "models/packs.py")  # what decides the faces and their raw templates (_raw runs the model itself)
 
 
 def code_hash(pack: str) -> str:

@@ -3,11 +3,11 @@
 The primary face is the one a person photographing someone frames: big, near the centre and
 clearly a face. Each detected face gets
 
-    weight = sqrt(area / image area) * exp(-d^2 / (2 * 0.35^2)) * detection score
+    weight = sqrt(area / image area) * exp(-d^2 / (2 * 0.5^2)) * detection score
 
 where ``d`` is the distance from the face's centre to the image's, as a fraction of the half
 diagonal. The square root keeps a face twice the size from winning outright over one at the
-centre; 0.35 leaves a face a third of the way to a corner at 0.79 of a centred one's weight.
+centre; 0.5 leaves a face a third of the way to a corner at 0.80 of a centred one's weight.
 Measured on LFW's official pairs and on multi-face photos (docs/choosing.md, bench/primary_face.py).
 
 A caller's box follows Face++ ``face_rectangle``: the box *is* the face. The detector looks for
@@ -25,7 +25,7 @@ from .align import ARCFACE_TEMPLATE
 from .errors import BadInput, NoFaceFound
 from .types import Face
 
-CENTRE_SIGMA = 0.35  # of the half diagonal
+CENTRE_SIGMA = 0.5  # of the half diagonal
 BOX_MIN_IOU = 0.3  # a detection overlapping a caller's box this much lends it its keypoints
 
 

@@ -19,6 +19,7 @@ from .choose import PRIMARY, FaceChoice, crop_window, face_for_box, primary_inde
 from .compare import Calibration, calibration_for, cosine
 from .embed.base import l2_normalize
 from .errors import NoFaceFound
+from .gate import GATES, keep_faces
 from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image
 from .models.packs import BuildOptions, Pack, get_pack
 from .pose import estimate_pose
@@ -39,6 +40,7 @@ class EngineConfig:
     # gallery templates are not. True / False: every template is / none is.
     flip: bool | None = None
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
+    face_gate: bool = True  # drop detections the recogniser says are not faces (gate.py; packs with a measured gate)
 
 
 class FaceEngine:
@@ -50,6 +52,7 @@ class FaceEngine:
         )
         self.detector, self.embedder, self.landmarker = parts.detector, parts.embedder, parts.landmarker
         self._calibrations: dict[str, Calibration] = {}
+        self.gate = GATES.get(self.pack.name) if self.config.face_gate else None
 
     def flips(self, one_to_one: bool = False) -> bool:
         """Whether templates of this kind (1:1, or batch and gallery) are flip-fused."""
@@ -98,6 +101,8 @@ class FaceEngine:
         for f in faces:
             pose = estimate_pose(f.kps, size)
             out.append(f.with_(pose=pose, quality=assess(align_crop(img, f.kps), f.kps, pose)))
+        if gate:
+            out = keep_faces(self.gate, self.embedder, img, out)
         if landmarks:
             out = self.add_landmarks(img, out)
         return out
