@@ -47,10 +47,10 @@ def test_make_demo_finds_yao_ming_and_prints_a_per_photo_far(vectron):
     line = next(x for x in (ROOT / "Makefile").read_text().splitlines() if "faceprint compare" in x)
     args = line.split("faceprint compare", 1)[1].replace("$(VECTRON)", str(vectron)).split()
     args = [a for a in args if a not in ("||", "true")]
-    out = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "compare", *args], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "compare", *args], capture_output=True, text=True, cwd=ROOT, check=False)
     text = " ".join(out.stdout.split())
     assert out.returncode == 0, out.stdout + out.stderr
     assert "face #3 at 720,142,764,192" in text and re.search(r"per-photo FAR \d", text) and "found" in text
-    js = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "compare", *args, "--json"], capture_output=True, text=True, cwd=ROOT)
+    js = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "compare", *args, "--json"], capture_output=True, text=True, cwd=ROOT, check=False)
     body = json.loads(js.stdout)
     assert body["best_face"] == 3 and body["is_match"] and body["far_per_photo"] < 1e-5

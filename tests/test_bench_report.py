@@ -8,7 +8,7 @@ import sys
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-import report  # noqa: E402
+import report
 
 
 def test_readme_lfw_line_is_the_product_path_json():

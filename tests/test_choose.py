@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceprint.choose import FaceChoice, face_for_box, primary_index, primary_weights, template_keypoints
+from faceprint.choose import (
+    FaceChoice,
+    face_for_box,
+    primary_index,
+    primary_weights,
+    template_keypoints,
+)
 from faceprint.errors import BadInput, NoFaceFound
 from faceprint.types import Face
 
