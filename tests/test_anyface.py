@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -22,7 +23,7 @@ def test_calibration_far_and_similarity_are_inverse_and_hit_the_knots(engine):
         assert cal.far_at(cal.similarity_at(far)) == pytest.approx(far, rel=1e-6)
     sims = np.linspace(-0.5, 0.9, 200)
     fars = [cal.far_at(float(s)) for s in sims]
-    assert all(a >= b for a, b in zip(fars, fars[1:])) and fars[0] == 1.0
+    assert all(a >= b for a, b in itertools.pairwise(fars)) and fars[0] == 1.0
 
 
 def test_yao_ming_is_found_in_players_with_his_box_and_a_per_photo_far(engine, vectron):
