@@ -99,7 +99,9 @@ def test_search_names_every_face_and_any_face_can_be_clicked(page, admin_key: Ke
     """Both faces of kit_with_rose.jpg and of obama_and_biden.jpg are named; clicking a face shows
     its own candidates (subjects, not faces; top-K past 20; no "not stored" column)."""
     sign_in(page, admin_key, "#/search")
-    page.get_by_label("How many subjects per face (top K)").fill("30")
+    top_k = page.get_by_label("How many subjects per face (top K)")
+    assert top_k.get_attribute("max") == "100"  # the service's limit, not 20
+    top_k.fill("30")
     expected = {"kit_with_rose.jpg": {"kit_harington", "rose_leslie"}, "obama_and_biden.jpg": {"obama", "biden"}}
     for photo, names in expected.items():
         page.get_by_test_id("search-file").set_input_files(str(TEST / photo))
@@ -119,6 +121,7 @@ def test_search_names_every_face_and_any_face_can_be_clicked(page, admin_key: Ke
             hits = page.locator("[data-testid=search-result] table.hits tbody tr").evaluate_all("rows => rows.map(r => r.dataset.subject)")
             assert len(hits) == len(set(hits)) == 5  # every enrolled subject once: the page lists subjects, not faces
         assert "not stored" not in page.get_by_test_id("search-result").inner_text()
+        assert "of up to 30 subjects" in page.get_by_test_id("search-result").inner_text()  # asked for 30, not cut to 20
     page.get_by_role("button", name="Show face #1").click()  # the keyboard path: a button per face
     assert page.get_by_test_id("decision").get_attribute("data-face") == "1"
     shoot(page, "search-every-face", docs=True)
