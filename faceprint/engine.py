@@ -83,10 +83,13 @@ class FaceEngine:
         return load_image(image, self.config.limits)
 
     # -- detection ------------------------------------------------------------------------
-    def detect(self, image: ImageInput, *, landmarks: bool = False) -> list[Face]:
-        """Faces, largest first, with box, score, 5 keypoints, head pose and quality."""
+    def detect(self, image: ImageInput, *, landmarks: bool = False, gate: bool = True) -> list[Face]:
+        """Faces, largest first, with box, score, 5 keypoints, head pose and quality.
+
+        ``gate=False`` keeps the detections the non-face gate would drop (video: a track of a
+        turning head keeps its low-score frames; the tracker and the quality gates judge them)."""
         img = self.load(image)
-        return self._finish(img, self.detector.detect(img), landmarks)
+        return self._finish(img, self.detector.detect(img), landmarks, gate=gate)
 
     def detect_batch(self, images: Sequence[ImageInput], *, landmarks: bool = False) -> list[list[Face]]:
         imgs = [self.load(im) for im in images]
