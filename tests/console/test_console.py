@@ -194,9 +194,9 @@ def test_admin_creates_revokes_keys_and_verifies_the_audit_chain(page, admin_key
     verdict = page.get_by_test_id("audit-verdict").locator("p")
     verdict.wait_for()
     assert verdict.get_attribute("data-ok") == "true", verdict.inner_text()
-    page.get_by_label("Endpoint contains").fill("search")
+    page.get_by_label("Endpoint contains").fill("identify")  # the Search page calls /v1/identify, audited as "identify"
     page.get_by_role("button", name="Filter").click()
-    page.get_by_test_id("audit-rows").get_by_text("search", exact=True).first.wait_for()
+    page.get_by_test_id("audit-rows").get_by_text("identify", exact=True).first.wait_for()
     shoot(page, "keys")
     axe_check(page)
     page.get_by_role("button", name=f"I have copied it; hide the secret").click()

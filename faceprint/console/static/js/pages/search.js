@@ -109,8 +109,8 @@ function render(face, i, thresholds, far, empty, count) {
   const match = top.confidence >= bar;
   out.push(el("p", { class: `verdict ${match ? "same" : "different"}`, "data-testid": "decision", "data-match": match ? top.user_id : "", "data-face": String(i),
     text: match
-      ? `Face #${i}: ${top.user_id || "a face with no subject"} (confidence ${top.confidence.toFixed(1)}, above the ${far} threshold ${bar.toFixed(1)}).`
-      : `Face #${i}: no match. The best confidence ${top.confidence.toFixed(1)} is below the ${far} threshold ${bar.toFixed(1)}, so this person is not in the chosen galleries.` }));
+      ? `Match for face #${i}: ${top.user_id || "a face with no subject"} (confidence ${top.confidence.toFixed(1)}, above the ${far} threshold ${bar.toFixed(1)}).`
+      : `No match for face #${i}: the best confidence ${top.confidence.toFixed(1)} is below the ${far} threshold ${bar.toFixed(1)}, so this person is not in the chosen galleries.` }));
   out.push(el("table", { class: "hits" },
     el("caption", { text: `Face #${i}: top ${hits.length} of up to ${count} subjects` }),
     el("thead", {}, el("tr", {}, ["Rank", "Subject", "Confidence", "Above threshold", "Gallery"].map((h) => el("th", { scope: "col", text: h })))),
