@@ -27,7 +27,7 @@ demo: setup
 	mkdir -p $(DEMO)
 	$(BIN)/faceprint models
 	$(BIN)/faceprint detect $(VECTRON)/players.jpg --landmarks --draw $(DEMO)/players.png
-	$(BIN)/faceprint compare $(VECTRON)/yaoming.jpg $(VECTRON)/players.jpg || true
+	$(BIN)/faceprint compare --any $(VECTRON)/yaoming.jpg $(VECTRON)/players.jpg
 	rm -rf $(DEMO)/data
 	$(BIN)/faceprint gallery create demo --data $(DEMO)/data
 	$(BIN)/faceprint enroll demo $(SHARED)/gallery/train --data $(DEMO)/data

@@ -9,10 +9,12 @@ client code written against Face++'s thresholds keeps its meaning on every pack.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ class Calibration:
 
     def __post_init__(self) -> None:
         sims = [self.similarity_at_far[k] for k in FAR_LEVELS]
-        if not all(-1.0 < a < b < 1.0 for a, b in zip(sims, sims[1:])):
+        if not all(-1.0 < a < b < 1.0 for a, b in itertools.pairwise(sims)):
             raise ModelError(f"calibration for {self.pack} is not increasing: {sims}")
 
     @property
@@ -48,11 +50,38 @@ class Calibration:
     def thresholds(self) -> dict[str, float]:
         return dict(FACEPP_CONFIDENCE)
 
+    @property
+    def _far_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """log10 FAR against similarity at the calibrated levels (increasing similarity)."""
+        sims = np.array([self.similarity_at_far[k] for k in FAR_LEVELS])
+        return sims, np.log10([float(k) for k in FAR_LEVELS])
+
+    def far_at(self, similarity: float) -> float:
+        """The false-accept rate one face at this similarity has: log-linear between the
+        calibrated levels, and along the nearest segment's slope beyond them (capped at 1)."""
+        xs, ys = self._far_knots
+        seg = 0 if similarity < xs[1] else len(xs) - 2
+        if xs[0] <= similarity <= xs[-1]:
+            return float(10 ** np.interp(similarity, xs, ys))
+        slope = (ys[seg + 1] - ys[seg]) / (xs[seg + 1] - xs[seg])
+        return float(min(1.0, 10 ** (ys[seg] + slope * (similarity - xs[seg]))))
+
+    def similarity_at(self, far: float) -> float:
+        """The inverse of ``far_at``: the similarity one face needs for a false-accept rate ``far``."""
+        xs, ys = self._far_knots
+        lf = float(np.log10(min(max(far, 1e-300), 1.0)))
+        if ys[-1] <= lf <= ys[0]:
+            return float(np.interp(lf, ys[::-1], xs[::-1]))
+        seg = 0 if lf > ys[0] else len(xs) - 2
+        slope = (xs[seg + 1] - xs[seg]) / (ys[seg + 1] - ys[seg])
+        return float(np.clip(xs[seg] + slope * (lf - ys[seg]), -1.0, 1.0))
+
 
 @lru_cache(maxsize=1)
-def _table() -> dict[str, dict]:
+def _table() -> dict[str, dict[str, Any]]:
     text = resources.files("faceprint").joinpath("data/thresholds.json").read_text()
-    return json.loads(text)
+    table: dict[str, dict[str, Any]] = json.loads(text)
+    return table
 
 
 def calibration_for(pack: str) -> Calibration:

@@ -10,6 +10,8 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from ..anyface import PhotoVerdict
+from ..choose import FaceChoice
 from ..compare import FAR_LEVELS
 from ..draw import draw_faces
 from ..engine import SIDES
@@ -66,10 +68,18 @@ def _faces_table(path: Path, faces: list[Face]) -> Table:
     return table
 
 
+FaceOpt = "Which face: its number in `detect`'s list (0 = largest) or a box x1,y1,x2,y2 (the box is the face). Default: the primary face."
+
+
 def compare(
     image_a: Path = typer.Argument(..., help="First photo."),
     image_b: Path = typer.Argument(..., help="Second photo."),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for the exit code: one of {', '.join(FAR_LEVELS)}."),
+    face_a: Optional[str] = typer.Option(None, "--face-a", help=f"{FaceOpt}"),
+    face_b: Optional[str] = typer.Option(None, "--face-b", help=f"{FaceOpt}"),
+    any_face: bool = typer.Option(
+        False, "--any", help="Is IMAGE_A's person anywhere in IMAGE_B? Scores every face of IMAGE_B at a per-photo FAR."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     max_side: Optional[int] = MaxSideOpt,
     pack: Optional[str] = PackOpt,
@@ -82,10 +92,21 @@ def compare(
             raise BadInput(f"--far must be one of {', '.join(FAR_LEVELS)}")
         engine = engine_factory(pack)()
         imgs = [load_photo(p, max_side) for p in (image_a, image_b)]
+        choice_a, choice_b = FaceChoice.parse(face_a), FaceChoice.parse(face_b)
         try:
-            verdict = engine.compare(*imgs)
+            if any_face:
+                if face_b is not None:
+                    from ..errors import BadInput
+
+                    raise BadInput("--any scores every face of IMAGE_B; drop --face-b")
+                photo = engine.compare_any(imgs[0], imgs[1], face_a=choice_a)
+            else:
+                verdict = engine.compare(imgs[0], imgs[1], face_a=choice_a, face_b=choice_b)
         except FaceprintError as exc:
             raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b))))) from None
+    if any_face:
+        print_any(photo, image_a, image_b, far, as_json)
+        raise typer.Exit(0 if photo.match(far) else 1)
     if as_json:
         print_json({"pack": engine.pack.name, **verdict.to_dict(), "decision_far": far, "is_match": verdict.match(far)})
     else:
@@ -103,11 +124,38 @@ def compare(
         console.print(table)
         console.print(
             f"confidence [bold]{verdict.confidence:.2f}[/] / 100 (cosine {verdict.similarity:.3f}); "
-            f"faces found: {verdict.faces_a} and {verdict.faces_b} (largest compared)"
+            f"faces found: {verdict.faces_a} and {verdict.faces_b} ({_which(face_a)} and {_which(face_b)} compared)"
         )
         words = "[green]same person[/]" if verdict.match(far) else "[red]not the same person[/]"
         console.print(f"verdict at FAR {far}: {words}", soft_wrap=True)
     raise typer.Exit(0 if verdict.match(far) else 1)
+
+
+def _which(choice: str | None) -> str:
+    return "primary face" if choice is None else f"face {choice}"
+
+
+def print_any(photo: PhotoVerdict, image_a: Path, image_b: Path, far: str, as_json: bool) -> None:
+    """Every face of IMAGE_B against IMAGE_A's, best marked, and the per-photo FAR."""
+    if as_json:
+        print_json({**photo.to_dict(), "decision_far": far, "is_match": photo.match(far)})
+        return
+    table = Table(title=f"{image_a.name} against every face of {image_b.name}")
+    for col in ("#", "box (x1,y1,x2,y2)", "confidence", "similarity"):
+        table.add_column(col, justify="right")
+    for s in sorted(photo.scores, key=lambda s: -s.similarity)[:5]:
+        mark = " *" if s.index == photo.best else ""
+        table.add_row(f"{s.index}{mark}", ",".join(str(int(v)) for v in s.face.bbox), f"{s.confidence:.2f}", f"{s.similarity:.3f}")
+    console.print(table)
+    best = photo.best_face
+    words = "[green]found[/]" if photo.match(far) else "[red]not found[/]"
+    console.print(
+        f"best: face #{best.index} at {','.join(str(int(v)) for v in best.face.bbox)}, confidence {best.confidence:.2f}; "
+        f"per-photo FAR {photo.far_per_photo:.2g} ({photo.faces} faces, each held to FAR/{photo.faces}; "
+        f"a face needs {photo.face_thresholds[far]:.2f} for FAR {far} per photo)",
+        soft_wrap=True,
+    )
+    console.print(f"verdict at FAR {far} per photo: {words}", soft_wrap=True)
 
 
 models_app = typer.Typer(help="List the model packs; `models add-pad DIR` installs user-supplied PAD weights.")

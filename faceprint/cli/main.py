@@ -6,7 +6,7 @@ import typer
 
 from .. import __version__
 from ..env_files import load_env_files
-from . import audit, core, gallery, keys, liveness, migrate, pad, serve, video
+from . import audit, core, gallery, identify, keys, liveness, migrate, pad, serve, video
 from .output import handled
 from .words import WordsGroup
 
@@ -30,6 +30,7 @@ def main(
 
 core.register(app)
 gallery.register(app)
+identify.register(app)
 serve.register(app)
 keys.register(app)
 audit.register(app)

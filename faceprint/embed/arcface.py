@@ -50,6 +50,17 @@ class ArcFaceONNX(Embedder):
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) unit vectors."""
+        return l2_normalize(self.raw_crops(crops))
+
+    def feature_norms(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        """The network's feature norm for each face before normalisation (it tracks how face-like
+        and how good the crop is, as MagFace shows); the non-face gate reads it."""
+        if not items:
+            return np.zeros(0, np.float32)
+        return np.linalg.norm(self.raw_crops(self.crops(items)), axis=1)
+
+    def raw_crops(self, crops: np.ndarray) -> np.ndarray:
+        """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) features as the network gives them."""
         n = len(crops)
         out = np.empty((n, self.dim), dtype=np.float32)
         chunks = -(-n // self.max_batch)
@@ -58,7 +69,7 @@ class ArcFaceONNX(Embedder):
             x = crops[start:stop, ..., ::-1] if self.rgb else crops[start:stop]
             blob = ((x.astype(np.float32) - self.mean) / self.std).transpose(0, 3, 1, 2)
             out[start:stop] = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})[0]
-        return l2_normalize(out)
+        return out
 
     def embed(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
         if not items:

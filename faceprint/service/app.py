@@ -24,7 +24,7 @@ from . import video_jobs
 from .config import ServiceConfig
 from .errors import ApiNotFound, RequestTimeout, RequestTooLarge
 from .facepp import error_body, new_request_id
-from .routers import admin, compare, detect, face, faceid, faceset, ops, passive, search, video
+from .routers import admin, compare, detect, face, faceid, faceset, identify, ops, passive, search, video
 from .runtime import Runtime
 
 log = logging.getLogger("faceprint.service")
@@ -187,7 +187,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
         return error_response(request, FaceprintError(f"internal error; see the server log for request_id {rid}"))
 
-    for module in (detect, compare, search, faceset, face, faceid, passive, video, admin, ops):
+    for module in (detect, compare, search, identify, faceset, face, faceid, passive, video, admin, ops):
         app.include_router(module.router)
     console.mount(app)  # the web console at / (static files; no Node.js at run time)
     app.add_middleware(Guard, config=config)

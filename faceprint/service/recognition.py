@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import anyio.to_thread
 import numpy as np
 
+from ..choose import primary_index
 from ..compare import Calibration, cosine
 from ..errors import BadInput, FaceprintError, ImageFormatError
 from ..gallery import GalleryService, SearchOptions
@@ -39,7 +40,7 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Probe:
-    """A face to compare or search with: a face token, or an image (its largest face)."""
+    """A face to compare or search with: a face token, or an image (its primary face, or the given rectangle)."""
 
     face_token: str | None = None
     image: ImageRef | None = None
@@ -74,6 +75,15 @@ class Hit:
     face_token: str
     user_id: str
     confidence: float
+
+
+@dataclass(frozen=True)
+class Identified:
+    """Every face of one image (``side``) and, for each, its best subjects, best first."""
+
+    side: Side
+    hits: list[list[Hit]]
+    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,8 @@ class Recognition:
         else:
             faces = [await anyio.to_thread.run_sync(self._face_at, img, probe)]
         tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces, image_id)
-        return Side(faces, tokens, image_id, 0 if faces else None), img
+        chosen = primary_index(faces, img.shape[1], img.shape[0]) if faces else None  # the library's choice too
+        return Side(faces, tokens, image_id, chosen), img
 
     def _face_at(self, img: np.ndarray, probe: Probe) -> Face:
         assert probe.rectangle is not None
@@ -197,6 +208,22 @@ class Recognition:
 
         hits = await anyio.to_thread.run_sync(run)
         return Searched(side, hits, self.calibration.thresholds)
+
+    async def identify(self, tenant: str, ref: ImageRef, faceset_token: str | None, outer_id: str | None, count: int) -> Identified:
+        """Every face of the image, each with its best ``count`` subjects (one search call for all)."""
+        fs = await anyio.to_thread.run_sync(lambda: resolve_faceset(self.gallery, tenant, faceset_token, outer_id))
+        if fs.face_count == 0:
+            raise EmptyFaceset("the faceset has no faces")
+        side, _ = await self._detect(tenant, Probe(image=ref))
+        if not side.faces:
+            return Identified(side, [])
+        vecs = np.stack([np.asarray(f.embedding, np.float32) for f in side.faces])
+
+        def run() -> list[list[Hit]]:
+            found = self.gallery.search_embeddings(fs, vecs, SearchOptions(top_k=count, by="subject"), tenant=tenant)
+            return [[Hit(m.face_token, m.subject, confidence=m.confidence) for m in r.matches] for r in found]
+
+        return Identified(side, await anyio.to_thread.run_sync(run), self.calibration.thresholds)
 
     def analyze(self, tenant: str, face_tokens: Sequence[str]) -> list[StoredFace]:
         return [self.lookup(tenant, t) for t in face_tokens]

@@ -96,7 +96,7 @@ class FrameAnalysis:
         return replace(t, high_score=high, new_track_score=new, frame_rate=fps or t.frame_rate)
 
     def _detect(self, image: np.ndarray) -> Detections:
-        faces = self.engine.detect(image)
+        faces = self.engine.detect(image, gate=False)  # the gate is for stills: it would cut turning heads' tracks
         if self.config.min_face:
             faces = [f for f in faces if f.width >= self.config.min_face]
         self.frames_detected += 1

@@ -97,6 +97,39 @@ def test_enrol_the_train_folder_then_search_the_test_photos(page, admin_key: Key
     axe_check(page)
 
 
+def test_search_names_every_face_and_any_face_can_be_clicked(page, admin_key: Key) -> None:
+    """Both faces of kit_with_rose.jpg and of obama_and_biden.jpg are named; clicking a face shows
+    its own candidates (subjects, not faces; top-K past 20; no "not stored" column)."""
+    sign_in(page, admin_key, "#/search")
+    top_k = page.get_by_label("How many subjects per face (top K)")
+    assert top_k.get_attribute("max") == "100"  # the service's limit, not 20
+    top_k.fill("30")
+    expected = {"kit_with_rose.jpg": {"kit_harington", "rose_leslie"}, "obama_and_biden.jpg": {"obama", "biden"}}
+    for photo, names in expected.items():
+        page.get_by_test_id("search-file").set_input_files(str(TEST / photo))
+        page.wait_for_function(
+            "name => { const c = document.querySelector('figcaption'); return c && c.textContent.includes(name) && "
+            "document.querySelector('[data-testid=search-faces] tbody tr') }",
+            arg=photo,
+        )
+        rows = page.get_by_test_id("search-faces").locator("tbody tr")
+        subjects = rows.evaluate_all("rows => rows.map(r => r.dataset.subject)")
+        assert {s for s in subjects if s != "unknown"} == names and len(subjects) >= 2, subjects
+        for i, subject in enumerate(subjects):
+            page.locator(f'figure.faces rect.box[data-face="{i}"]').dispatch_event("click")
+            decision = page.get_by_test_id("decision")
+            page.wait_for_function(f"() => document.querySelector('[data-testid=decision]').dataset.face === '{i}'")
+            assert decision.get_attribute("data-match") == ("" if subject == "unknown" else subject), decision.inner_text()
+            hits = page.locator("[data-testid=search-result] table.hits tbody tr").evaluate_all("rows => rows.map(r => r.dataset.subject)")
+            assert len(hits) == len(set(hits)) == 5  # every enrolled subject once: the page lists subjects, not faces
+        assert "not stored" not in page.get_by_test_id("search-result").inner_text()
+        assert "of up to 30 subjects" in page.get_by_test_id("search-result").inner_text()  # asked for 30, not cut to 20
+    page.get_by_role("button", name="Show face #1").click()  # the keyboard path: a button per face
+    assert page.get_by_test_id("decision").get_attribute("data-face") == "1"
+    shoot(page, "search-every-face", docs=True)
+    axe_check(page)
+
+
 def test_enrolment_reports_rejected_images_with_reasons(page, admin_key: Key, tmp_path) -> None:
     sign_in(page, admin_key, "#/galleries")
     page.get_by_role("button", name="Open People").click()
@@ -163,14 +196,14 @@ def test_admin_creates_revokes_keys_and_verifies_the_audit_chain(page, admin_key
     verdict = page.get_by_test_id("audit-verdict").locator("p")
     verdict.wait_for()
     assert verdict.get_attribute("data-ok") == "true", verdict.inner_text()
-    page.get_by_label("Endpoint contains").fill("search")
+    page.get_by_label("Endpoint contains").fill("identify")  # the Search page calls /v1/identify, audited as "identify"
     page.get_by_role("button", name="Filter").click()
-    page.get_by_test_id("audit-rows").get_by_text("search", exact=True).first.wait_for()
+    page.get_by_test_id("audit-rows").get_by_text("identify", exact=True).first.wait_for()
     shoot(page, "keys")
     axe_check(page)
-    page.get_by_role("button", name=f"I have copied it; hide the secret").click()
+    page.get_by_role("button", name="I have copied it; hide the secret").click()
     assert page.get_by_test_id("new-secret").count() == 0  # shown once: gone when dismissed, and never listed
-    page.get_by_role("button", name=re.compile(f"Revoke ci-reader")).click()
+    page.get_by_role("button", name=re.compile("Revoke ci-reader")).click()
     page.get_by_role("dialog").get_by_role("button", name="Revoke key").click()
     page.locator(f'tr[data-key="{new_key}"]', has_text="revoked").wait_for()
 

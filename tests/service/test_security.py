@@ -7,7 +7,6 @@ import sqlite3
 import threading
 import time
 
-import httpx
 import pytest
 
 from .support import Key, Server, cli, make_key
