@@ -50,7 +50,7 @@ def pad(
 def add_pad(
     folder: Path = typer.Argument(..., help="A folder holding the published weight files."),
     data: Path | None = DataOpt,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Install user-supplied PAD weights (MiniFASNet) after checking their sha256 digests."""
     with handled(as_json):

@@ -68,6 +68,6 @@ def test_liveness_cli_reports_minifasnet_beside_the_challenge(pad_data, hamilton
     r = run("liveness", path, "--challenge", ",".join(clip["challenge"]), "--data", pad_data, "--json")  # --pad auto
     assert r.returncode == 0, r.stderr + r.stdout
     body = json.loads(r.stdout)
-    assert body["liveness"]["passed"] and body["decision"] == "accept"
+    assert body["liveness"]["passed"] and body["decision"] == "ACCEPT"
     pad = body["pad"]
     assert pad["detector"] == "minifasnet" and pad["enforced"] and not pad["attack"] and pad["live_probability"] > 0.5

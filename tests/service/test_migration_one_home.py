@@ -89,8 +89,9 @@ def test_a_data_dir_made_by_base_is_migrated_and_keeps_facesets_tokens_and_searc
         assert set(detail["face_tokens"]) == set(detail_before["face_tokens"]) == {a, c}
         assert detail["face_count"] == 2 and detail["outer_id"] == "people"
         after = post(new.url, key, "/facepp/v3/search", upload(photos / "obama3.jpg"), faceset_token=fst, return_result_count=2)
-        got = [(h["face_token"], h["user_id"], round(h["confidence"], 2)) for h in after["results"]]
-        assert got == [(h["face_token"], h["user_id"], round(h["confidence"], 2)) for h in before["results"]]
+        # the same faces and names; confidence within 0.1 (thresholds.json was recalibrated since base, not the templates)
+        assert [(h["face_token"], h["user_id"]) for h in after["results"]] == [(h["face_token"], h["user_id"]) for h in before["results"]]
+        assert all(abs(x["confidence"] - y["confidence"]) < 0.1 for x, y in zip(after["results"], before["results"]))
         assert post(new.url, key, "/facepp/v3/face/getdetail", face_token=a)["user_id"] == "barack"
         assert post(new.url, key, "/facepp/v3/face/getdetail", face_token=b)["facesets"] == []  # still a live token
         added = post(new.url, key, "/facepp/v3/faceset/addface", faceset_token=fst, face_tokens=b)
