@@ -1,5 +1,5 @@
 """Store round trips and transactions per HTTP addface and per HTTP search: today's code against
-base-25ba2f8 (run from a git archive of it, in the same run, on the same machine).
+commit 25ba2f8 (run from a git archive of it, in the same run, on the same machine).
 
 Protocol: for each tree, a child process serves the Face++ API in-process (Starlette's TestClient
 over the real app, SQLite store in a fresh data directory) and traces every SQL statement sent to
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = "base-25ba2f8"
+BASE = "25ba2f8da0bc5dd33ec79a181501707d3586b077"  # main before "one home" (a commit, so a fresh clone has it)
 
 CHILD = r'''
 import json, sqlite3, statistics, sys, time

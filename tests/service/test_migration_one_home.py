@@ -1,4 +1,4 @@
-"""A data directory made by the faceprint before "one home" (branch base-25ba2f8, run from a git archive
+"""A data directory made by the faceprint before "one home" (commit 25ba2f8, run from a git archive
 of it) opens with this faceprint, is migrated (store schema 2, face tokens moved into the store),
 and keeps every faceset, face token and search result."""
 
@@ -17,7 +17,7 @@ import pytest
 
 from .support import ROOT, Key, Server, free_port
 
-BASE = "base-25ba2f8"
+BASE = "25ba2f8da0bc5dd33ec79a181501707d3586b077"  # main before "one home" (a commit, so a fresh clone has it)
 
 
 class OldServer(Server):
