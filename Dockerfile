@@ -27,10 +27,10 @@ RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . \
  && /opt/venv/bin/faceprint models > /dev/null
 
 FROM ${BASE}
-# A non-root user that owns nothing but /data.
+# A non-root user that owns nothing but /data and /keys (the audit chain's key, kept out of /data).
 RUN useradd --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin faceprint \
- && mkdir -p /data \
- && chown faceprint:faceprint /data
+ && mkdir -p /data /keys \
+ && chown faceprint:faceprint /data /keys
 COPY --from=build /opt/venv /opt/venv
 
 # Every FACEPRINT_* setting, with its default. Secrets are not set here: pass FACEPRINT_KEY_FILE
@@ -39,6 +39,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     FACEPRINT_PORT=8000 \
     FACEPRINT_DATA=/data \
+    FACEPRINT_AUDIT_KEY_FILE=/keys/audit.key \
     FACEPRINT_CACHE=/data/cache \
     FACEPRINT_PACK=arcface-s \
     FACEPRINT_INDEX=faiss \
@@ -48,14 +49,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     FACEPRINT_PURGE_INTERVAL=60 \
     FACEPRINT_VIDEO_WORKERS=1 \
     FACEPRINT_VIDEO_QUEUE=8 \
-    FACEPRINT_VIDEO_MAX_ATTEMPTS=3 \
+    FACEPRINT_VIDEO_MAX_ATTEMPTS=2 \
     FACEPRINT_VIDEO_KEEP_DAYS=7 \
     FACEPRINT_DLIB_DETECTOR=hog \
     FACEPRINT_DLIB_UPSAMPLE=1
 
 USER faceprint
 WORKDIR /data
-VOLUME ["/data"]
+VOLUME ["/data", "/keys"]
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
   CMD ["python3", "-m", "faceprint.service.healthcheck"]

@@ -142,6 +142,8 @@ mkdir -p "$WORK/secrets"
 pw="$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
 printf '%s\n' "$pw" >"$WORK/secrets/pg_password"
 chmod 0644 "$WORK/secrets/pg_password"  # read by the postgres and the faceprint user, as compose's file secrets
+"$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$WORK/secrets/audit_key"  # one audit key for both nodes
+chmod 0644 "$WORK/secrets/audit_key"
 "${PODMAN[@]}" run -d --name "$TAG-pg" "${RUN_FLAGS[@]}" -v "$TAG-pg:/var/lib/postgresql/data" \
   -v "$WORK/secrets/pg_password:/run/secrets/pg_password:ro" -e PGPORT="$pg_port" -e PG_LISTEN=127.0.0.1 \
   -e POSTGRES_USER=faceprint -e POSTGRES_DB=faceprint -e POSTGRES_PASSWORD_FILE=/run/secrets/pg_password "$PG_IMAGE" >/dev/null
@@ -156,6 +158,7 @@ for node in a b; do
   "${PODMAN[@]}" run -d --name "$TAG-$node" "${RUN_FLAGS[@]}" -e "FACEPRINT_PORT=$p" -v "$TAG-$node:/data" \
     -e "FACEPRINT_STORE=postgresql://faceprint@127.0.0.1:$pg_port/faceprint" \
     -v "$WORK/secrets/pg_password:/run/secrets/pg_password:ro" -e PGPASSWORD_FILE=/run/secrets/pg_password \
+    -v "$WORK/secrets/audit_key:/run/secrets/audit_key:ro" -e FACEPRINT_AUDIT_KEY_FILE=/run/secrets/audit_key \
     "$IMAGE" >/dev/null 2>>"$WORK/podman.err" || die "podman run node $node: $(tail -5 "$WORK/podman.err")"
 done
 a_s=$(wait_ready "$TAG-a" "$port_a"); b_s=$(wait_ready "$TAG-b" "$port_b")
