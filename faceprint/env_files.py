@@ -4,7 +4,7 @@
 trailing newline dropped), so a database password never sits in the environment or a compose file.
 libpq's ``PGPASSWORD`` gets the same treatment (``PGPASSWORD_FILE``), so PostgreSQL and faceprint
 can share one password file. Setting both a variable and its ``_FILE`` twin is refused rather than
-guessed. ``FACEPRINT_KEY_FILE`` is left alone: the cipher reads it itself (it may hold raw bytes).
+guessed. ``FACEPRINT_KEY_FILE`` and ``FACEPRINT_AUDIT_KEY_FILE`` are left alone: the cipher and the audit log read them (raw bytes; the audit key file is made at first start).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import SettingsError
 
 PREFIX, SUFFIX = "FACEPRINT_", "_FILE"
-READ_BY_THEIR_OWNER = frozenset({"FACEPRINT_KEY_FILE"})
+READ_BY_THEIR_OWNER = frozenset({"FACEPRINT_KEY_FILE", "FACEPRINT_AUDIT_KEY_FILE"})  # read (or made) by the cipher, the audit log
 ALSO = frozenset({"PGPASSWORD_FILE"})
 
 
