@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .types import Verdict
 
 FAR_LEVELS = ("1e-3", "1e-4", "1e-5")
 FACEPP_CONFIDENCE = {"1e-3": 62.327, "1e-4": 69.101, "1e-5": 73.975}
@@ -49,6 +50,13 @@ class Calibration:
     @property
     def thresholds(self) -> dict[str, float]:
         return dict(FACEPP_CONFIDENCE)
+
+    def verdict(self, a: np.ndarray | float, b: np.ndarray | None = None) -> Verdict:
+        """The 1:1 verdict on a cosine similarity, or on two templates: confidence, thresholds, ``match(far)``.
+
+        The one place a 1:1 decision is made: ``FaceEngine.compare``, HTTP compare and liveness use it."""
+        sim = float(a) if b is None else cosine(np.asarray(a), b)
+        return Verdict(similarity=sim, confidence=float(self.confidence(sim)), thresholds=self.thresholds)
 
     @property
     def _far_knots(self) -> tuple[np.ndarray, np.ndarray]:

@@ -9,52 +9,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 
-from .align import align_crop, mirror
+from . import pipeline
 from .anyface import PhotoVerdict, score_photo
-from .choose import PRIMARY, FaceChoice, primary_index, template_keypoints
-from .compare import Calibration, calibration_for, cosine
-from .embed.base import l2_normalize
-from .errors import BadInput, FaceprintError, NoFaceFound
-from .gate import GATES, keep_faces
-from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image, source_name
-from .models.packs import BuildOptions, Pack, get_pack
-from .pose import estimate_pose
-from .quality import assess
+from .choose import PRIMARY, FaceChoice, primary_index
+from .compare import Calibration, calibration_for
+from .errors import FaceprintError, NoFaceFound
+from .image import ImageInput, load_image, source_name
+from .models.packs import Pack, get_pack
+from .pipeline import EngineConfig, Found, Models, Steps
 from .types import Face, Verdict
+
+__all__ = ["EngineConfig", "FaceEngine"]
 
 SIDES = ("the first image", "the second image")  # how compare's errors name in-memory inputs
 
 
-@dataclass(frozen=True)
-class EngineConfig:
-    pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
-    det_size: int = 640  # the detector sees the image scaled to fit this square
-    det_threshold: float | None = None  # None: the pack's measured default
-    min_face: int = 0  # ignore faces whose box is narrower than this many pixels
-    threads: int | None = None  # onnxruntime threads per model; None: all cores up to 4
-    # Test-time flip: a template is the normalised sum of the face's and its mirror image's (twice
-    # the embedding cost; LFW 99.55% -> 99.70% on arcface-s; calibrated separately).
-    # None: 1:1 templates (compare, template) are flip-fused where the pack says so, batch and
-    # gallery templates are not. True / False: every template is / none is.
-    flip: bool | None = None
-    limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
-    face_gate: bool = True  # drop detections the recogniser says are not faces (gate.py; packs with a measured gate)
-
-
 class FaceEngine:
+    """A pack's models and calibrations over the one pass of :mod:`faceprint.pipeline`."""
+
     def __init__(self, pack: str | None = None, config: EngineConfig | None = None) -> None:
-        self.config = config or EngineConfig()
-        self.pack: Pack = get_pack(pack or self.config.pack)
-        parts = self.pack.build(
-            BuildOptions(threads=self.config.threads, det_size=self.config.det_size, det_threshold=self.config.det_threshold)
-        )
-        self.detector, self.embedder, self.landmarker = parts.detector, parts.embedder, parts.landmarker
+        self.pack: Pack = get_pack(pack or (config or EngineConfig()).pack)
+        self.config = replace(config or EngineConfig(), pack=self.pack.name)  # pipeline.run(engine.config, ...) rebuilds it
+        self.models = Models.build(self.pack, self.config)
+        m = self.models
+        self.detector, self.embedder, self.landmarker, self.gate = m.detector, m.embedder, m.landmarker, m.gate
         self._calibrations: dict[str, Calibration] = {}
-        self.gate = GATES.get(self.pack.name) if self.config.face_gate else None
 
     def flips(self, one_to_one: bool = False) -> bool:
         """Whether templates of this kind (1:1, or batch and gallery) are flip-fused."""
@@ -84,66 +67,37 @@ class FaceEngine:
     def load(self, image: ImageInput) -> np.ndarray:
         return load_image(image, self.config.limits)
 
-    # -- detection ------------------------------------------------------------------------
+    # -- detection and embedding: one pass each ----------------------------------------------------
+    def steps(self, *, landmarks: bool = False, gate: bool = True, one_to_one: bool = False) -> Steps:
+        """This engine's pass: batch and gallery templates unless ``one_to_one``."""
+        return Steps(landmarks=landmarks, gate=gate, flip=self.flips(one_to_one))
+
+    def _found(self, img: np.ndarray, *, landmarks: bool = False, gate: bool = True) -> Found:
+        return pipeline.detect(self.models, [img], self.steps(landmarks=landmarks, gate=gate))[0]
+
     def detect(self, image: ImageInput, *, landmarks: bool = False, gate: bool = True) -> list[Face]:
         """Faces, largest first, with box, score, 5 keypoints, head pose and quality.
 
         ``gate=False`` keeps the detections the non-face gate would drop (video: a track of a
         turning head keeps its low-score frames; the tracker and the quality gates judge them)."""
-        img = self.load(image)
-        return self._finish(img, self.detector.detect(img), landmarks, gate=gate)
+        return list(self._found(self.load(image), landmarks=landmarks, gate=gate).faces)
 
     def detect_batch(self, images: Sequence[ImageInput], *, landmarks: bool = False) -> list[list[Face]]:
         imgs = [self.load(im) for im in images]
-        return [self._finish(img, faces, landmarks) for img, faces in zip(imgs, self.detector.detect_batch(imgs))]
-
-    def _finish(self, img: np.ndarray, faces: list[Face], landmarks: bool, *, gate: bool = True) -> list[Face]:
-        if self.config.min_face:
-            faces = [f for f in faces if f.width >= self.config.min_face]
-        faces = sorted(faces, key=lambda f: -f.area)
-        size = (img.shape[1], img.shape[0])
-        out = []
-        for f in faces:
-            pose = estimate_pose(f.kps, size)
-            out.append(f.with_(pose=pose, quality=assess(align_crop(img, f.kps), f.kps, pose)))
-        if gate:
-            out = keep_faces(self.gate, self.embedder, img, out)
-        if landmarks:
-            out = self.add_landmarks(img, out)
-        return out
+        return [list(d.faces) for d in pipeline.detect(self.models, imgs, self.steps(landmarks=landmarks))]
 
     def face_in_box(self, image: ImageInput, box: Sequence[float] | np.ndarray) -> Face:
-        """The face inside a caller's box (x1, y1, x2, y2): the box *is* the face, no detection runs.
-
-        The dense landmarker runs inside the box and gives the 5 alignment keypoints (for a pack
-        without one, the alignment template is laid over the box); pose and quality follow from
-        them, as for a detected face. This is what Face++ ``face_rectangle`` means.
-        """
-        img = self.load(image)
-        height, width = img.shape[:2]
-        x1, y1, x2, y2 = (float(v) for v in box)
-        if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
-            raise BadInput(f"box {x1:g},{y1:g},{x2:g},{y2:g} does not lie inside the {width}x{height} image", param="box")
-        bbox = np.array([x1, y1, x2, y2], np.float32)
-        face = Face(bbox=bbox, score=1.0, kps=template_keypoints(bbox))
-        if self.landmarker is not None and self.landmarker.five is not None:
-            pts = self.landmarker.landmarks(img, [face])[0]
-            face = face.with_(kps=pts[list(self.landmarker.five)], landmarks=pts)
-        pose = estimate_pose(face.kps, (width, height))
-        return face.with_(pose=pose, quality=assess(align_crop(img, face.kps), face.kps, pose))
+        """The face inside a caller's box (x1, y1, x2, y2): see :func:`faceprint.pipeline.in_box`."""
+        return pipeline.in_box(self.models, self.load(image), box).faces[0]
 
     def face_at(self, image: ImageInput, box: Sequence[float], *, one_to_one: bool = False) -> Face:
         """:meth:`face_in_box` with its embedding."""
-        img = self.load(image)
-        return self.embed_faces([img], [[self.face_in_box(img, box)]], one_to_one=one_to_one)[0][0]
+        found = pipeline.in_box(self.models, self.load(image), box)
+        return pipeline.embed(self.models, [found], self.flips(one_to_one))[0][0]
 
     def add_landmarks(self, img: np.ndarray, faces: list[Face]) -> list[Face]:
-        if self.landmarker is None or not faces:
-            return faces
-        pts = self.landmarker.landmarks(img, faces)
-        return [f.with_(landmarks=p) for f, p in zip(faces, pts)]
+        return pipeline.add_landmarks(self.models, img, faces)
 
-    # -- embedding ------------------------------------------------------------------------
     def embed(self, image: ImageInput, *, landmarks: bool = False) -> list[Face]:
         """Every face in the image with its L2-normalised template filled in."""
         return self.embed_batch([image], landmarks=landmarks)[0]
@@ -155,30 +109,17 @@ class FaceEngine:
     def embed_batch(self, images: Sequence[ImageInput], *, landmarks: bool = False) -> list[list[Face]]:
         """Many images: one detector call per input size and one embedder call for all faces."""
         imgs = [self.load(im) for im in images]
-        detected = [self._finish(img, faces, landmarks) for img, faces in zip(imgs, self.detector.detect_batch(imgs))]
-        return self.embed_faces(imgs, detected)
+        return pipeline.analyse(self.models, imgs, self.steps(landmarks=landmarks))
+
+    def embed_found(self, found: Sequence[Found], *, one_to_one: bool = False) -> list[list[Face]]:
+        """Embed faces :func:`faceprint.pipeline.detect` found (all, or those ``found.only`` kept)."""
+        return pipeline.embed(self.models, found, self.flips(one_to_one))
 
     def embed_faces(
         self, imgs: Sequence[np.ndarray], faces: Sequence[Sequence[Face]], *, one_to_one: bool = False
     ) -> list[list[Face]]:
         """Fill embeddings for already-detected faces of already-loaded BGR images."""
-        items = [(img, f) for img, fs in zip(imgs, faces) for f in fs]
-        vecs = self.embedder.embed(items)
-        if self.flips(one_to_one) and items:
-            vecs = self._fuse_mirrors(items, vecs)
-        out: list[list[Face]] = []
-        k = 0
-        for fs in faces:
-            out.append([f.with_(embedding=vecs[k + j]) for j, f in enumerate(fs)])
-            k += len(fs)
-        return out
-
-    def _fuse_mirrors(self, items: Sequence[tuple[np.ndarray, Face]], vecs: np.ndarray) -> np.ndarray:
-        mirrored = []
-        for img, f in items:
-            m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
-            mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
-        return l2_normalize(vecs + self.embedder.embed(mirrored))
+        return self.embed_found([Found.of(img, fs) for img, fs in zip(imgs, faces, strict=True)], one_to_one=one_to_one)
 
     def as_one_to_one(self, img: np.ndarray, face: Face) -> Face:
         """A face embedded as a gallery template, turned into a 1:1 one (its mirror image fused in)."""
@@ -186,19 +127,22 @@ class FaceEngine:
             raise NoFaceFound("face has no embedding; pass it through embed() first")
         if self.flips(True) == self.flips(False):
             return face
-        return face.with_(embedding=self._fuse_mirrors([(img, face)], face.embedding[None, :])[0])
+        return face.with_(embedding=pipeline.fuse_mirrors(self.embedder, [(img, face)], face.embedding[None, :])[0])
 
     def choose(self, img: np.ndarray, faces: Sequence[Face], choice: FaceChoice = PRIMARY) -> Face:
         """The face ``choice`` names among ``faces`` (largest first): by index, by box, or the primary."""
+        return self._chosen(Found.of(img, faces), choice).faces[0]
+
+    def _chosen(self, found: Found, choice: FaceChoice) -> Found:
         if choice.box is not None:
-            return self.face_in_box(img, choice.box)
-        if not faces:
+            return pipeline.in_box(self.models, found.image, choice.box)
+        if not found.faces:
             raise NoFaceFound("no face found in the image")
         if choice.index is None:
-            return faces[primary_index(faces, img.shape[1], img.shape[0])]
-        if choice.index >= len(faces):
-            raise NoFaceFound(f"face {choice.index} asked for, but the image has {len(faces)} (0 is the largest)")
-        return faces[choice.index]
+            return found.only(primary_index(found.faces, found.image.shape[1], found.image.shape[0]))
+        if choice.index >= len(found.faces):
+            raise NoFaceFound(f"face {choice.index} asked for, but the image has {len(found.faces)} (0 is the largest)")
+        return found.only(choice.index)
 
     def template(self, image: ImageInput, *, one_to_one: bool = True, face: FaceChoice = PRIMARY) -> tuple[Face, int]:
         """The chosen face (the primary one unless ``face`` says) with its embedding, and how many
@@ -208,9 +152,9 @@ class FaceEngine:
         templates under ``calibration_of(True)``. ``one_to_one=False`` gives a gallery-style one.
         """
         img = self.load(image)
-        faces = self._finish(img, self.detector.detect(img), False) if face.box is None else []
-        chosen = self.choose(img, faces, face)
-        return self.embed_faces([img], [[chosen]], one_to_one=one_to_one)[0][0], max(len(faces), 1)
+        found = self._found(img) if face.box is None else Found.of(img, ())
+        chosen = self._chosen(found, face)
+        return self.embed_found([chosen], one_to_one=one_to_one)[0][0], max(len(found.faces), 1)
 
     # -- 1:1 ------------------------------------------------------------------------------
     def compare(
@@ -222,28 +166,18 @@ class FaceEngine:
         fa, na = self._as_template(a, one_to_one, SIDES[0], face_a)
         fb, nb = self._as_template(b, one_to_one, SIDES[1], face_b)
         assert fa.embedding is not None and fb.embedding is not None
-        sim = cosine(fa.embedding, fb.embedding)
-        cal = self.calibration_of(one_to_one)
-        return Verdict(
-            similarity=sim,
-            confidence=float(cal.confidence(sim)),
-            thresholds=cal.thresholds,
-            faces_a=na,
-            faces_b=nb,
-            face_a=fa,
-            face_b=fb,
-        )
+        verdict = self.calibration_of(one_to_one).verdict(fa.embedding, fb.embedding)
+        return replace(verdict, faces_a=na, faces_b=nb, face_a=fa, face_b=fb)
 
     def compare_any(self, a: ImageInput | Face, photo: ImageInput, *, face_a: FaceChoice = PRIMARY) -> PhotoVerdict:
         """Is the person of ``a`` anywhere in ``photo``? Every face of the photo is scored; the
         verdict holds the false-accept rate per photo (each of n faces at FAR/n)."""
         one_to_one = not isinstance(a, Face)
         probe, n_probe = self._as_template(a, one_to_one, SIDES[0], face_a)
-        img = self.load(photo)
-        faces = self._finish(img, self.detector.detect(img), False)
-        if not faces:
+        found = self._found(self.load(photo))
+        if not found.faces:
             raise NoFaceFound("no face found in the photo").about(source_name(photo, SIDES[1]))
-        embedded = self.embed_faces([img], [faces], one_to_one=one_to_one)[0]
+        embedded = self.embed_found([found], one_to_one=one_to_one)[0]
         return score_photo(probe, n_probe, embedded, self.calibration_of(one_to_one))
 
     def _as_template(self, x: ImageInput | Face, one_to_one: bool, side: str, choice: FaceChoice = PRIMARY) -> tuple[Face, int]:

@@ -21,6 +21,8 @@ from ..models.onnx import make_session
 from ..types import Face
 from .base import Embedder, l2_normalize
 
+ALIGNED = 112  # the side of the crop quality is measured on; an embedder of this input size takes it as it is
+
 
 class ArcFaceONNX(Embedder):
     """Any 112x112 ArcFace-template recogniser. ``mean``/``std`` normalise the RGB input."""
@@ -45,8 +47,11 @@ class ArcFaceONNX(Embedder):
         self.mean, self.std, self.rgb = mean, std, rgb
         self.max_batch = max_batch
 
-    def crops(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
-        return np.stack([align_crop(img, face.kps, self.size) for img, face in items])
+    def crops(self, items: Sequence[tuple[np.ndarray, Face]], ready: Sequence[np.ndarray | None] = ()) -> np.ndarray:
+        """The aligned crop of each face: ``ready[i]`` where given (a 112x112 crop warped for quality)."""
+        have = list(ready) if self.size == ALIGNED else []
+        have += [None] * (len(items) - len(have))
+        return np.stack([align_crop(img, face.kps, self.size) if c is None else c for (img, face), c in zip(items, have, strict=True)])
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) unit vectors."""
@@ -57,7 +62,8 @@ class ArcFaceONNX(Embedder):
         and how good the crop is, as MagFace shows); the non-face gate reads it."""
         if not items:
             return np.zeros(0, np.float32)
-        return np.linalg.norm(self.raw_crops(self.crops(items)), axis=1)
+        norms: np.ndarray = np.linalg.norm(self.raw_crops(self.crops(items)), axis=1)
+        return norms
 
     def raw_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) features as the network gives them."""
@@ -72,6 +78,9 @@ class ArcFaceONNX(Embedder):
         return out
 
     def embed(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        return self.embed_aligned(items, ())
+
+    def embed_aligned(self, items: Sequence[tuple[np.ndarray, Face]], crops: Sequence[np.ndarray | None]) -> np.ndarray:
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.embed_crops(self.crops(items))
+        return self.embed_crops(self.crops(items, crops))

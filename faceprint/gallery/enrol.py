@@ -17,10 +17,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import pipeline
 from ..align import align_crop
 from ..engine import FaceEngine
 from ..errors import FaceprintError, LowQuality, NoFaceFound, TooManyFaces
 from ..image import ImageInput
+from ..pipeline import Found
 from ..types import Face, Quality
 from .types import EnrolReport, FaceRecord, NewFace, Rejected
 
@@ -44,7 +46,7 @@ class EnrolItem:
     subject: str
 
 
-def folder_items(root: str | os.PathLike) -> list[EnrolItem]:
+def folder_items(root: str | os.PathLike[str]) -> list[EnrolItem]:
     """``root/<subject>/*.jpg`` (any depth below the subject folder), sorted for a stable order."""
     base = Path(root)
     items = []
@@ -68,8 +70,8 @@ def image_sha256(image: ImageInput) -> str:
     return hashlib.sha256(str(image).encode()).hexdigest()
 
 
-def choose_face(faces: Sequence[Face], options: EnrolOptions) -> Face:
-    """The one face to enrol, or the error that says why there is none."""
+def choose_face(faces: Sequence[Face], options: EnrolOptions) -> int:
+    """The index of the one face to enrol, or the error that says why there is none."""
     if not faces:
         raise NoFaceFound("no face found in the image")
     if options.face is None and len(faces) > 1:
@@ -82,18 +84,20 @@ def choose_face(faces: Sequence[Face], options: EnrolOptions) -> Face:
         raise LowQuality(
             f"face quality {face.quality.score:.1f} is below {options.min_quality:g}", quality=round(face.quality.score, 2)
         )
-    return face
+    return idx
 
 
 def prepare_one(engine: FaceEngine, image: ImageInput, subject: str, options: EnrolOptions) -> NewFace:
     """Detect, choose, gate and embed one image's face, raising the error that stops it."""
     img = engine.load(image)
-    face = choose_face(engine.detect(img), options)
-    (embedded,) = engine.embed_faces([img], [[face]])[0]
-    return _new_face(img, embedded, subject, image_sha256(image), options)
+    found = pipeline.detect(engine.models, [img], engine.steps())[0]
+    chosen = found.only(choose_face(found.faces, options))
+    (embedded,) = engine.embed_found([chosen])[0]
+    return _new_face(chosen, embedded, subject, image_sha256(image), options)
 
 
-def _new_face(img: np.ndarray, face: Face, subject: str, sha: str, options: EnrolOptions) -> NewFace:
+def _new_face(found: Found, face: Face, subject: str, sha: str, options: EnrolOptions) -> NewFace:
+    """``face``: the one face of ``found``, embedded."""
     assert face.embedding is not None
     return NewFace(
         embedding=face.embedding,
@@ -101,12 +105,14 @@ def _new_face(img: np.ndarray, face: Face, subject: str, sha: str, options: Enro
         bbox=tuple(float(v) for v in face.bbox),  # type: ignore[arg-type]
         quality=None if face.quality is None else float(face.quality.score),
         image_sha256=sha,
-        thumbnail=_thumbnail(img, face) if options.keep_thumbnail else None,
+        thumbnail=_thumbnail(found) if options.keep_thumbnail else None,
     )
 
 
-def _thumbnail(img: np.ndarray, face: Face) -> bytes:
-    ok, buf = cv2.imencode(".jpg", align_crop(img, face.kps), [cv2.IMWRITE_JPEG_QUALITY, 90])
+def _thumbnail(found: Found) -> bytes:
+    """The aligned crop the face's quality was measured on, as JPEG."""
+    crop = found.crops[0] if found.crops[0] is not None else align_crop(found.image, found.faces[0].kps)
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return buf.tobytes() if ok else b""
 
 
@@ -133,7 +139,7 @@ def enrol(
         hashes = [image_sha256(it.image) for it in batch]
         known = known_images(hashes) if options.skip_duplicates else set()
         todo: list[tuple[EnrolItem, str, np.ndarray]] = []
-        for it, sha in zip(batch, hashes):
+        for it, sha in zip(batch, hashes, strict=True):
             if options.skip_duplicates and (sha in known or sha in seen):
                 duplicates.append(it.source)
                 continue
@@ -155,14 +161,12 @@ def _embed(
 ) -> list[tuple[EnrolItem, NewFace]]:
     if not todo:
         return []
-    imgs = [img for _, _, img in todo]
-    chosen: list[tuple[EnrolItem, str, np.ndarray, Face]] = []
-    for (it, sha, img), faces in zip(todo, engine.detect_batch(imgs)):
+    found = pipeline.detect(engine.models, [img for _, _, img in todo], engine.steps())
+    chosen: list[tuple[EnrolItem, str, Found]] = []
+    for (it, sha, _), one in zip(todo, found, strict=True):
         try:
-            chosen.append((it, sha, img, choose_face(faces, options)))
+            chosen.append((it, sha, one.only(choose_face(one.faces, options))))
         except FaceprintError as exc:
             rejected.append(Rejected(it.source, exc.code, exc.message))
-    if not chosen:
-        return []
-    embedded = engine.embed_faces([c[2] for c in chosen], [[c[3]] for c in chosen])
-    return [(it, _new_face(img, face, it.subject, sha, options)) for (it, sha, img, _), (face,) in zip(chosen, embedded)]
+    embedded = engine.embed_found([c[2] for c in chosen])
+    return [(it, _new_face(f, face, it.subject, sha, options)) for (it, sha, f), (face,) in zip(chosen, embedded, strict=True)]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import pipeline
 from ..image import ImageInput
 from ..types import Face
 from .search import common_pack
@@ -75,13 +76,13 @@ def identify(
     first = common_pack(facesets)
     engine = service.engine_for(first.pack)
     imgs = [engine.load(im) for im in images]
-    embedded = engine.embed_faces(imgs, engine.detect_batch(imgs))
+    embedded = pipeline.analyse(engine.models, imgs, engine.steps())
     vectors = [f.embedding for faces in embedded for f in faces if f.embedding is not None]
     results: list[SearchResult] = []
     if vectors:
         results = service.search_embeddings([fs.token for fs in facesets], np.stack(vectors), options, tenant=tenant)
     out, k = [], 0
-    for img, faces in zip(imgs, embedded):
+    for img, faces in zip(imgs, embedded, strict=True):
         found = tuple(
             FaceIdentity(i, f, replace(results[k + i], face=f, faces_found=len(faces))) for i, f in enumerate(faces)
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import pipeline
 from ..compare import Calibration, calibration_for
 from ..deprecation import alias
 from ..engine import FaceEngine
@@ -230,7 +231,7 @@ class GalleryService:
         return record
 
     def enroll_folder(
-        self, ref: str, folder: str | os.PathLike, options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
+        self, ref: str, folder: str | os.PathLike[str], options: EnrolOptions | None = None, *, tenant: str = DEFAULT_TENANT,
         progress: Progress | None = None,
     ) -> EnrolReport:  # fmt: skip
         """``folder/<subject>/*.jpg``: batched inference, one report."""
@@ -335,7 +336,7 @@ class GalleryService:
         if vecs.shape[1] != first.dim:
             raise PackMismatch(f"probe templates have {vecs.shape[1]} dimensions; {first.name} holds {first.dim}")
         results = self.search_embeddings([fs.token for fs in facesets], vecs, opts, tenant=tenant)
-        return [SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts)]
+        return [SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts, strict=True)]
 
     def _probe_faces(self, pack: str, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
         faces: list[Face | None] = [p if isinstance(p, Face) else None for p in probes]
@@ -344,13 +345,11 @@ class GalleryService:
         if todo:
             engine = self.engine_for(pack)
             imgs = [engine.load(probes[i]) for i in todo]  # type: ignore[arg-type]
-            detected = engine.detect_batch(imgs)
-            picked = []
-            for det in detected:
-                picked.append([enrolling.choose_face(det, EnrolOptions(min_quality=0.0, face=opts.face or 0))])
-            embedded = engine.embed_faces(imgs, picked)
-            for i, det, (face,) in zip(todo, detected, embedded):
-                faces[i], counts[i] = face, len(det)
+            found = pipeline.detect(engine.models, imgs, engine.steps())
+            pick = EnrolOptions(min_quality=0.0, face=opts.face or 0)
+            embedded = engine.embed_found([d.only(enrolling.choose_face(d.faces, pick)) for d in found])
+            for i, d, (face,) in zip(todo, found, embedded, strict=True):
+                faces[i], counts[i] = face, len(d.faces)
         for f in faces:
             if f is None or f.embedding is None:
                 raise NoFaceFound("a probe Face has no embedding; pass it through embed() first")
@@ -370,7 +369,7 @@ class Gallery:
     def enroll(self, images: Sequence[ImageInput], subject: str, options: EnrolOptions | None = None) -> EnrolReport:
         return self.service.enroll(self.token, images, subject, options, tenant=self.tenant)
 
-    def enroll_folder(self, folder: str | os.PathLike, options: EnrolOptions | None = None) -> EnrolReport:
+    def enroll_folder(self, folder: str | os.PathLike[str], options: EnrolOptions | None = None) -> EnrolReport:
         return self.service.enroll_folder(self.token, folder, options, tenant=self.tenant)
 
     enrol, enrol_folder = alias(enroll, "enrol"), alias(enroll_folder, "enrol_folder")

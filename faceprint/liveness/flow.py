@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..compare import FAR_LEVELS, cosine
+from ..compare import FAR_LEVELS
 from ..engine import FaceEngine
 from ..errors import NoFaceFound
 from ..image import ImageInput
@@ -163,16 +163,14 @@ class FaceIDFlow:
         face = live.track.faces[live.best_frame]
         if face is None or face.embedding is None:
             return None
-        cal = self.engine.calibration
-        sim = cosine(reference, face.embedding)
-        conf = float(cal.confidence(sim))
+        verdict = self.engine.calibration.verdict(reference, face.embedding)
         return {
             "reference": info.get("kind", "template"),
             "frame": live.best_frame,
             "time": round(float(live.track.times[live.best_frame]), 3),
-            "similarity": round(sim, 5),
-            "confidence": round(conf, 3),
-            "thresholds": {k: round(v, 3) for k, v in cal.thresholds.items()},
+            "similarity": round(verdict.similarity, 5),
+            "confidence": round(verdict.confidence, 3),
+            "thresholds": {k: round(v, 3) for k, v in verdict.thresholds.items()},
             "far": self.config.far,
-            "match": conf >= cal.thresholds[self.config.far],
+            "match": verdict.match(self.config.far),
         }

@@ -18,11 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio.to_thread
 import numpy as np
 
+from .. import pipeline
 from ..engine import FaceEngine
 from ..types import Face
 from .config import BatchPolicy
@@ -37,18 +38,14 @@ def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray], detect_together: boo
     (on small CPUs a big detector batch is slower per image than single calls: see the bench).
     The embedder always gets every face of the group at once (it chunks as suits the hardware).
     """
-    if detect_together:
-        detected = engine.detect_batch(list(imgs))
-    else:
-        detected = [engine.detect_batch([img])[0] for img in imgs]
-    with_points = [engine.add_landmarks(img, faces) for img, faces in zip(imgs, detected)]
-    return engine.embed_faces(list(imgs), with_points)
+    steps = replace(engine.steps(landmarks=True), detect_together=detect_together)
+    return pipeline.analyse(engine.models, imgs, steps)
 
 
 @dataclass
 class _Job:
     img: np.ndarray
-    future: Future
+    future: Future[list[Face]]
 
 
 class MicroBatcher:
@@ -67,7 +64,7 @@ class MicroBatcher:
     async def faces(self, img: np.ndarray) -> list[Face]:
         if not self._workers:
             return (await anyio.to_thread.run_sync(analyse, self.engine, [img]))[0]
-        fut: Future = Future()
+        fut: Future[list[Face]] = Future()
         self._queue.put(_Job(img, fut))
         return await asyncio.wrap_future(fut)
 
@@ -115,5 +112,5 @@ class MicroBatcher:
             else:
                 batch[0].future.set_exception(exc)
             return
-        for job, faces in zip(batch, results):
+        for job, faces in zip(batch, results, strict=True):
             job.future.set_result(faces)

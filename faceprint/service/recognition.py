@@ -15,7 +15,7 @@ import anyio.to_thread
 import numpy as np
 
 from ..choose import primary_index
-from ..compare import Calibration, cosine
+from ..compare import Calibration
 from ..errors import BadInput, FaceprintError, ImageFormatError
 from ..gallery import GalleryService, SearchOptions
 from ..image import decode_bytes
@@ -190,7 +190,7 @@ class Recognition:
         conf = None
         if f1 is not None and f2 is not None:
             assert f1.embedding is not None and f2.embedding is not None
-            conf = float(cal.confidence(cosine(f1.embedding, f2.embedding)))
+            conf = cal.verdict(f1.embedding, f2.embedding).confidence
         return Compared(s1, s2, conf, cal.thresholds)
 
     async def search(self, tenant: str, probe: Probe, faceset_token: str | None, outer_id: str | None, count: int) -> Searched:

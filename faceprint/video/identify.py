@@ -27,6 +27,7 @@ from ..engine import FaceEngine
 from ..errors import BadInput
 from ..gallery.search import SearchOptions
 from ..gallery.types import SearchResult
+from ..pipeline import Found
 from .tracklets import Tracklet
 
 TRACK_TOP_K = 10  # subjects looked up per track; a track whose person is not among them scores 0
@@ -106,9 +107,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 def embed_tracklets(engine: FaceEngine, tracklets: Sequence[Tracklet]) -> tuple[np.ndarray, int]:
     """(N, D) templates, one per tracklet (zero rows for tracklets without a face), and faces embedded."""
-    crops = [c.crop for t in tracklets for c in t.candidates]
-    faces = [[c.face] for t in tracklets for c in t.candidates]
-    vecs = [f[0].embedding for f in engine.embed_faces(crops, faces)] if crops else []
+    found = [Found.of(c.crop, [c.face]) for t in tracklets for c in t.candidates]
+    vecs = [f[0].embedding for f in engine.embed_found(found)]
     rows = np.stack(vecs).astype(np.float32) if vecs else np.zeros((0, engine.dim), np.float32)  # type: ignore[arg-type]
     out = np.zeros((len(tracklets), engine.dim), np.float32)
     k = 0
@@ -118,7 +118,7 @@ def embed_tracklets(engine: FaceEngine, tracklets: Sequence[Tracklet]) -> tuple[
             w = np.array([1.0 + c.quality / 25.0 for c in t.candidates], np.float32)  # better faces count more
             out[i] = _unit((rows[k : k + n] * w[:, None]).sum(axis=0))
         k += n
-    return out, len(crops)
+    return out, len(found)
 
 
 def _merge(a: _Group, b: _Group) -> _Group:
@@ -252,7 +252,7 @@ def _track_confidence(gallery: Searcher | None, persons: Sequence[Person], tpl: 
     order = [(p, tid) for p in persons for tid in p.track_ids]
     found = _search(gallery, [tpl[tid] for _, tid in order], "1e-5", top_k=TRACK_TOP_K)
     out = {}
-    for (p, tid), r in zip(order, found):
+    for (p, tid), r in zip(order, found, strict=True):
         if r is None or not r.matches:
             out[tid] = 0.0
         elif p.known:
