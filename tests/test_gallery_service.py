@@ -147,3 +147,33 @@ def test_enrol_spellings_are_deprecated_aliases_of_enroll():
         except AttributeError:
             pass  # no service behind it: only the warning matters here
     assert [w.category for w in caught] == [DeprecationWarning] and "enroll_one" in str(caught[0].message)
+
+
+def test_a_search_reads_its_gallery_once(enrolled, shared, monkeypatch):
+    """The faceset a search resolves is handed down, not read again (cf. bench/store_trips.py)."""
+    import sqlite3
+
+    from faceprint.gallery import identify
+
+    svc, _ = enrolled
+    token = svc.get("people").token
+    svc.store.close()  # fresh connections, traced from here on
+    reads: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(lambda sql: reads.append(sql) if " FROM facesets" in sql and sql.lstrip().upper().startswith("SELECT") else None)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    probe = shared / "gallery" / "test" / "obama1.jpg"
+    assert svc.search(token, probe).subject == "obama"
+    assert len(reads) == 1, reads
+    reads.clear()
+    assert identify.identify(svc, token, [probe], SearchOptions(by="subject"), tenant="default")[0].names == ["obama"]
+    gallery = svc.gallery(token)
+    reads.clear()
+    assert [r.subject for r in gallery.search_batch([probe, probe])] == ["obama", "obama"]
+    assert len(reads) == 1, reads
+    assert len(reads) == 1, reads

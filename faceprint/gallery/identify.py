@@ -80,7 +80,7 @@ def identify(
     vectors = [f.embedding for faces in embedded for f in faces if f.embedding is not None]
     results: list[SearchResult] = []
     if vectors:
-        results = service.search_embeddings([fs.token for fs in facesets], np.stack(vectors), options, tenant=tenant)
+        results = service.search_embeddings(facesets, np.stack(vectors), options, tenant=tenant)
     out, k = [], 0
     for img, faces in zip(imgs, embedded, strict=True):
         found = tuple(

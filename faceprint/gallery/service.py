@@ -335,7 +335,7 @@ class GalleryService:
         vecs = np.stack([f.embedding for f in faces]).astype(np.float32)  # type: ignore[misc]
         if vecs.shape[1] != first.dim:
             raise PackMismatch(f"probe templates have {vecs.shape[1]} dimensions; {first.name} holds {first.dim}")
-        results = self.search_embeddings([fs.token for fs in facesets], vecs, opts, tenant=tenant)
+        results = self.search_embeddings(facesets, vecs, opts, tenant=tenant)  # resolved once, not read again
         return [SearchResult(r.matches, r.thresholds, r.far, face=f, faces_found=n) for r, f, n in zip(results, faces, counts, strict=True)]
 
     def _probe_faces(self, pack: str, probes: Sequence[ImageInput | Face], opts: SearchOptions) -> tuple[list[Face], list[int]]:
