@@ -49,6 +49,9 @@ class Registry(Generic[T]):
         self._items[name] = item
         return item
 
+    def unregister(self, name: str) -> None:
+        self._items.pop(name, None)
+
     def canonical(self, name: str) -> str:
         return self._aliases.get(name, name)
 

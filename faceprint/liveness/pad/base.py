@@ -96,7 +96,7 @@ class PADDetector(ABC):
         return [float(self.score_crop(c)) for c in crops if c is not None]
 
     def score_frames(self, images: Sequence[np.ndarray], faces: Sequence[Face | None]) -> PADResult:
-        pairs = [(im, f) for im, f in zip(images, faces) if f is not None]
+        pairs = [(im, f) for im, f in zip(images, faces, strict=False) if f is not None]
         if len(pairs) > self.max_frames:
             idx = np.linspace(0, len(pairs) - 1, self.max_frames).round().astype(int)
             pairs = [pairs[i] for i in idx]
