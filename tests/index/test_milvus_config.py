@@ -8,7 +8,7 @@ from faceprint.errors import InvalidIndexSpec
 from faceprint.index.milvus.config import parse_address
 
 
-def test_address_parsing():
+def test_address_parsing() -> None:
     a = parse_address("milvus://db.example:19531/faces?timeout=3", {})
     assert (a.uri, a.db_name, a.timeout, a.write_timeout, a.token, a.erase) == ("http://db.example:19531", "faces", 3.0, 120.0, "", None)
     assert parse_address("milvus://h?write_timeout=30&erase=compact", {}).write_timeout == 30.0

@@ -10,7 +10,7 @@ from faceprint.index.milvus.client import alias_of, spec_of
 from faceprint.index.milvus.plan import MAX_TOPK, candidates, plan_for, search_params, spec_from_code
 
 
-def test_spec_mapping():
+def test_spec_mapping() -> None:
     assert (plan_for("Flat", 512).index_type, plan_for("Flat", 512).params) == ("FLAT", {})
     p = plan_for("IVF1024,PQ64x4fs,Refine", 512)
     assert (p.index_type, p.params, p.refine, p.nlist, p.code) == ("IVF_PQ", {"nlist": 1024, "m": 64, "nbits": 4}, True, 1024, "ivf1024pq64r")
@@ -27,7 +27,7 @@ def test_spec_mapping():
     assert spec_from_code("hnsw32") is None
 
 
-def test_search_knobs_follow_the_policy():
+def test_search_knobs_follow_the_policy() -> None:
     ivf, flat = plan_for("IVF64,PQ8x4fs,Refine", 64), plan_for("Flat", 64)
     pol = IndexPolicy(nprobe_fraction=0.5)
     assert search_params(flat, pol) == {} and search_params(ivf, pol) == {"nprobe": 32}
