@@ -187,3 +187,15 @@ def test_deferred_imports_are_followed_only_when_asked(tmp_path: Path) -> None:
     mods = {f"pkg.{p.stem}".removesuffix(".__init__"): p for p in (tmp_path / "pkg").glob("*.py")}
     assert find_cycles(import_graph(mods)) == []
     assert find_cycles(import_graph(mods, deferred=True)) == [["pkg.plugin", "pkg.reg", "pkg.plugin"]]
+
+
+def test_index_backends_import_only_the_neutral_index_modules() -> None:
+    graph = import_graph(modules(), deferred=True)
+    backends = ("faceprint.index.faiss", "faceprint.index.milvus")
+    for mine in backends:
+        others = tuple(b for b in backends if b != mine)
+        crossing = {m: sorted(t for t in ts if t.startswith(others)) for m, ts in graph.items() if m.startswith(mine)}
+        assert not any(crossing.values()), f"{mine} imports another backend: {crossing}"
+    neutral = [m for m in graph if m.startswith("faceprint.index") and not m.startswith(backends)]
+    assert {"faceprint.index.types", "faceprint.index.specs", "faceprint.index.policy", "faceprint.index.backends"} <= set(neutral)
+    assert not [(m, t) for m in neutral for t in graph[m] if t.startswith(backends)], "a neutral index module imports a backend"
