@@ -1,7 +1,7 @@
 """``search_scale.py --backend milvus``: the Milvus index backend on synthetic faces, beside FAISS on the same data.
 
-Both backends run through faceprint's own seams (:class:`~faceprint.gallery.milvus.MilvusIndexes` and
-:class:`~faceprint.gallery.indexing.IndexManager`) over one SQLite store holding the gallery, so
+Both backends run through faceprint's own seams (:class:`~faceprint.index.milvus.backend.MilvusIndexes` and
+:class:`~faceprint.index.faiss.manager.IndexManager`) over one SQLite store holding the gallery, so
 the figures are the product's: what a sync, an enrol and a search cost, not raw client calls.
 
 - fill: the first sync of an ``n``-face gallery (Milvus: a new collection, insert, flush; FAISS:
@@ -31,12 +31,12 @@ import numpy as np
 from synthetic import Synthetic
 
 from faceprint.gallery.crypto import Cipher
-from faceprint.gallery.indexes import Indexes
-from faceprint.gallery.indexing import IndexManager, IndexPolicy
-from faceprint.gallery.milvus import MilvusIndexes
-from faceprint.gallery.milvus_config import parse_address
 from faceprint.gallery.store.sqlite import SqliteStore
 from faceprint.gallery.types import FaceSet, NewFace, NewFaceSet
+from faceprint.index import Indexes, IndexPolicy
+from faceprint.index.faiss.manager import IndexManager
+from faceprint.index.milvus.backend import MilvusIndexes
+from faceprint.index.milvus.config import parse_address
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' server helpers
 

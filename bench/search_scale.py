@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synthetic import Synthetic
 
-from faceprint.gallery.index.base import SearchParams, set_threads
-from faceprint.gallery.index.flat import FlatIndex
-from faceprint.gallery.index.ivfpq import IVFPQIndex
-from faceprint.gallery.indexing import IndexPolicy
 from faceprint.gallery.store.base import VectorSource
+from faceprint.index import IndexPolicy, SearchParams
+from faceprint.index.faiss.base import set_threads
+from faceprint.index.faiss.flat import FlatIndex
+from faceprint.index.faiss.ivfpq import IVFPQIndex
 
 HERE = Path(__file__).resolve().parent
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from gallery_support import all_files, faces, service, synthetic_gallery, unit
 
-from faceprint.gallery.index import make_index, snapshot
+from faceprint.index.faiss import snapshot
+from faceprint.index.faiss.base import make_index
 
 IVF = "IVF8,PQ16x4fs,Refine"
 KEY = bytes(range(32))

@@ -1,8 +1,8 @@
 """Galleries (FaceSets): enrol, remove and search faces, with SQLite as the truth and FAISS indexes."""
 
+from ..index.policy import IndexPolicy
 from .crypto import Cipher, new_key
 from .enrol import EnrolItem, EnrolOptions
-from .indexing import IndexPolicy
 from .search import SearchOptions
 from .service import Gallery, GalleryConfig, GalleryService
 from .types import EnrolReport, FaceRecord, FaceSet, FaceSetUpdate, Match, NewFace, NewFaceSet, Page, Rejected, SearchResult

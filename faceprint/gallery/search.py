@@ -9,7 +9,7 @@ import numpy as np
 
 from ..compare import FAR_LEVELS, Calibration
 from ..errors import BadInput, PackMismatch
-from .indexes import Indexes
+from ..index.backends import Indexes
 from .store.base import Store
 from .types import MAX_TOP_K, FaceSet, Match
 

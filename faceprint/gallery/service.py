@@ -26,13 +26,13 @@ from ..deprecation import alias
 from ..engine import FaceEngine
 from ..errors import InvalidFacesetToken, InvalidOuterId, NoFaceFound, PackMismatch
 from ..image import ImageInput
+from ..index.backends import IndexContext, open_indexes
+from ..index.policy import IndexPolicy
 from ..models.packs import default_pack_name, get_pack
 from ..types import Face
 from . import enrol as enrolling
 from .crypto import Cipher, key_from_env
 from .enrol import EnrolItem, EnrolOptions, Progress
-from .indexes import IndexContext, open_indexes
-from .indexing import IndexPolicy
 from .search import SearchOptions, common_pack, search_vectors
 from .store import StoreOptions, open_store, sqlite_url
 from .store.base import Assignment, HeldFace, StoreStats

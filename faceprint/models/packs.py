@@ -1,4 +1,4 @@
-"""Model packs: named bundles of detector, embedder and optional landmarker, kept in a registry."""
+"""Model packs: named bundles of detector, embedder and optional landmarker, kept in a :class:`~faceprint.registry.Registry`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ..detect.base import Detector
 from ..embed.base import Embedder
 from ..errors import ModelNotFound
 from ..landmarks.base import Landmarker
+from ..registry import Registry
 from .files import ModelFile
 
 DEFAULT_PACK = "arcface-s"
@@ -50,21 +51,19 @@ class Pack:
         return self.builder(self, opt)
 
 
-_PACKS: dict[str, Pack] = {}
+# The packs that ship with faceprint, each registered by its own module (imported when first asked for).
+PACKS: Registry[Pack] = Registry(
+    "model pack", ModelNotFound,
+    builtin={"arcface-s": "faceprint.models.arcface_s", "dlib": "faceprint.models.dlib", "sface": "faceprint.models.sface"},
+)  # fmt: skip
 
 
 def register_pack(pack: Pack) -> Pack:
-    _PACKS[pack.name] = pack
-    return pack
-
-
-def _load_builtin() -> None:
-    from . import builtin  # noqa: F401  (registers the shipped packs)
+    return PACKS.register(pack.name, pack)
 
 
 def available_packs() -> list[Pack]:
-    _load_builtin()
-    return list(_PACKS.values())
+    return list(PACKS.items().values())
 
 
 def default_pack_name() -> str:
@@ -73,9 +72,4 @@ def default_pack_name() -> str:
 
 
 def get_pack(name: str | None = None) -> Pack:
-    _load_builtin()
-    name = name or default_pack_name()
-    try:
-        return _PACKS[name]
-    except KeyError:
-        raise ModelNotFound(f"unknown model pack {name!r}; known: {', '.join(sorted(_PACKS))}") from None
+    return PACKS.get(name or default_pack_name())

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import BadInput
+from ...registry import Registry
 from ...types import Face
 
 
@@ -95,7 +96,7 @@ class PADDetector(ABC):
         return [float(self.score_crop(c)) for c in crops if c is not None]
 
     def score_frames(self, images: Sequence[np.ndarray], faces: Sequence[Face | None]) -> PADResult:
-        pairs = [(im, f) for im, f in zip(images, faces) if f is not None]
+        pairs = [(im, f) for im, f in zip(images, faces, strict=False) if f is not None]
         if len(pairs) > self.max_frames:
             idx = np.linspace(0, len(pairs) - 1, self.max_frames).round().astype(int)
             pairs = [pairs[i] for i in idx]
@@ -104,20 +105,21 @@ class PADDetector(ABC):
         return PADResult(self.name, score, self.threshold, len(scores), tuple(scores), self.probability)
 
 
-_REGISTRY: dict[str, Callable[..., PADDetector]] = {}
+# The shipped detectors are registered by this package's __init__ (which imports their modules).
+DETECTORS: Registry[Callable[..., PADDetector]] = Registry(
+    "PAD detector", UnknownDetector, builtin=dict.fromkeys(("glare", "minifasnet", "moire"), "faceprint.liveness.pad"), details={"param": "pad"},
+)  # fmt: skip
 
 
 def register(name: str, factory: Callable[..., PADDetector]) -> None:
     """``factory()`` builds the detector; a PADDetector subclass also takes ``PADOptions``."""
-    _REGISTRY[name] = factory
+    DETECTORS.register(name, factory)
 
 
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    return DETECTORS.names()
 
 
 def get_detector(name: str, options: PADOptions | None = None) -> PADDetector:
-    if name not in _REGISTRY:
-        raise UnknownDetector(f"no PAD detector {name!r}; available: {', '.join(available())}", param="pad")
-    factory = _REGISTRY[name]
+    factory = DETECTORS.get(name)
     return factory(options) if options is not None else factory()

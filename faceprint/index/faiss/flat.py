@@ -7,13 +7,17 @@ loading it is reading the store.
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from ..store.base import VectorSource
-from .base import Hits, SearchParams, VectorIndex, as_queries, register_index, set_threads
+from ..specs import IndexSpec
+from ..types import Hits, SearchParams, as_queries
+from .base import BUILDERS, VectorIndex, set_threads
+
+if TYPE_CHECKING:
+    from ...gallery.store.base import VectorSource
 
 
 class FlatIndex(VectorIndex):
@@ -50,7 +54,7 @@ class FlatIndex(VectorIndex):
         end = self._n + len(ids)
         self._vecs[self._n : end] = vectors
         self._ids[self._n : end] = ids
-        self._row.update(zip(ids.tolist(), range(self._n, end)))
+        self._row.update(zip(ids.tolist(), range(self._n, end), strict=True))
         self._n = end
 
     def remove(self, ids: np.ndarray) -> int:
@@ -73,10 +77,10 @@ class FlatIndex(VectorIndex):
         q = as_queries(queries, self.dim)
         k = min(k, self._n)
         if k <= 0:
-            return [Hits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(len(q))]
+            return [Hits.empty() for _ in range(len(q))]
         set_threads(len(q))
         scores, rows = faiss.knn(q, self._vecs[: self._n], k, metric=faiss.METRIC_INNER_PRODUCT)
-        return [Hits(self._ids[r[r >= 0]], s[r >= 0]) for s, r in zip(scores, rows)]
+        return [Hits(self._ids[r[r >= 0]], s[r >= 0]) for s, r in zip(scores, rows, strict=True)]
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(labels, vectors) as views: for exact baselines and tests."""
@@ -92,8 +96,8 @@ class FlatIndex(VectorIndex):
         return FlatIndex(self.dim)
 
 
-def _flat(m: re.Match[str], dim: int, source: VectorSource | None) -> VectorIndex:
+def _flat(spec: IndexSpec, dim: int, source: VectorSource | None) -> VectorIndex:
     return FlatIndex(dim)
 
 
-register_index(r"Flat", _flat, "Flat")
+BUILDERS.register("Flat", _flat)

@@ -19,9 +19,10 @@ from gallery_support import calibration, faces, files_containing, unit
 from faceprint import FaceEngine
 from faceprint.errors import IndexUnavailable, InvalidIndexSpec
 from faceprint.gallery import GalleryConfig, GalleryService, IndexPolicy, NewFace, NewFaceSet, SearchOptions
-from faceprint.gallery.milvus import MARKER, alias_of, spec_of
-from faceprint.gallery.milvus_config import parse_address, plan_for, resolve_spec, spec_from_code
 from faceprint.gallery.store import sqlite_url
+from faceprint.index.milvus.backend import MARKER
+from faceprint.index.milvus.client import alias_of, spec_of
+from faceprint.index.milvus.plan import plan_for
 
 REAL_ENV = "FACEPRINT_TEST_REAL_MILVUS_URI"
 
@@ -77,7 +78,7 @@ def lfw(shared: Path) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     engine = FaceEngine("arcface-s")
     found = engine.embed_batch([q for ps in paths for q in ps])
     enrol, subjects, probes, probe_subjects, i = [], [], [], [], 0
-    for person, ps in zip(people, paths):
+    for person, ps in zip(people, paths, strict=False):
         embs = [found[i + j][0].embedding for j in range(len(ps)) if found[i + j]]
         i += len(ps)
         enrol += embs[:-1]
@@ -90,42 +91,6 @@ def lfw(shared: Path) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
 @pytest.fixture
 def index_url(milvus_uri: str) -> str:
     return as_index_url(milvus_uri)
-
-
-# -- configuration ---------------------------------------------------------------------------------
-def test_address_parsing():
-    a = parse_address("milvus://db.example:19531/faces?timeout=3", {})
-    assert (a.uri, a.db_name, a.timeout, a.write_timeout, a.token, a.erase) == ("http://db.example:19531", "faces", 3.0, 120.0, "", None)
-    assert parse_address("milvus://h?write_timeout=30&erase=compact", {}).write_timeout == 30.0
-    assert parse_address("milvus+https://u:p%40ss@h", {}).uri == "https://h:19530"
-    assert parse_address("milvus+https://u:p%40ss@h", {}).token == "u:p@ss"
-    assert parse_address("milvus://u:p@h?erase=rewrite", {"FACEPRINT_MILVUS_TOKEN": "key"}).token == "key"  # env wins
-    assert "key" not in repr(parse_address("milvus://h", {"FACEPRINT_MILVUS_TOKEN": "key"}))
-    for bad in ("milvus://", "milvus://h:x", "milvus://h?erase=now", "milvus://h?timeout=-1", "milvus://h?write_timeout=x", "milvus://h?nprobe=3", "milvus://h/1db"):
-        with pytest.raises(InvalidIndexSpec) as exc:
-            parse_address(bad, {})
-        assert exc.value.code == "INVALID_INDEX_SPEC"
-
-
-def test_spec_mapping():
-    assert (plan_for("Flat", 512).index_type, plan_for("Flat", 512).params) == ("FLAT", {})
-    p = plan_for("IVF1024,PQ64x4fs,Refine", 512)
-    assert (p.index_type, p.params, p.refine, p.nlist, p.code) == ("IVF_PQ", {"nlist": 1024, "m": 64, "nbits": 4}, True, 1024, "ivf1024pq64r")
-    q = plan_for("IVF64_HNSW32,PQ16x4fs", 128)
-    assert (q.index_type, q.params["nlist"], q.refine, q.code) == ("IVF_PQ", 64, False, "ivf64h32pq16")
-    for spec in ("Flat", "IVF1024,PQ64x4fs,Refine", "IVF64_HNSW32,PQ16x4fs"):
-        assert spec_from_code(plan_for(spec, 512).code) == spec
-    for bad, dim in (("HNSW32", 512), ("IVF0,PQ8x4fs", 512), ("IVF8,PQ7x4fs", 512), ("IVF99999,PQ8x4fs", 512), ("auto", 512)):
-        with pytest.raises(InvalidIndexSpec):
-            plan_for(bad, dim)
-    pol = IndexPolicy(exact_limit=1000)
-    assert resolve_spec(pol, "Flat", 10**6, 64, None) == "Flat"
-    assert resolve_spec(pol, "auto", 999, 64, None) == "Flat"
-    ivf = resolve_spec(pol, "auto", 1000, 64, "Flat")
-    assert ivf == "IVF16,PQ8x4fs,Refine"
-    assert resolve_spec(pol, "auto", 700, 64, ivf) == ivf  # hysteresis: stays IVF above half the limit
-    assert resolve_spec(pol, "auto", 499, 64, ivf) == "Flat"
-    assert spec_of(alias_of("ab12") + "__ivf16pq8r__00ff00ff") == ivf and spec_of("other__flat__1") is None
 
 
 def test_index_type_comes_from_the_spec(tmp_path, index_url):
@@ -160,7 +125,7 @@ def test_search_matches_exact_numpy_on_lfw(tmp_path, index_url, lfw):
     enrol, subjects, probes, probe_subjects = lfw
     svc = node(tmp_path, index_url, "a")
     token = gallery(svc, "lfw", enrol.shape[1], "Flat")
-    svc.add_embeddings("lfw", [NewFace(v, s) for v, s in zip(enrol, subjects)])
+    svc.add_embeddings("lfw", [NewFace(v, s) for v, s in zip(enrol, subjects, strict=False)])
     fs = svc.get("lfw")
     fid = svc.store.faceset_id("default", token)
     ((ids, vecs),) = list(svc.store.added_since(fid, -1))
@@ -171,7 +136,7 @@ def test_search_matches_exact_numpy_on_lfw(tmp_path, index_url, lfw):
         assert h.ids.tolist() == ids[order].tolist()
         assert np.allclose(h.scores, exact[qi][order], atol=1e-5)
     results = svc.search_embeddings("lfw", probes, SearchOptions(top_k=1, by="subject"))
-    hit1 = np.mean([r.best.subject == s for r, s in zip(results, probe_subjects)])
+    hit1 = np.mean([r.best.subject == s for r, s in zip(results, probe_subjects, strict=False)])
     assert hit1 >= 0.95, hit1  # the same answers a user gets through the service
     svc.close()
 
@@ -186,7 +151,7 @@ def test_two_nodes_share_one_store_and_one_milvus(tmp_path, index_url, lfw):
         (rec,) = a.add_embeddings("staff", [NewFace(enrol[i], subjects[i])])
         best = b.search_embeddings("staff", enrol[i : i + 1])[0].best
         assert best.face_token == rec.token and best.score > 0.999
-    b.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[3:40], subjects[3:40])])
+    b.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[3:40], subjects[3:40], strict=False)])
     gone = a.faces("staff", limit=1).items[0].token
     assert b.remove_faces("staff", [gone]) == 1  # removed through B, never again returned through A
     assert gone not in {m.face_token for m in a.search_embeddings("staff", enrol[:1], SearchOptions(top_k=10))[0].matches}
@@ -209,7 +174,7 @@ def test_two_nodes_on_postgresql(tmp_path, index_url, postgres_url, lfw):
     ]  # fmt: skip
     a, b = nodes
     gallery(a, "staff", enrol.shape[1])
-    recs = a.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[:20], subjects[:20])])
+    recs = a.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[:20], subjects[:20], strict=False)])
     assert b.search_embeddings("staff", enrol[7:8])[0].best.face_token == recs[7].token  # at once, from the other node
     assert b.remove_faces("staff", [recs[7].token]) == 1
     assert recs[7].token not in {m.face_token for m in a.search_embeddings("staff", enrol[7:8]).pop().matches}

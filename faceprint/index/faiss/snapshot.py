@@ -14,9 +14,12 @@ import secrets
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import EncryptionKeyError
-from ..crypto import Cipher
+
+if TYPE_CHECKING:
+    from ...gallery.crypto import Cipher
 
 META = "meta.json"
 LOCK = ".lock"

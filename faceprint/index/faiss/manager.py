@@ -7,62 +7,36 @@ is used only if its generation and count agree with the store once caught up; ot
 is rebuilt from the store. A search first checks the gallery's generation (one indexed read) and
 catches up if another process wrote.
 
-With ``index_spec="auto"`` a gallery is exact (``Flat``) below ``IndexPolicy.exact_limit`` faces
-and IVF-PQ fast-scan with exact re-rank above it. Crossing the line starts a rebuild in a
-background thread; searches keep using the old index until the new one has caught up and is
-swapped in.
+When a gallery's ``auto`` spec crosses one of :class:`~faceprint.index.policy.IndexPolicy`'s size
+lines, a rebuild starts in a background thread; searches keep using the old index until the new
+one has caught up and is swapped in.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InvalidFacesetToken, InvalidIndexSpec
-from .crypto import Cipher
-from .index import snapshot
-from .indexes import IndexContext, Indexes, register_indexes
-from .index.base import Hits, SearchParams, VectorIndex, make_index
-from .index.flat import FlatIndex
-from .locks import RWLock, file_lock
-from .store.base import IndexState, Store
-from .types import FaceSet
+from ...errors import InvalidFacesetToken, InvalidIndexSpec
+from ...gallery.locks import RWLock, file_lock
+from ...gallery.store.base import IndexState
+from ..backends import IndexContext, Indexes, register_indexes
+from ..policy import IndexPolicy
+from ..types import Hits
+from . import snapshot
+from .base import VectorIndex, make_index
+from .flat import FlatIndex
+
+if TYPE_CHECKING:
+    from ...gallery.crypto import Cipher
+    from ...gallery.store.base import Store
+    from ...gallery.types import FaceSet
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IndexPolicy:
-    exact_limit: int = 200_000  # "auto": exact search below this many faces, IVF-PQ at or above
-    save_every: int = 50_000  # a written index is re-snapshotted after this many unsaved changes
-    background: bool = True  # rebuilds after crossing a size run in a thread
-    params: SearchParams = field(default_factory=SearchParams)
-    nprobe_fraction: float = 0.75  # IVF lists visited by default (uniform-ish data needs most)
-
-    def choose(self, requested: str, count: int, dim: int, current: VectorIndex | None = None) -> str:
-        if requested != "auto":
-            return requested
-        if count < self.exact_limit and not (current is not None and current.spec != "Flat" and count >= self.exact_limit // 2):
-            return "Flat"
-        nlist = int(2 ** round(math.log2(max(math.sqrt(count), 1))))  # ~sqrt(n) lists...
-        nlist = max(1, min(nlist, 65536, 2 ** int(math.log2(max(count // 40, 1)))))  # ...each trained on 30+ faces
-        cur_nlist = getattr(current, "nlist", 0)
-        if cur_nlist and nlist / 4 <= cur_nlist <= nlist * 4:
-            return current.spec  # type: ignore[union-attr]
-        m = dim // 8 if dim % 8 == 0 else dim // 4
-        return f"IVF{nlist},PQ{m}x4fs,Refine"
-
-    def search_params(self, index: VectorIndex) -> SearchParams:
-        nlist = getattr(index, "nlist", 0)
-        if not nlist or self.params.nprobe:
-            return self.params
-        nprobe = max(1, int(math.ceil(nlist * self.nprobe_fraction)))
-        return SearchParams(nprobe, self.params.refine_factor, self.params.min_refine)
 
 
 class LiveIndex:
@@ -100,6 +74,11 @@ class IndexManager(Indexes):
         self._lock = threading.Lock()
         self._source = store.vector_source()
         self._min_trains: dict[tuple[str, int], int] = {}
+
+    def check_spec(self, spec: str, dim: int) -> None:
+        """Refuse (INVALID_INDEX_SPEC) a spec FAISS could not build at this dimension."""
+        if spec != "auto":
+            make_index(spec, dim, None)
 
     def folder(self, token: str) -> Path:
         return self.root / token
@@ -209,7 +188,7 @@ class IndexManager(Indexes):
         return live
 
     def _rebuild_now(self, live: LiveIndex) -> None:
-        spec = self.policy.choose(live.requested, self.store.index_state(live.faceset_id).count, live.dim, live.index)
+        spec = self.policy.choose(live.requested, self.store.index_state(live.faceset_id).count, live.dim, live.index.spec)
         index, gen = self._build(live.faceset_id, spec, live.dim, live.index)
         with live.lock.write():
             live.index, live.generation, live.unsaved = index, gen, 1
@@ -217,7 +196,7 @@ class IndexManager(Indexes):
 
     def _maybe_rebuild(self, live: LiveIndex) -> None:
         count = live.index.ntotal
-        want = self.policy.choose(live.requested, count, live.dim, live.index)
+        want = self.policy.choose(live.requested, count, live.dim, live.index.spec)
         if want == live.index.spec or live.rebuilding is not None:
             return
         if count < self._min_train(want, live.dim):
@@ -268,7 +247,7 @@ class IndexManager(Indexes):
     def search(self, faceset: FaceSet, queries: np.ndarray, k: int) -> list[Hits]:
         live = self.sync(faceset, fresh=True)
         with live.lock.read():
-            return live.index.search(queries, k, self.policy.search_params(live.index))
+            return live.index.search(queries, k, self.policy.search_params(live.index.nlist))
 
     # -- persistence and erasure --------------------------------------------------------------
     def save(self, live: LiveIndex) -> None:
@@ -314,7 +293,7 @@ class IndexManager(Indexes):
 def _open(url: str, ctx: IndexContext) -> IndexManager:
     if url != "faiss":
         raise InvalidIndexSpec(f"the faiss backend takes no address; got {url!r}", index=url)
-    return IndexManager(ctx.store, ctx.data_dir / "index", ctx.cipher, ctx.policy)  # type: ignore[arg-type]
+    return IndexManager(ctx.store, ctx.data_dir / "index", ctx.cipher, ctx.policy)
 
 
 register_indexes("faiss", _open)

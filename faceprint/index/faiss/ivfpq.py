@@ -12,14 +12,19 @@ averages over many faces (training needs ``30 * n`` vectors), not any one face's
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
 from ...errors import InvalidIndexSpec
-from ..store.base import VectorSource
-from .base import Hits, SearchParams, VectorIndex, as_queries, register_index, set_threads
+from ..rerank import rerank
+from ..specs import IndexSpec, ivfpq_spec
+from ..types import Hits, SearchParams, as_queries
+from .base import BUILDERS, VectorIndex, set_threads
+
+if TYPE_CHECKING:
+    from ...gallery.store.base import VectorSource
 
 TRAIN_PER_LIST = 39  # training vectors per inverted list (FAISS asks for 39)
 MIN_TRAIN = 1000  # and enough for the 16 centroids of each PQ sub-quantizer
@@ -32,7 +37,7 @@ class IVFPQIndex(VectorIndex):
             raise InvalidIndexSpec(f"PQ{m} needs the dimension ({dim}) to be a multiple of {m}")
         self.dim, self.nlist, self.hnsw, self.m, self.refine = dim, nlist, hnsw, m, refine
         quant = f"_HNSW{hnsw}" if hnsw else ""
-        self.spec = f"IVF{nlist}{quant},PQ{m}x4fs" + (",Refine" if refine else "")
+        self.spec = ivfpq_spec(nlist, m, hnsw, refine).text
         self.source = source
         self.min_train = max(nlist * TRAIN_PER_LIST, MIN_TRAIN)
         self._index = faiss.index_factory(dim, f"IVF{nlist}{quant},PQ{m}x4fs", faiss.METRIC_INNER_PRODUCT)
@@ -103,31 +108,15 @@ class IVFPQIndex(VectorIndex):
         p = params or SearchParams()
         q = as_queries(queries, self.dim)
         if self.ntotal == 0 or k <= 0:
-            return [Hits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(len(q))]
+            return [Hits.empty() for _ in range(len(q))]
         self._set_nprobe(p.nprobe or self.default_nprobe)
-        kk = max(k * p.refine_factor, p.min_refine) if self.refine and self.source is not None else k
+        kk = p.candidates(k) if self.refine and self.source is not None else k
         set_threads(len(q))
         scores, labels = self._index.search(q, min(kk, self.ntotal))
-        out = [Hits(lab[lab >= 0], sc[lab >= 0]) for sc, lab in zip(scores, labels)]
-        if kk == k:
+        out = [Hits(lab[lab >= 0], sc[lab >= 0]) for sc, lab in zip(scores, labels, strict=True)]
+        if kk == k or self.source is None:
             return out
-        return self._rerank(q, out, k)
-
-    def _rerank(self, q: np.ndarray, cands: list[Hits], k: int) -> list[Hits]:
-        assert self.source is not None
-        want = np.unique(np.concatenate([h.ids for h in cands]))
-        ids, vecs = self.source.fetch(want)
-        if not len(ids):
-            return [Hits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in cands]
-        row = {int(i): r for r, i in enumerate(ids)}
-        out = []
-        for qi, h in enumerate(cands):
-            rows = np.fromiter((row.get(int(i), -1) for i in h.ids), dtype=np.int64, count=len(h))
-            rows = rows[rows >= 0]
-            exact = vecs[rows] @ q[qi]
-            top = np.argsort(-exact, kind="stable")[:k]
-            out.append(Hits(ids[rows[top]], exact[top].astype(np.float32)))
-        return out
+        return rerank(self.source, q, out, k)
 
     def to_bytes(self) -> bytes:
         return faiss.serialize_index(self._index).tobytes()
@@ -166,13 +155,8 @@ def _pack(packer: faiss.CodePacker, flat: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ivfpq(m: re.Match[str], dim: int, source: VectorSource | None) -> VectorIndex:
-    nlist, hnsw, pq = int(m["nlist"]), int(m["hnsw"] or 0), int(m["m"])
-    if not (1 <= nlist <= 1 << 20) or pq < 1:
-        raise InvalidIndexSpec(f"bad IVF/PQ sizes in {m.string!r}")
-    return IVFPQIndex(dim, nlist, hnsw, pq, bool(m["refine"]), source)
+def _ivfpq(spec: IndexSpec, dim: int, source: VectorSource | None) -> VectorIndex:
+    return IVFPQIndex(dim, spec.nlist, spec.hnsw, spec.m, spec.refine, source)
 
 
-register_index(
-    r"IVF(?P<nlist>\d+)(?:_HNSW(?P<hnsw>\d+))?,PQ(?P<m>\d+)x4fs(?P<refine>,Refine)?", _ivfpq, "IVF1024,PQ64x4fs,Refine"
-)
+BUILDERS.register("IVFPQ", _ivfpq)
