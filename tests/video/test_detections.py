@@ -7,7 +7,7 @@ import pytest
 
 from faceprint.errors import BadInput
 from faceprint.video import Detections
-from faceprint.video.detections import NO_TRACK, box_iou
+from faceprint.video.detections import NO_TRACK
 
 
 def test_from_engine_faces_and_mask_filtering(engine, video_dir):
@@ -40,12 +40,3 @@ def test_empty_merge_and_dict_rows():
     rows = both.to_list()
     assert len(both) == 2 and rows[0]["quality"] == 50.0 and "quality" not in rows[1]
     assert rows[1] == {"bbox": [5.0, 5.0, 15.0, 15.0], "score": 1.0, "track_id": 7, "detected": False}
-
-
-def test_box_iou():
-    a = np.array([[0, 0, 10, 10], [0, 0, 0, 0]], np.float32)
-    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
-    iou = box_iou(a, b)
-    assert iou.shape == (2, 3)
-    assert iou[0].tolist() == pytest.approx([1.0, 50 / 150, 0.0]) and iou[1].tolist() == [0.0, 0.0, 0.0]
-    assert box_iou(a[:0], b).shape == (0, 3)
