@@ -14,16 +14,19 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import FacesetExist, InvalidFacesetToken, InvalidFaceToken, InvalidOuterId
-from ..gallery import FaceSet, FaceSetUpdate, GalleryService
-from ..gallery.types import NewFaceSet
-from .config import ServiceConfig
-from .errors import (
+from ..errors import (
+    FacesetExist,
     FacesetNotEmpty,
     FacesetQuotaExceeded,
+    InvalidFacesetToken,
+    InvalidFaceToken,
+    InvalidOuterId,
     MissingArguments,
     NewOuterIdExist,
 )
+from ..gallery import FaceSet, FaceSetUpdate, GalleryService
+from ..gallery.types import NewFaceSet
+from .config import ServiceConfig
 
 REMOVE_ALL = "RemoveAllFaceTokens"
 PAGE = 100  # face tokens per faceset/getdetail page, as Face++
