@@ -1,11 +1,14 @@
 """What the faceset endpoints do, over GalleryService.
 
-Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete, at most 5
-face tokens per addface call, ``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could
-not be added, pages of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from
-``start`` (1-based), a capacity per faceset. A face token is the row of its face in the gallery
-store, so ``addface`` is one store transaction (capacity checked under the faceset's row lock, on
-every node) and there is no membership table or process lock here.
+Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete,
+``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could not be added or removed, pages
+of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from ``start`` (1-based). The
+limits are the server's :class:`~.config.ServiceConfig`: face tokens per create/addface call
+(``max_add_tokens``, 5 as Face++; the router refuses more with INVALID_FACE_TOKENS_SIZE) and per
+removeface call (``max_remove_tokens``, 1,000), faces per faceset (``faceset_capacity``) and
+facesets per tenant (``max_facesets``, FACESET_QUOTA_EXCEEDED). A face token is the row of its face
+in the gallery store, so ``addface`` is one store transaction (capacity checked under the
+faceset's row lock, on every node) and there is no membership table or process lock here.
 """
 
 from __future__ import annotations
