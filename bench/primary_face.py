@@ -26,8 +26,8 @@ from lfw_data import DATA, ROOT, read_pairs  # noqa: E402
 from lfw_faces import LfwFaces, lfw_faces  # noqa: E402
 
 from faceprint import FaceEngine  # noqa: E402
+from faceprint.boxes import box_iou  # noqa: E402
 from faceprint.choose import primary_weights  # noqa: E402
-from faceprint.video.detections import box_iou  # noqa: E402
 from faceprint.types import Face  # noqa: E402
 
 Rule = Callable[[list[Face], int, int], int]

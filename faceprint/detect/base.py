@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..boxes import box_iou, inclusive
 from ..types import Face
 
 
@@ -25,19 +26,13 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     """Indices kept by greedy non-maximum suppression, best first."""
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
-    x1, y1, x2, y2 = boxes.T
-    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
+    px = inclusive(boxes)  # the detectors count a box's last row and column as inside it
     order = scores.argsort()[::-1]
     keep = []
     while order.size:
         i = order[0]
         keep.append(i)
-        xx1 = np.maximum(x1[i], x1[order[1:]])
-        yy1 = np.maximum(y1[i], y1[order[1:]])
-        xx2 = np.minimum(x2[i], x2[order[1:]])
-        yy2 = np.minimum(y2[i], y2[order[1:]])
-        inter = np.maximum(0.0, xx2 - xx1 + 1) * np.maximum(0.0, yy2 - yy1 + 1)
-        iou = inter / (areas[i] + areas[order[1:]] - inter)
+        iou = box_iou(px[i : i + 1], px[order[1:]])[0]
         order = order[1:][iou <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
 

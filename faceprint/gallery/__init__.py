@@ -1,4 +1,12 @@
-"""Galleries (FaceSets): enrol, remove and search faces, with SQLite as the truth and FAISS indexes."""
+"""Galleries (FaceSets): enrol, search, identify and remove faces, per tenant.
+
+The truth is a store (:mod:`.store`: SQLite in the data directory, or a PostgreSQL server); a face
+has one home there, a row whose token is its face token (a detected face waits in it with an
+expiry until a faceset takes it). Vector indexes (FAISS in the process, or a Milvus server) are
+built from the store and catch up with it; they never hold the only copy of a face.
+:class:`GalleryService` is the entry point, :class:`Gallery` one gallery's handle (its name and
+tenant given once), and :class:`Cipher` encrypts the templates at rest when a key is given.
+"""
 
 from ..index.policy import IndexPolicy
 from .crypto import Cipher, new_key

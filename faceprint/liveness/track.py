@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..boxes import box_iou
 from ..engine import FaceEngine
 from ..types import Face
 from .sequence import FrameSequence
@@ -46,7 +47,7 @@ def observe(engine: FaceEngine, seq: FrameSequence, *, min_face: int = 0) -> lis
     for k in range(0, len(seq), BATCH):
         imgs = list(seq.images[k : k + BATCH])
         found = engine.embed_batch(imgs, landmarks=True)
-        for j, (img, faces) in enumerate(zip(imgs, found)):
+        for j, (img, faces) in enumerate(zip(imgs, found, strict=True)):
             keep = tuple(f for f in faces if f.width >= min_face)
             gray, scale = gray_small(img)
             out.append(FrameObservation(float(seq.times[k + j]), keep, (img.shape[1], img.shape[0]), gray, scale))
@@ -55,7 +56,7 @@ def observe(engine: FaceEngine, seq: FrameSequence, *, min_face: int = 0) -> lis
 
 def retime(observations: list[FrameObservation], times: np.ndarray) -> list[FrameObservation]:
     """The same observations with new timestamps (splices, re-based sub-clips, forged gaps)."""
-    return [FrameObservation(float(t), o.faces, o.size, o.gray, o.gray_scale) for o, t in zip(observations, times)]
+    return [FrameObservation(float(t), o.faces, o.size, o.gray, o.gray_scale) for o, t in zip(observations, times, strict=False)]
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,6 @@ class FaceTrack:
         return len(self.faces)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def follow(observations: list[FrameObservation], config: TrackConfig | None = None) -> FaceTrack:
     cfg = config or TrackConfig()
     faces: list[Face | None] = []
@@ -99,7 +92,7 @@ def follow(observations: list[FrameObservation], config: TrackConfig | None = No
             if last is None:
                 pick = obs.faces[0]
             else:
-                ious = [_iou(last.bbox, f.bbox) for f in obs.faces]
+                ious = box_iou(last.bbox[None], np.stack([f.bbox for f in obs.faces]))[0]
                 k = int(np.argmax(ious))
                 if ious[k] >= cfg.min_iou:
                     pick = obs.faces[k]

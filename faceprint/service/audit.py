@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FaceprintError
-from .audit_key import AuditKeyError, audit_key
+from ..errors import AuditKeyError, AuditLogTampered
+from .audit_key import audit_key
 
 AUDIT_FILE = "audit.log"
 HEAD_FILE = "audit.head"
@@ -44,13 +44,6 @@ GENESIS = "0" * 64
 FIELDS = ("seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome")
 KEYED = 2  # "v" of a line sealed with the audit key
 log = logging.getLogger("faceprint.service")
-
-
-class AuditLogTampered(FaceprintError):
-    """The log does not end where its sealed head says: cut or rewritten while no server held it."""
-
-    code = "AUDIT_LOG_TAMPERED"
-    http_status = 503
 
 
 def _digest(prev: str, entry: dict[str, object], key: bytes | None) -> str | None:

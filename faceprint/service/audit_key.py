@@ -18,16 +18,11 @@ import os
 import secrets
 from pathlib import Path
 
-from ..errors import FaceprintError
+from ..errors import AuditKeyError, FaceprintError
 from ..gallery.crypto import parse_key
 
 KEY_ENV = "FACEPRINT_AUDIT_KEY"
 KEY_FILE_ENV = "FACEPRINT_AUDIT_KEY_FILE"
-
-
-class AuditKeyError(FaceprintError):
-    code = "AUDIT_KEY_ERROR"
-    http_status = 503
 
 
 def default_key_file() -> Path:

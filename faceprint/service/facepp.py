@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import BadInput, FaceprintError
+from ..compare import FAR_LEVELS
+from ..errors import BadInput, CoexistenceArguments, FaceprintError, MissingArguments
 from ..types import Face
 from . import attributes as attrs
 from . import facepp_errors
-from .errors import CoexistenceArguments, MissingArguments
 from .landmarks import named
 from .recognition import ImageRef, Probe
 
@@ -70,6 +70,34 @@ class Params:
         raw = self.text(name, required=required)
         return [] if raw is None else [p.strip() for p in raw.split(",") if p.strip()]
 
+    def seconds(self, name: str) -> list[float] | None:
+        """Comma-separated seconds (``timestamps``); None when absent."""
+        raw = self.csv(name)
+        if not raw:
+            return None
+        try:
+            return [float(x) for x in raw]
+        except ValueError:
+            raise BadInput(f"{name} are seconds, comma-separated", param=name) from None
+
+    def far(self, default: str) -> str:
+        """An operating point by its false-accept rate, one of :data:`~faceprint.compare.FAR_LEVELS`."""
+        far = self.text("far", limit=8) or default
+        if far not in FAR_LEVELS:
+            raise BadInput(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
+        return far
+
+    def upload(self, name: str, *, required: bool = False, shown: str | None = None) -> bytes | None:
+        """An uploaded file (possibly empty); None when the field is absent or blank. Text in its place is refused."""
+        value = self.fields.get(name)
+        if value is None or value == "":
+            if required:
+                raise MissingArguments(f"{name} is required", param=name)
+            return None
+        if not isinstance(value, bytes):
+            raise BadInput(f"{shown or name} must be a file upload (multipart/form-data)", param=name)
+        return value
+
     def rectangle(self, name: str) -> tuple[int, int, int, int] | None:
         parts = self.csv(name)
         if not parts:
@@ -85,10 +113,8 @@ class Params:
     def image(self, n: str = "", *, required: bool = True) -> ImageRef | None:
         """``image_file{n}`` > ``image_base64{_n}`` > ``image_url{n}``, as Face++ ranks them."""
         b64_name = f"image_base64_{n}" if n else "image_base64"
-        upload = self.fields.get(f"image_file{n}")
-        if upload not in (None, b"", ""):
-            if not isinstance(upload, bytes):
-                raise BadInput("image_file must be a file upload (multipart/form-data)", param=f"image_file{n}")
+        upload = self.upload(f"image_file{n}", shown="image_file")
+        if upload:
             return ImageRef(f"image_file{n}", data=upload)
         b64 = self.text(b64_name, limit=20_000_000)
         if b64 is not None:
@@ -140,13 +166,13 @@ class Params:
 # -- replies ---------------------------------------------------------------------------------------
 def rectangle(face: Face) -> dict[str, int]:
     x1, y1, x2, y2 = (float(v) for v in face.bbox)
-    return {"top": int(round(y1)), "left": int(round(x1)), "width": int(round(x2 - x1)), "height": int(round(y2 - y1))}
+    return {"top": round(y1), "left": round(x1), "width": round(x2 - x1), "height": round(y2 - y1)}
 
 
 def landmark(face: Face, scheme: int) -> dict[str, dict[str, int]] | None:
     if face.landmarks is None:
         return None
-    return {k: {"x": int(round(x)), "y": int(round(y))} for k, (x, y) in named(face.landmarks, scheme).items()}
+    return {k: {"x": round(float(x)), "y": round(float(y))} for k, (x, y) in named(face.landmarks, scheme).items()}
 
 
 def face_json(face: Face, token: str, *, scheme: int = 0, wanted: tuple[str, ...] = (), analyse: bool = True) -> dict[str, object]:

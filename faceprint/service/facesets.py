@@ -1,11 +1,14 @@
 """What the faceset endpoints do, over GalleryService.
 
-Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete, at most 5
-face tokens per addface call, ``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could
-not be added, pages of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from
-``start`` (1-based), a capacity per faceset. A face token is the row of its face in the gallery
-store, so ``addface`` is one store transaction (capacity checked under the faceset's row lock, on
-every node) and there is no membership table or process lock here.
+Face++ semantics kept here: ``force_merge`` on create, ``check_empty`` on delete,
+``RemoveAllFaceTokens``, ``failure_detail`` for tokens that could not be added or removed, pages
+of 100 face tokens (getdetail) and of 1,000 facesets (getfacesets) from ``start`` (1-based). The
+limits are the server's :class:`~.config.ServiceConfig`: face tokens per create/addface call
+(``max_add_tokens``, 5 as Face++; the router refuses more with INVALID_FACE_TOKENS_SIZE) and per
+removeface call (``max_remove_tokens``, 1,000), faces per faceset (``faceset_capacity``) and
+facesets per tenant (``max_facesets``, FACESET_QUOTA_EXCEEDED). A face token is the row of its face
+in the gallery store, so ``addface`` is one store transaction (capacity checked under the
+faceset's row lock, on every node) and there is no membership table or process lock here.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import FacesetExist, InvalidFacesetToken, InvalidFaceToken, InvalidOuterId
-from ..gallery import FaceSet, FaceSetUpdate, GalleryService
-from ..gallery.types import NewFaceSet
-from .config import ServiceConfig
-from .errors import (
+from ..errors import (
+    FacesetExist,
     FacesetNotEmpty,
     FacesetQuotaExceeded,
+    InvalidFacesetToken,
+    InvalidFaceToken,
+    InvalidOuterId,
     MissingArguments,
     NewOuterIdExist,
 )
+from ..gallery import FaceSet, FaceSetUpdate, GalleryService
+from ..gallery.types import NewFaceSet
+from .config import ServiceConfig
 
 REMOVE_ALL = "RemoveAllFaceTokens"
 PAGE = 100  # face tokens per faceset/getdetail page, as Face++

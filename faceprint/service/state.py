@@ -1,11 +1,13 @@
-"""Where a node keeps its service state (keys, face tokens, rate limits, audit chain, liveness sessions).
+"""Where a node keeps its service state (keys, rate limits, audit chain, liveness sessions).
 
-Chosen by the store URL, like the gallery store:
+Face tokens are not here: a detected face is a row of the gallery store (:mod:`.tokens`). The
+state is chosen by the store URL, like the gallery store:
 
-- ``sqlite:///...`` (the default): files in the node's data directory, as a single node always had
-  them (``service.db``, ``keys.db``, ``liveness.db``, ``audit.log``); rate limits in memory.
+- ``sqlite:///...`` (the default): files in the node's data directory (``keys.db``,
+  ``liveness.db``, ``audit.log``; ``service.db`` only while an older data directory's face tokens
+  are moved out of it, :mod:`.legacy_tokens`); rate limits in memory.
 - ``postgresql://...``: tables in the same PostgreSQL database as the galleries, so any number of
-  stateless nodes share keys, tokens, one audit chain and one token bucket per key.
+  stateless nodes share keys, liveness sessions, one audit chain and one token bucket per key.
 
 Each module keeps its own DDL (a :class:`~faceprint.service.db.Schema`); PostgreSQL creates it under
 an advisory lock, so nodes starting together do not race, and records its version.

@@ -49,7 +49,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import BadInput, FaceprintError
+from ..engine import FaceEngine
+from ..errors import AnnotatedVideoUnavailable, ConcurrencyLimitExceeded, FaceprintError, InvalidJobId, JobInterrupted, JobNotFinished
 from ..video import (
     AnalysisConfig,
     IdentifyConfig,
@@ -61,7 +62,6 @@ from ..video import (
 )
 from ..video.isolated import WorkerLimits
 from .db import SqliteDb
-from .errors import ConcurrencyLimitExceeded
 from .runtime import Runtime, attached, detached
 
 log = logging.getLogger("faceprint.video_jobs")
@@ -78,22 +78,6 @@ SCHEMA = (
         upload TEXT, options TEXT NOT NULL, result TEXT, error_code TEXT, error_message TEXT)""",
     "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created)",
 )
-
-
-class JobInterrupted(FaceprintError):
-    code = "JOB_INTERRUPTED"
-
-
-class InvalidJobId(BadInput):
-    code = "INVALID_JOB_ID"
-
-
-class JobNotFinished(BadInput):
-    code = "JOB_NOT_FINISHED"
-
-
-class AnnotatedVideoUnavailable(BadInput):
-    code = "ANNOTATED_VIDEO_UNAVAILABLE"
 
 
 class _Stopping(Exception):
@@ -152,7 +136,7 @@ class VideoJobs:
         self._stop = threading.Event()
         self._engine_lock = threading.Lock()
         self._submit_lock = threading.Lock()
-        self._engine = None
+        self._engine: FaceEngine | None = None
         self._threads: list[threading.Thread] = []
         self._deleted: set[str] = set()  # running jobs deleted meanwhile: their worker stops and cleans up
         self._swept = 0.0
@@ -242,7 +226,7 @@ class VideoJobs:
                 self._deleted.add(job_id)  # its worker stops at its next progress report and removes its files
         self._remove_files(job_id)
         self.db.checkpoint()
-        return row[1]
+        return str(row[1])
 
     def sweep(self, now: float | None = None) -> int:
         """Delete finished jobs older than ``keep_days``; returns how many went."""
@@ -301,7 +285,7 @@ class VideoJobs:
                 self._deleted.discard(job_id)
                 self._remove_files(job_id)
                 log.info("video job %s deleted while running; stopped and its files removed", job_id)
-            except Exception:  # noqa: BLE001 - recorded on the job; the worker lives on
+            except Exception:  # recorded on the job (and logged); the worker lives on
                 log.exception("video job %s crashed", job_id)
                 self._fail(job_id, FaceprintError("internal error while processing the video; see the server log"))
 
@@ -351,7 +335,7 @@ class VideoJobs:
         """Decoding in a worker process: what FFmpeg does to a hostile file stays there."""
         return SourceConfig(worker=replace(self.config.decoder, timeout_s=timeout_s))
 
-    def _video_engine(self):  # type: ignore[no-untyped-def]
+    def _video_engine(self) -> FaceEngine:
         with self._engine_lock:
             if self._engine is None:
                 self._engine = video_engine(self.rt.engine.pack.name)

@@ -95,11 +95,13 @@ class Detections:
 
     @property
     def width(self) -> np.ndarray:
-        return self.xyxy[:, 2] - self.xyxy[:, 0]
+        out: np.ndarray = self.xyxy[:, 2] - self.xyxy[:, 0]
+        return out
 
     @property
     def height(self) -> np.ndarray:
-        return self.xyxy[:, 3] - self.xyxy[:, 1]
+        out: np.ndarray = self.xyxy[:, 3] - self.xyxy[:, 1]
+        return out
 
     def face(self, i: int) -> Face:
         """Row ``i`` as a Face (quality as a bare score is not kept: use ``quality[i]``)."""
@@ -118,17 +120,3 @@ class Detections:
                 row["quality"] = round(float(self.quality[i]), 1)
             out.append(row)
         return out
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 4) x (M, 4) xyxy -> (N, M) intersection over union."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0.0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return (inter / np.maximum(union, 1e-9)).astype(np.float32)

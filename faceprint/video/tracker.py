@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .detections import Detections, box_iou
+from ..boxes import box_iou
+from .detections import Detections
 
 _W_POS, _W_VEL = 1.0 / 20, 1.0 / 160  # ByteTrack's noise weights, relative to box height
 _F = np.eye(8)

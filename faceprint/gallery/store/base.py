@@ -5,8 +5,9 @@ A face has one home, a row of this store. ``detect`` stores it with an expiry an
 such faces into a faceset in one transaction that holds the faceset's row lock and checks its
 capacity; expired faces that never found a faceset are erased (:meth:`Store.purge_detected`).
 
-Every call that names a gallery or a face takes the ``tenant`` it acts for, and a tenant never sees
-another's galleries or faces. Faces carry an integer ``id`` that is never reused: it is the label
+Every call that names a gallery or a face by its token takes the ``tenant`` it acts for, and a
+tenant never sees another's galleries or faces; the calls the index makes take what
+:meth:`Store.faceset_id` returned for (tenant, token), or face labels. Faces carry an integer ``id`` that is never reused: it is the label
 the vector index stores. Each write bumps the gallery's ``generation``; an index that records the
 generation it reflects can catch up from :meth:`Store.added_since` and :meth:`Store.removed_since`.
 """

@@ -19,13 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import BadInput
+from ...errors import UnknownDetector as UnknownDetector  # defined in the one tree, re-exported for liveness.pad
 from ...registry import Registry
 from ...types import Face
-
-
-class UnknownDetector(BadInput):
-    code = "UNKNOWN_PAD_DETECTOR"
 
 
 @dataclass(frozen=True)

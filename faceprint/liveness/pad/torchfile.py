@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ...errors import ModelError
+from ...errors import TorchFileError as TorchFileError  # defined in the one tree; minifasnet_net imports it from here
 
 MAGIC = 0x1950A86A20F9469CFC6C
 _DTYPES = {
@@ -30,10 +30,6 @@ _DTYPES = {
     "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
     "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
 }  # fmt: skip
-
-
-class TorchFileError(ModelError):
-    code = "MODEL_FORMAT_ERROR"
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ class _TensorRef:
         if not self.size:
             return data[self.offset : self.offset + 1].reshape(()).copy()
         item = data.itemsize
-        end = self.offset + 1 + sum((n - 1) * s for n, s in zip(self.size, self.stride))
+        end = self.offset + 1 + sum((n - 1) * s for n, s in zip(self.size, self.stride, strict=False))
         if self.offset < 0 or end > data.size:
             raise TorchFileError(f"tensor of shape {self.size} overruns storage {self.storage.key}")
         view = np.lib.stride_tricks.as_strided(

@@ -16,23 +16,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import ModelIntegrityError, ModelNotFound
+from ...errors import PADModelMissing as PADModelMissing  # defined in the one tree, re-exported for liveness.pad
+from ...errors import PADModelTampered as PADModelTampered
 from ...models.files import sha256_file
 
 PAD_DIR_ENV = "FACEPRINT_PAD_DIR"
 SUBDIR = Path("models") / "pad"
 SOURCE = "https://github.com/minivision-ai/Silent-Face-Anti-Spoofing @ b6d5f04 : resources/anti_spoof_models/"
 LICENCE = "Apache-2.0 (MiniVision)"
-
-
-class PADModelMissing(ModelNotFound):
-    code = "PAD_MODEL_NOT_INSTALLED"
-    http_status = 503
-
-
-class PADModelTampered(ModelIntegrityError):
-    code = "PAD_MODEL_INTEGRITY_ERROR"
-    http_status = 503
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ _FIELDS = {
 
 
 def _faces(side: Side) -> list[dict[str, object]]:
-    return [facepp.brief(f, t) for f, t in zip(side.faces, side.tokens)]
+    return [facepp.brief(f, t) for f, t in zip(side.faces, side.tokens, strict=True)]
 
 
 @router.post("/facepp/v3/compare", summary="Compare the largest faces of two images or face tokens", openapi_extra=doc(**_FIELDS))
-async def compare(request: Request, call: Call = need("compare", "compare"), rt: Runtime = Depends(runtime)) -> dict:
+async def compare(request: Request, call: Call = need("compare", "compare"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     a, b = call.params.probe("1"), call.params.probe("2")
     result = await rt.recognition.compare(call.tenant, a, b)
     call.faces = len(result.side1.faces) + len(result.side2.faces)
@@ -40,7 +40,7 @@ async def compare(request: Request, call: Call = need("compare", "compare"), rt:
     if result.confidence is not None:
         out["confidence"] = round(result.confidence, 3)
         out["thresholds"] = facepp.thresholds(result.thresholds)
-    for n, side, probe in (("1", result.side1, a), ("2", result.side2, b)):
+    for n, side in (("1", result.side1), ("2", result.side2)):
         if side.image_id is not None:
             out[f"image_id{n}"] = side.image_id
         out[f"faces{n}"] = _faces(side)

@@ -25,7 +25,7 @@ router = APIRouter(tags=["detect"])
         beauty_score_max="0-100 (accepted as Face++ does; changes nothing: no beauty score)",
     ),
 )
-async def detect(request: Request, call: Call = need("detect", "detect"), rt: Runtime = Depends(runtime)) -> dict:
+async def detect(request: Request, call: Call = need("detect", "detect"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     p.beauty_range()
     image, scheme, wanted = p.image(), p.landmark(), p.attributes(lenient=rt.config.lenient_attributes)
@@ -36,6 +36,6 @@ async def detect(request: Request, call: Call = need("detect", "detect"), rt: Ru
     top = len(side.faces) if everyone else rt.config.analyze_faces
     faces = [
         facepp.face_json(f, t, scheme=scheme, wanted=wanted.names, analyse=i < top)
-        for i, (f, t) in enumerate(zip(side.faces, side.tokens))
+        for i, (f, t) in enumerate(zip(side.faces, side.tokens, strict=True))
     ]
     return facepp.omitted({**head(request), "faces": faces, "image_id": side.image_id, "face_num": len(faces)}, wanted)

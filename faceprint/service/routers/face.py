@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from ...errors import InvalidFaceTokensSize, VoidRequest
 from ...gallery import validate
 from .. import facepp
 from ..auth import Call, need
-from ..errors import InvalidFaceTokensSize, VoidRequest
 from ..runtime import Runtime, runtime
 from . import doc, head
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/facepp/v3/face", tags=["face"])
     return_attributes="Comma list of headpose,facequality,blur,eyestatus,mouthstatus,smiling",
     beauty_score_min="0-100 (changes nothing)", beauty_score_max="0-100 (changes nothing)",
 ))  # fmt: skip
-def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: Runtime = Depends(runtime)) -> dict:
+def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     p.beauty_range()
     tokens = p.csv("face_tokens", required=True)
@@ -36,7 +36,7 @@ def analyze(request: Request, call: Call = need("detect", "face/analyze"), rt: R
 
 
 @router.post("/getdetail", summary="A face token's box, user_id and facesets", openapi_extra=doc(face_token="The face token"))
-def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
+def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetail"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     token = call.params.text("face_token", required=True, limit=64)
     stored = rt.recognition.lookup(call.tenant, token)  # type: ignore[arg-type]
     sets = rt.facesets.face_facesets(call.tenant, stored.faceset_token)
@@ -48,7 +48,7 @@ def getdetail(request: Request, call: Call = need("faceset:read", "face/getdetai
 
 
 @router.post("/setuserid", summary="Attach a user_id to a face token", openapi_extra=doc(face_token="The face token", user_id="Up to 255 characters"))
-def setuserid(request: Request, call: Call = need("faceset:write", "face/setuserid"), rt: Runtime = Depends(runtime)) -> dict:
+def setuserid(request: Request, call: Call = need("faceset:write", "face/setuserid"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     token = call.params.text("face_token", required=True, limit=64)
     user_id = validate.subject(call.params.text("user_id", required=True, limit=255) or "")
     rt.tokens.set_user_id(call.tenant, token, user_id)  # type: ignore[arg-type]

@@ -15,9 +15,8 @@ from __future__ import annotations
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import BadInput
+from ...errors import MissingArguments
 from ..auth import Call, need
-from ..errors import MissingArguments
 from ..faceid import ReferenceSpec, faceid_for
 from ..runtime import Runtime, runtime
 from . import IMAGE, doc, head
@@ -62,7 +61,7 @@ def _reference(call: Call) -> ReferenceSpec:
 @router.post("/faceid/v1/biz_token", summary="Start a liveness session against a reference", openapi_extra=doc(**_BIZ))
 async def biz_token(
     request: Request, call: Call = need("compare", "faceid/biz_token"), rt: Runtime = Depends(runtime)
-) -> dict:
+) -> dict[str, object]:
     svc = faceid_for(rt)
     spec = _reference(call)
     actions = call.params.text("actions", limit=200)
@@ -80,38 +79,21 @@ async def biz_token(
     }
 
 
-def _times(call: Call) -> list[float] | None:
-    raw = call.params.csv("timestamps")
-    if not raw:
-        return None
-    try:
-        return [float(x) for x in raw]
-    except ValueError:
-        raise BadInput("timestamps are seconds, comma-separated", param="timestamps") from None
-
-
 @router.post("/faceid/v1/verify", summary="Verify a liveness performance and match it to the session's reference",
              openapi_extra=doc(**_VERIFY))  # fmt: skip
 async def verify(
     request: Request, call: Call = need("compare", "faceid/verify"), rt: Runtime = Depends(runtime)
-) -> dict:
+) -> dict[str, object]:
     svc = faceid_for(rt)
     p = call.params
-    token = p.text("biz_token", required=True, limit=128)
+    token = p.text("biz_token", required=True, limit=128) or ""
     p.exclusive("video_file", "frames_file")
-    uploads: dict[str, bytes | None] = {}
-    for name in ("video_file", "frames_file"):
-        value = p.fields.get(name)
-        if value not in (None, "", b"") and not isinstance(value, bytes):
-            raise BadInput(f"{name} must be a file upload (multipart/form-data)", param=name)
-        uploads[name] = value or None  # type: ignore[assignment]
-    video, archive = uploads["video_file"], uploads["frames_file"]
+    video, archive = p.upload("video_file") or None, p.upload("frames_file") or None  # an empty upload is none
     if video is None and archive is None:
         raise MissingArguments(
             "the performance is required: video_file, or frames_file with timestamps", param="video_file, frames_file"
         )
-    times = _times(call)
-    assert token is not None
+    times = p.seconds("timestamps")
     # the session is checked (and spent) before the upload is unpacked: see FaceID.verify
     result = await anyio.to_thread.run_sync(svc.verify, call.tenant, token, video, archive, times)
     live = result.liveness

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ...errors import BadInput
+from ...errors import InvalidFaceTokensSize
 from ...gallery import FaceSet
 from ..auth import Call, need
-from ..errors import InvalidFaceTokensSize
 from ..facesets import REMOVE_ALL, Change, Ref
 from ..runtime import Runtime, runtime
 from . import doc, head
@@ -20,12 +19,17 @@ def _names(fs: FaceSet) -> dict[str, object]:
     return {"faceset_token": fs.token, "outer_id": fs.outer_id or ""}
 
 
-def _change(request: Request, change: Change, *, removed: bool = False) -> dict[str, object]:
-    out = {**head(request), **_names(change.faceset)}
+def _counts(change: Change, removed: bool) -> dict[str, object]:
+    """What addface/removeface answer (and their async tasks report): the faceset, counts and failures."""
+    out: dict[str, object] = {**_names(change.faceset)}
     out["face_removed" if removed else "face_added"] = change.removed if removed else change.added
     out["face_count"] = change.faceset.face_count
     out["failure_detail"] = [{"reason": f.reason, "face_token": f.face_token} for f in change.failures]
     return out
+
+
+def _change(request: Request, change: Change, *, removed: bool = False) -> dict[str, object]:
+    return {**head(request), **_counts(change, removed)}
 
 
 def _tokens(call: Call, limit: int, *, required: bool = True) -> list[str]:
@@ -50,7 +54,7 @@ def _faceset(call: Call, rt: Runtime) -> FaceSet:
     display_name="Up to 256 characters", outer_id="Your unique name for it", tags="Comma-separated tags",
     face_tokens="Up to 5 face tokens to add", user_data="Up to 16 KB", force_merge="1: add to an existing outer_id",
 ))  # fmt: skip
-def create(request: Request, call: Call = need("faceset:write", "faceset/create"), rt: Runtime = Depends(runtime)) -> dict:
+def create(request: Request, call: Call = need("faceset:write", "faceset/create"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     outer = p.text("outer_id", limit=255)
     call.faceset = outer
@@ -64,7 +68,7 @@ def create(request: Request, call: Call = need("faceset:write", "faceset/create"
 
 
 @router.post("/addface", summary="Add face tokens to a faceset", openapi_extra=doc(**WHICH, face_tokens="Up to 5 face tokens"))
-def addface(request: Request, call: Call = need("faceset:write", "faceset/addface"), rt: Runtime = Depends(runtime)) -> dict:
+def addface(request: Request, call: Call = need("faceset:write", "faceset/addface"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     tokens = _tokens(call, rt.config.max_add_tokens)
     change = rt.facesets.add(call.tenant, _ref(call), tokens)  # resolved once, under its row lock
     call.faces = change.added
@@ -72,7 +76,7 @@ def addface(request: Request, call: Call = need("faceset:write", "faceset/addfac
 
 
 @router.post("/removeface", summary="Remove face tokens from a faceset", openapi_extra=doc(**WHICH, face_tokens=f"Face tokens, or {REMOVE_ALL}"))
-def removeface(request: Request, call: Call = need("faceset:write", "faceset/removeface"), rt: Runtime = Depends(runtime)) -> dict:
+def removeface(request: Request, call: Call = need("faceset:write", "faceset/removeface"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     tokens = _tokens(call, rt.config.max_remove_tokens)
     change = rt.facesets.remove(call.tenant, _faceset(call, rt), tokens)
     call.faces = change.removed
@@ -82,7 +86,7 @@ def removeface(request: Request, call: Call = need("faceset:write", "faceset/rem
 @router.post("/update", summary="Change a faceset's outer_id, name, user_data or tags", openapi_extra=doc(
     **WHICH, new_outer_id="New outer_id", display_name="New name", user_data="New user_data", tags="New tags (comma list)",
 ))  # fmt: skip
-def update(request: Request, call: Call = need("faceset:write", "faceset/update"), rt: Runtime = Depends(runtime)) -> dict:
+def update(request: Request, call: Call = need("faceset:write", "faceset/update"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     fs = rt.facesets.update(
         call.tenant, _faceset(call, rt), new_outer_id=p.text("new_outer_id", limit=255), display_name=p.text("display_name", limit=256),
@@ -92,7 +96,7 @@ def update(request: Request, call: Call = need("faceset:write", "faceset/update"
 
 
 @router.post("/getdetail", summary="A faceset and a page of its face tokens", openapi_extra=doc(**WHICH, start="1-based index of the first face token (pages of 100)"))
-def getdetail(request: Request, call: Call = need("faceset:read", "faceset/getdetail"), rt: Runtime = Depends(runtime)) -> dict:
+def getdetail(request: Request, call: Call = need("faceset:read", "faceset/getdetail"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     start = call.params.integer("start", 1, 1, 10**9)
     d = rt.facesets.detail(call.tenant, _faceset(call, rt), start)
     call.results = len(d.face_tokens)
@@ -106,7 +110,7 @@ def getdetail(request: Request, call: Call = need("faceset:read", "faceset/getde
 
 
 @router.post("/delete", summary="Delete a faceset", openapi_extra=doc(**WHICH, check_empty="1 (default): refuse unless empty"))
-def delete(request: Request, call: Call = need("faceset:write", "faceset/delete"), rt: Runtime = Depends(runtime)) -> dict:
+def delete(request: Request, call: Call = need("faceset:write", "faceset/delete"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     check = call.params.flag("check_empty", True)
     fs = rt.facesets.delete(call.tenant, _faceset(call, rt), check)
     call.faces = fs.face_count
@@ -114,7 +118,7 @@ def delete(request: Request, call: Call = need("faceset:write", "faceset/delete"
 
 
 @router.post("/getfacesets", summary="List your facesets, a page of 1,000", openapi_extra=doc(tags="Only facesets with all these tags", start="1-based"))
-def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/getfacesets"), rt: Runtime = Depends(runtime)) -> dict:
+def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/getfacesets"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     items, nxt = rt.facesets.list(call.tenant, call.params.csv("tags"), call.params.integer("start", 1, 1, 10**9))
     call.results = len(items)
     out = {
@@ -128,28 +132,21 @@ def getfacesets(request: Request, call: Call = need("faceset:read", "faceset/get
 
 # -- async -------------------------------------------------------------------------------------------
 @router.post("/async/addface", summary="addface as a background task", openapi_extra=doc(**WHICH, face_tokens="Up to 5 face tokens"))
-def async_addface(request: Request, call: Call = need("faceset:write", "faceset/async/addface"), rt: Runtime = Depends(runtime)) -> dict:
+def async_addface(request: Request, call: Call = need("faceset:write", "faceset/async/addface"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     tokens, fs = _tokens(call, rt.config.max_add_tokens), _faceset(call, rt)
-    task = rt.tasks.submit(call.tenant, "addface", lambda: _task_result(rt.facesets.add(call.tenant, fs, tokens), False))
+    task = rt.tasks.submit(call.tenant, "addface", lambda: _counts(rt.facesets.add(call.tenant, fs, tokens), False))
     return {**head(request), "task_id": task.task_id}
 
 
 @router.post("/async/removeface", summary="removeface as a background task", openapi_extra=doc(**WHICH, face_tokens=f"Face tokens, or {REMOVE_ALL}"))
-def async_removeface(request: Request, call: Call = need("faceset:write", "faceset/async/removeface"), rt: Runtime = Depends(runtime)) -> dict:
+def async_removeface(request: Request, call: Call = need("faceset:write", "faceset/async/removeface"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     tokens, fs = _tokens(call, rt.config.max_remove_tokens), _faceset(call, rt)
-    task = rt.tasks.submit(call.tenant, "removeface", lambda: _task_result(rt.facesets.remove(call.tenant, fs, tokens), True))
+    task = rt.tasks.submit(call.tenant, "removeface", lambda: _counts(rt.facesets.remove(call.tenant, fs, tokens), True))
     return {**head(request), "task_id": task.task_id}
 
 
-def _task_result(change: Change, removed: bool) -> dict[str, object]:
-    out: dict[str, object] = {**_names(change.faceset), "face_count": change.faceset.face_count}
-    out["face_removed" if removed else "face_added"] = change.removed if removed else change.added
-    out["failure_detail"] = [{"reason": f.reason, "face_token": f.face_token} for f in change.failures]
-    return out
-
-
 @router.post("/async/task_status", summary="Status of an async task", openapi_extra=doc(task_id="From async/addface or async/removeface"))
-def task_status(request: Request, call: Call = need("faceset:read", "faceset/async/task_status"), rt: Runtime = Depends(runtime)) -> dict:
+def task_status(request: Request, call: Call = need("faceset:read", "faceset/async/task_status"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     task_id = call.params.text("task_id", required=True, limit=64)
     task = rt.tasks.get(call.tenant, task_id)  # type: ignore[arg-type]
     out: dict[str, object] = {**head(request), "task_id": task.task_id, "status": task.status, **task.result}
@@ -157,5 +154,3 @@ def task_status(request: Request, call: Call = need("faceset:read", "faceset/asy
         out["error_message"] = task.error
     return out
 
-
-__all__ = ["BadInput", "router"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from ...compare import FAR_LEVELS
-from ...errors import BadInput
 from .. import facepp
 from ..auth import Call, need
 from ..runtime import Runtime, runtime
@@ -37,16 +36,14 @@ async def identify(request: Request, call: Call = need("faceset:read", "identify
     assert image is not None
     token, outer = p.faceset()
     count = p.integer("return_result_count", 1, 1, rt.config.max_result_count)
-    far = p.text("far", limit=8) or "1e-4"
-    if far not in FAR_LEVELS:
-        raise BadInput(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
+    far = p.far("1e-4")
     call.faceset = token or outer
     result = await rt.recognition.identify(call.tenant, image, token, outer, count)
     call.faces = len(result.side.faces)
     call.results = sum(1 for hits in result.hits if hits and hits[0].confidence >= result.thresholds[far])
     rt.metrics.faces.labels("identify").inc(call.faces)
     faces = []
-    for face, tok, hits in zip(result.side.faces, result.side.tokens, result.hits):
+    for face, tok, hits in zip(result.side.faces, result.side.tokens, result.hits, strict=True):
         known = bool(hits) and hits[0].confidence >= result.thresholds[far]
         faces.append({
             **facepp.brief(face, tok),

@@ -12,18 +12,12 @@ from __future__ import annotations
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 
-from ...liveness.pad import PADDetector, PADOptions, get_detector
-from ...liveness.passive import check_image
+from .. import passive as pad
 from ..auth import Call, need
-from ..runtime import Runtime, attached, runtime
+from ..runtime import Runtime, runtime
 from . import IMAGE, doc, head
 
 router = APIRouter(tags=["liveness"])
-DEFAULT = "minifasnet"
-
-
-def _detector(rt: Runtime, name: str) -> PADDetector:
-    return attached(rt, f"_pad_{name}", lambda r: get_detector(name, PADOptions(data_dir=r.data_dir)))
 
 
 @router.post("/v1/liveness/passive", summary="Passive presentation-attack check of one photo (no challenge)",
@@ -32,12 +26,10 @@ async def passive(
     request: Request, call: Call = need("detect", "liveness/passive"), rt: Runtime = Depends(runtime)
 ) -> dict[str, object]:
     p = call.params
-    name = p.text("detector", limit=64) or DEFAULT
+    name = p.text("detector", limit=64) or pad.DEFAULT_DETECTOR
     image = p.image()
     assert image is not None  # required=True raises MissingArguments instead
-    det = await anyio.to_thread.run_sync(_detector, rt, name)
-    img, _ = await anyio.to_thread.run_sync(rt.recognition._load, image)
-    res = await anyio.to_thread.run_sync(check_image, rt.engine, det, img)
+    res = await anyio.to_thread.run_sync(pad.check, rt, name, image)
     call.faces, call.results = res.faces, 1
     call.outcome = "ATTACK" if res.attack else "BONA_FIDE"
     return {**head(request), "result": call.outcome, **res.to_dict()}

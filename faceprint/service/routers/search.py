@@ -23,7 +23,7 @@ router = APIRouter(tags=["search"])
         face_rectangle="top,left,width,height of the face to use",
     ),
 )
-async def search(request: Request, call: Call = need("faceset:read", "search"), rt: Runtime = Depends(runtime)) -> dict:
+async def search(request: Request, call: Call = need("faceset:read", "search"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     probe = p.probe()
     token, outer = p.faceset()
@@ -38,5 +38,5 @@ async def search(request: Request, call: Call = need("faceset:read", "search"), 
         out["thresholds"] = facepp.thresholds(result.thresholds)
     if result.side.image_id is not None:
         out["image_id"] = result.side.image_id
-    out["faces"] = [facepp.brief(f, t) for f, t in zip(result.side.faces, result.side.tokens)]
+    out["faces"] = [facepp.brief(f, t) for f, t in zip(result.side.faces, result.side.tokens, strict=True)]
     return out

@@ -23,10 +23,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
-from ...compare import FAR_LEVELS
-from ...errors import BadInput
 from ..auth import Call, need
-from ..errors import MissingArguments
 from ..runtime import Runtime, runtime
 from ..video_jobs import JobRequest, jobs_for
 from . import doc, head
@@ -46,17 +43,11 @@ _SUBMIT = {
 
 
 @router.post("/v1/video/jobs", summary="Queue a video: find and identify the people in it", openapi_extra=doc(**_SUBMIT))
-async def submit(request: Request, call: Call = need("faceset:read", "video/jobs"), rt: Runtime = Depends(runtime)) -> dict:
+async def submit(request: Request, call: Call = need("faceset:read", "video/jobs"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     p.exclusive("faceset_token", "outer_id")
-    video = p.fields.get("video_file")
-    if video in (None, ""):
-        raise MissingArguments("video_file is required", param="video_file")
-    if not isinstance(video, bytes):
-        raise BadInput("video_file must be a file upload (multipart/form-data)", param="video_file")
-    far = p.text("far", limit=8) or "1e-5"
-    if far not in FAR_LEVELS:
-        raise BadInput(f"far must be one of {', '.join(FAR_LEVELS)}", param="far")
+    video = p.upload("video_file", required=True) or b""  # an empty file gets its VIDEO_ERROR_EMPTY_FILE from submit
+    far = p.far("1e-5")
     faceset = p.text("faceset_token", limit=64) or p.text("outer_id", limit=255)
     if faceset is not None:
         call.faceset = (await anyio.to_thread.run_sync(lambda: rt.gallery.get(faceset, tenant=call.tenant))).token
@@ -72,7 +63,7 @@ async def submit(request: Request, call: Call = need("faceset:read", "video/jobs
 @router.post("/v1/video/jobs/{job_id}", summary="The same, with the credentials in the form body (keeps the secret out of URLs)",
              openapi_extra=doc())  # fmt: skip
 async def status(job_id: str, request: Request, call: Call = need("faceset:read", "video/jobs/get"),
-                 rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
+                 rt: Runtime = Depends(runtime)) -> dict[str, object]:  # fmt: skip
     out = await anyio.to_thread.run_sync(jobs_for(rt).get, call.tenant, job_id[:64])
     return {**head(request), **out}
 
@@ -90,7 +81,7 @@ async def annotated(job_id: str, call: Call = need("faceset:read", "video/jobs/a
 @router.post("/v1/video/jobs/{job_id}/delete", summary="Delete a video job, its timeline and its files (a running job stops)",
              openapi_extra=doc())  # fmt: skip
 async def delete(job_id: str, request: Request, call: Call = need("faceset:write", "video/jobs/delete"),
-                 rt: Runtime = Depends(runtime)) -> dict:  # fmt: skip
+                 rt: Runtime = Depends(runtime)) -> dict[str, object]:  # fmt: skip
     job_id = job_id[:64]
     was = await anyio.to_thread.run_sync(jobs_for(rt).delete, call.tenant, job_id)
     call.outcome = job_id
