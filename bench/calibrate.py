@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from far import count_at_or_above, pair_scores, threshold_at  # noqa: E402
-from lfw_data import NO_FLIP, ROOT  # noqa: E402
+from far import count_at_or_above, pair_scores, threshold_at
+from lfw_data import NO_FLIP, ROOT
 
 LEVELS = {"1e-3": 1e-3, "1e-4": 1e-4, "1e-5": 1e-5}
 TABLE = ROOT / "faceprint" / "data" / "thresholds.json"
@@ -51,11 +51,10 @@ def capped(names: list[str], found: np.ndarray, cap: int = PER_PERSON) -> np.nda
 
 def product_templates(key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(paths, (N, D) templates, found) as the product path makes them for ``key``."""
-    from lfw import MemoEngine
-    from lfw_faces import lfw_faces
-
     from faceprint.choose import primary_index
     from faceprint.types import Face
+    from lfw import MemoEngine
+    from lfw_faces import lfw_faces
 
     pack, _, variant = key.partition("+")
     memo = MemoEngine(pack).memo
@@ -93,12 +92,12 @@ def calibrate(key: str) -> dict:
         "pack": key,
         "similarity_at_far": {k: round(v, 6) for k, v in sims.items()},
         "calibration": {
-            "identities": int(len(set(l_cal))),
+            "identities": len(set(l_cal)),
             "images": int(cal.sum()),
             "impostor_pairs": n_imp,
         },
         "held_out": {
-            "identities": int(len(set(names[held]))),
+            "identities": len(set(names[held])),
             "images": int(held.sum()),
             "impostor_pairs": h_imp,
             "genuine_pairs": h_gen,

@@ -80,14 +80,13 @@ def _calibration(pack: str) -> Calibration:
 def gallery_search(pack: str, emb: np.ndarray, names: list[str], sp: Split, top_k: int) -> tuple[list, float]:
     """(per probe: [(subject, score)] best first) for mated then non-mated probes, and seconds spent searching."""
     probes = np.concatenate([sp.mated, sp.nonmated])
-    with tempfile.TemporaryDirectory() as tmp:
-        with GalleryService(GalleryConfig(data_dir=Path(tmp)), calibrations=_calibration) as svc:
-            svc.create_for(NewFaceSet(pack=pack, dim=emb.shape[1], outer_id="lfw"))
-            rows = [r for r in sp.gallery if np.any(emb[r])]
-            svc.add_embeddings("lfw", [NewFace(emb[r], names[r]) for r in rows])
-            t0 = time.perf_counter()
-            results = svc.search_embeddings("lfw", emb[probes], SearchOptions(top_k=top_k, by="subject"))
-            seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp, GalleryService(GalleryConfig(data_dir=Path(tmp)), calibrations=_calibration) as svc:
+        svc.create_for(NewFaceSet(pack=pack, dim=emb.shape[1], outer_id="lfw"))
+        rows = [r for r in sp.gallery if np.any(emb[r])]
+        svc.add_embeddings("lfw", [NewFace(emb[r], names[r]) for r in rows])
+        t0 = time.perf_counter()
+        results = svc.search_embeddings("lfw", emb[probes], SearchOptions(top_k=top_k, by="subject"))
+        seconds = time.perf_counter() - t0
     return [[(m.subject, m.score) for m in r.matches] for r in results], seconds
 
 

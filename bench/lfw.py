@@ -30,15 +30,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from far import pair_scores, threshold_at  # noqa: E402
-from lfw_data import CACHE, LFW, ROOT, read_pairs  # noqa: E402
-
-from faceprint import FaceEngine  # noqa: E402
-from faceprint.choose import PRIMARY, FaceChoice  # noqa: E402
-from faceprint.compare import FAR_LEVELS  # noqa: E402
-from faceprint.errors import NoFaceFound  # noqa: E402
-from faceprint.image import ImageInput  # noqa: E402
-from faceprint.types import Face  # noqa: E402
+from faceprint import FaceEngine
+from faceprint.choose import PRIMARY, FaceChoice
+from faceprint.compare import FAR_LEVELS
+from faceprint.errors import NoFaceFound
+from faceprint.image import ImageInput
+from faceprint.types import Face
+from far import pair_scores, threshold_at
+from lfw_data import CACHE, LFW, ROOT, read_pairs
 
 PUBLISHED = {"arcface-s": 99.70, "sface": 99.40, "dlib": 99.38}
 

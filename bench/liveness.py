@@ -38,13 +38,12 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import DATA, ROOT
-
 from faceprint import EngineConfig, FaceEngine
 from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
 from faceprint.liveness.attacks import static_photo, synthetic_motion
 from faceprint.liveness.pad import available, get_detector
 from faceprint.liveness.track import FrameObservation, follow, retime
+from lfw_data import DATA, ROOT
 
 LABELS = json.loads((ROOT / "bench" / "liveness_labels.json").read_text())
 OUT = ROOT / "bench" / "results" / "liveness.json"

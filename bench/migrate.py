@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from lfw_data import lfw_embeddings  # noqa: E402
-
 from faceprint.gallery import GalleryConfig, GalleryService, NewFace, SearchOptions  # noqa: E402
+from lfw_data import lfw_embeddings  # noqa: E402
 
 PROBES = 1000
 

@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from synthetic import Synthetic
 
 from faceprint.gallery.crypto import Cipher
 from faceprint.gallery.indexes import Indexes
@@ -37,6 +36,7 @@ from faceprint.gallery.milvus import MilvusIndexes
 from faceprint.gallery.milvus_config import parse_address
 from faceprint.gallery.store.sqlite import SqliteStore
 from faceprint.gallery.types import FaceSet, NewFace, NewFaceSet
+from synthetic import Synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' server helpers
 

@@ -37,6 +37,10 @@ from statistics import NormalDist
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faceprint import FaceEngine
+from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
+from faceprint.liveness.pad import PADDetector, get_detector
+from faceprint.liveness.track import FrameObservation, follow, retime
 from pad_data import BONA_FIDE, DATA, HAMILTON, Frame, canvas, collect, stills
 from pad_metrics import (
     apcer_at_bpcer,
@@ -46,11 +50,6 @@ from pad_metrics import (
     rate,
     threshold_for_bpcer,
 )
-
-from faceprint import FaceEngine
-from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
-from faceprint.liveness.pad import PADDetector, get_detector
-from faceprint.liveness.track import FrameObservation, follow, retime
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results"

@@ -31,13 +31,12 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import CACHE, DATA
-from liveness import canvas, stills  # the stills and framing bench/liveness.py uses
-
 from faceprint import FaceEngine
 from faceprint.liveness import FrameSequence
 from faceprint.liveness.pad import PADDetector
 from faceprint.types import Face
+from lfw_data import CACHE, DATA
+from liveness import canvas, stills  # the stills and framing bench/liveness.py uses
 
 HAMILTON = (82, 210)
 CACHE_FILE = CACHE / "pad_frames.json"

@@ -40,13 +40,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import Synthetic
-
 from faceprint.gallery.index.base import SearchParams, set_threads
 from faceprint.gallery.index.flat import FlatIndex
 from faceprint.gallery.index.ivfpq import IVFPQIndex
 from faceprint.gallery.indexing import IndexPolicy
 from faceprint.gallery.store.base import VectorSource
+from synthetic import Synthetic
 
 HERE = Path(__file__).resolve().parent
 

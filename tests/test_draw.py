@@ -4,9 +4,9 @@ import itertools
 
 import cv2
 import numpy as np
-from test_cli import run
 
 from faceprint.draw import _box, _text_size, draw_faces, place_labels
+from test_cli import run
 
 
 def test_cli_draw_labels_faces_by_their_table_number(tmp_path, vectron, engine):
@@ -35,7 +35,7 @@ def test_labels_do_not_overlap_in_a_crowd(vectron, engine):
         rects = place_labels(boxes, sizes, (img.shape[1], img.shape[0]))
         assert not [(a, b) for a, b in itertools.combinations(rects, 2) if _meet(a, b)]
         for (x1, y1, x2, y2), (w, h) in zip(rects, sizes):
-            assert 0 <= x1 and x2 <= img.shape[1] and 0 <= y1 and y2 <= img.shape[0] and (x2 - x1, y2 - y1) == (w, h)
+            assert x1 >= 0 and x2 <= img.shape[1] and y1 >= 0 and y2 <= img.shape[0] and (x2 - x1, y2 - y1) == (w, h)
     assert sum(_meet(a, b) for a, b in itertools.combinations(naive, 2)) > 5  # names at the corners would collide
 
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from gallery_support import all_files, faces, service, synthetic_gallery, unit
 
 from faceprint.gallery.index import make_index, snapshot
+from gallery_support import all_files, faces, service, synthetic_gallery, unit
 
 IVF = "IVF8,PQ16x4fs,Refine"
 KEY = bytes(range(32))

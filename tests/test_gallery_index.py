@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from gallery_support import unit
 
 from faceprint.errors import InvalidIndexSpec
 from faceprint.gallery.index import SearchParams, make_index
 from faceprint.gallery.index.base import check_spec
 from faceprint.gallery.store.base import VectorSource
+from gallery_support import unit
 
 DIM = 64
 SPECS = ["Flat", "IVF16,PQ16x4fs,Refine", "IVF16_HNSW8,PQ8x4fs,Refine"]

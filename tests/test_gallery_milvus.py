@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gallery_support import calibration, faces, files_containing, unit
 
 from faceprint import FaceEngine
 from faceprint.errors import IndexUnavailable, InvalidIndexSpec
@@ -22,6 +21,7 @@ from faceprint.gallery import GalleryConfig, GalleryService, IndexPolicy, NewFac
 from faceprint.gallery.milvus import MARKER, alias_of, spec_of
 from faceprint.gallery.milvus_config import parse_address, plan_for, resolve_spec, spec_from_code
 from faceprint.gallery.store import sqlite_url
+from gallery_support import calibration, faces, files_containing, unit
 
 REAL_ENV = "FACEPRINT_TEST_REAL_MILVUS_URI"
 

@@ -16,16 +16,15 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
-from backends.postgres import fresh_database, postgres_server
-from gallery_support import unit
-from threads_support import together
 
+from backends.postgres import fresh_database, postgres_server
 from faceprint.errors import EncryptionKeyError, GalleryError, InvalidFacesetToken, InvalidFaceToken
 from faceprint.gallery import NewFace, NewFaceSet
 from faceprint.gallery.crypto import Cipher
-from faceprint.gallery.store import SqliteStore, StoreOptions, open_store
-from faceprint.gallery.store import migrations, pg_erase
+from faceprint.gallery.store import SqliteStore, StoreOptions, migrations, open_store, pg_erase
 from faceprint.gallery.store.postgres import PostgresStore
+from gallery_support import unit
+from threads_support import together
 
 KEY = bytes(range(32))
 DIM = 512  # 2 KiB a template: three rows to a heap page
@@ -350,10 +349,9 @@ def test_index_marker_has_one_holder_across_nodes(postgres_url):
         assert time.monotonic() - t0 >= 0.3
     t.join()
     assert log == ["a saved 7", "b read 7"]
-    with pytest.raises(RuntimeError):
-        with b.index_marker(fid, "milvus") as m:
-            m.generation = 9
-            raise RuntimeError("the index failed")
+    with pytest.raises(RuntimeError), b.index_marker(fid, "milvus") as m:
+        m.generation = 9
+        raise RuntimeError("the index failed")
     with a.index_marker(fid, "milvus") as m:
         assert m.generation == 7  # a failed block saves nothing
     with pytest.raises(InvalidFacesetToken):  # saving for a gallery another node deleted meanwhile

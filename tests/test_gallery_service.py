@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gallery_support import service, unit
 
 from faceprint.errors import BadInput, InvalidFacesetToken, LowQuality, NoFaceFound, PackMismatch, TooManyFaces
 from faceprint.gallery import EnrolOptions, FaceSetUpdate, NewFace, NewFaceSet, SearchOptions
+from gallery_support import service, unit
 
 SUBJECTS = {"alex_lacamoire", "biden", "kit_harington", "obama", "rose_leslie"}
 

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from gallery_support import unit
 
 from faceprint.errors import BadInput, EncryptionKeyError, FacesetExist, InvalidFacesetToken, InvalidFaceToken, PackMismatch
 from faceprint.gallery import FaceSetUpdate, NewFace, NewFaceSet
 from faceprint.gallery.crypto import Cipher
 from faceprint.gallery.store import SqliteStore
+from gallery_support import unit
 
 KEY = bytes(range(32))
 

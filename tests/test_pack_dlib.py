@@ -8,13 +8,13 @@ import cv2
 import dlib
 import numpy as np
 import pytest
-from lfw_support import lfw_pairs
 
 from faceprint import FaceEngine
 from faceprint.detect.dlib_hog import margin_to_score, score_to_margin
 from faceprint.detect.dlib_shape import bbox, rect, to_rgb
 from faceprint.errors import ModelError
 from faceprint.models.packs import get_pack
+from lfw_support import lfw_pairs
 
 
 @pytest.fixture(scope="module")

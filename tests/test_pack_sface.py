@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from lfw_support import lfw_pairs
 
 from faceprint import FaceEngine
 from faceprint.detect.yunet import YuNet
 from faceprint.embed.sface import sface_graph
 from faceprint.models.onnx import make_session
 from faceprint.models.packs import get_pack
+from lfw_support import lfw_pairs
 
 
 @pytest.fixture(scope="module")

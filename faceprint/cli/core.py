@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -28,9 +27,9 @@ def detect(
     images: list[Path] = typer.Argument(..., help="Image files; each is reported, and a bad one does not stop the rest."),
     landmarks: bool = typer.Option(False, "--landmarks", help="Also compute the 106 landmarks."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    draw: Optional[Path] = typer.Option(None, "--draw", help="Write the (last) image annotated to this file, faces numbered as in the table."),
-    max_side: Optional[int] = MaxSideOpt,
-    pack: Optional[str] = PackOpt,
+    draw: Path | None = typer.Option(None, "--draw", help="Write the (last) image annotated to this file, faces numbered as in the table."),
+    max_side: int | None = MaxSideOpt,
+    pack: str | None = PackOpt,
 ) -> None:
     """Detect faces: boxes, keypoints, head pose and quality. Exit 2 if any file could not be read."""
     with handled(as_json):
@@ -75,14 +74,14 @@ def compare(
     image_a: Path = typer.Argument(..., help="First photo."),
     image_b: Path = typer.Argument(..., help="Second photo."),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for the exit code: one of {', '.join(FAR_LEVELS)}."),
-    face_a: Optional[str] = typer.Option(None, "--face-a", help=f"{FaceOpt}"),
-    face_b: Optional[str] = typer.Option(None, "--face-b", help=f"{FaceOpt}"),
+    face_a: str | None = typer.Option(None, "--face-a", help=f"{FaceOpt}"),
+    face_b: str | None = typer.Option(None, "--face-b", help=f"{FaceOpt}"),
     any_face: bool = typer.Option(
         False, "--any", help="Is IMAGE_A's person anywhere in IMAGE_B? Scores every face of IMAGE_B at a per-photo FAR."
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    max_side: Optional[int] = MaxSideOpt,
-    pack: Optional[str] = PackOpt,
+    max_side: int | None = MaxSideOpt,
+    pack: str | None = PackOpt,
 ) -> None:
     """1:1 verification. Exit 0: same person at --far; 1: not the same; 2: error."""
     with handled(as_json):
@@ -164,7 +163,7 @@ models_app = typer.Typer(help="List the model packs; `models add-pad DIR` instal
 def models(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    data: Optional[Path] = DataOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """List the model packs (files, sizes, sha256, licence) and the user-supplied PAD detectors."""
     if ctx.invoked_subcommand is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,7 +14,7 @@ StoreOpt = typer.Option(
 )  # fmt: skip
 
 
-def open_service_state(data: Optional[Path], store: Optional[str]):
+def open_service_state(data: Path | None, store: str | None):
     """Where `faceprint serve` with these flags keeps keys and the audit chain."""
     from ..gallery.service import default_data_dir
     from ..service.state import open_state

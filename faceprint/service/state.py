@@ -28,7 +28,6 @@ from .errors import ServiceStateError
 from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
 
-
 def _scrub(text: str, url: str) -> str:
     """``text`` without the URL's password, should a driver message ever quote it."""
     try:

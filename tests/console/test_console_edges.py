@@ -12,10 +12,10 @@ import time
 
 import cv2
 import httpx
-from liveness.support import write_clip
-from service.support import Key, cli, make_key
 
 from faceprint.video import open_video
+from liveness.support import write_clip
+from service.support import Key, cli, make_key
 
 from .conftest import DATA, sign_in
 

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from faceprint.errors import FacesetExist, FaceprintError, InvalidFacesetToken, InvalidFaceToken
+from faceprint.errors import FaceprintError, FacesetExist, InvalidFacesetToken, InvalidFaceToken
 from faceprint.gallery import EnrolOptions, FaceRecord, GalleryService, NewFace, SearchOptions
 
 from .conftest import ENROLLED, PHOTOS, Backend, LfwFaces

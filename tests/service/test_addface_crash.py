@@ -11,9 +11,9 @@ import threading
 
 import httpx
 import numpy as np
-from gallery_support import service
 
 from faceprint.gallery import NewFace, SearchOptions
+from gallery_support import service
 
 from .support import Key, Server, make_key
 

@@ -199,7 +199,7 @@ def photo_host(photos):
     body = (photos / "obama.jpg").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

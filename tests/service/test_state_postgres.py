@@ -15,8 +15,6 @@ import numpy as np
 import psycopg
 import pytest
 
-from threads_support import together
-
 from faceprint.errors import FaceprintError, InvalidFaceToken
 from faceprint.liveness import SessionStore
 from faceprint.redact import mask_url
@@ -28,6 +26,7 @@ from faceprint.service.faceid import SESSIONS
 from faceprint.service.keys import KeyStore
 from faceprint.service.state import PostgresState, open_state
 from faceprint.service.tokens import TokenStore
+from threads_support import together
 
 from .support import cli
 

@@ -77,7 +77,7 @@ def test_explicitly_allow_listed_loopback_address_is_fetched_with_limits(photos)
     body = (photos / "obama.jpg").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             if self.path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", "http://169.254.169.254/")

@@ -21,10 +21,9 @@ def small(hamilton):
 
 
 def code_of(path, config=None) -> str:
-    with pytest.raises(FaceprintError) as err:
-        with open_video(path, config) as video:
-            for _ in video:
-                pass
+    with pytest.raises(FaceprintError) as err, open_video(path, config) as video:
+        for _ in video:
+            pass
     return err.value.code
 
 
