@@ -42,7 +42,7 @@ def capped(names: list[str], found: np.ndarray, cap: int = PER_PERSON) -> np.nda
     """Mask of found images keeping each person's first ``cap`` (in file order: deterministic)."""
     seen: dict[str, int] = {}
     keep = np.zeros(len(names), bool)
-    for i, (n, f) in enumerate(zip(names, found)):
+    for i, (n, f) in enumerate(zip(names, found, strict=True)):
         if f and seen.get(n, 0) < cap:
             keep[i] = True
             seen[n] = seen.get(n, 0) + 1

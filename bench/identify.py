@@ -110,9 +110,9 @@ def metrics(found: np.ndarray, names: list[str], sp: Split, ranked: list) -> dic
             return 10**9
         return next((k for k, (subj, _) in enumerate(res) if subj == names[row]), 10**9)
 
-    ranks = np.array([rank_of(r, res) for r, res in zip(sp.mated, mated)])
-    top1_mated = np.array([res[0][1] if found[r] and res and ranks[i] == 0 else -np.inf for i, (r, res) in enumerate(zip(sp.mated, mated))])
-    nm_scores = np.sort(np.array([res[0][1] if found[r] and res else -np.inf for r, res in zip(sp.nonmated, nonmated)]))[::-1]
+    ranks = np.array([rank_of(r, res) for r, res in zip(sp.mated, mated, strict=True)])
+    top1_mated = np.array([res[0][1] if found[r] and res and ranks[i] == 0 else -np.inf for i, (r, res) in enumerate(zip(sp.mated, mated, strict=True))])
+    nm_scores = np.sort(np.array([res[0][1] if found[r] and res else -np.inf for r, res in zip(sp.nonmated, nonmated, strict=True)]))[::-1]
     out = {"rank1": float((ranks < 1).mean()), "rank5": float((ranks < 5).mean())}
     for fpir in (1e-2, 1e-3):
         allowed = int(np.floor(fpir * len(nm_scores)))  # non-mated searches allowed through

@@ -80,7 +80,7 @@ class MemoEngine(FaceEngine):
         self.memo: dict[str, tuple[np.ndarray | None, int]] = {}
         if self.path.exists():
             z = np.load(self.path, allow_pickle=False)
-            for p, e, n in zip(z["paths"], z["emb"], z["faces"]):
+            for p, e, n in zip(z["paths"], z["emb"], z["faces"], strict=True):
                 self.memo[str(p)] = (e if n > 0 else None, int(n))
 
     def template(self, image: ImageInput, *, one_to_one: bool = True, face: FaceChoice = PRIMARY) -> tuple[Face, int]:

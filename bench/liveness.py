@@ -241,17 +241,17 @@ def pad_bench(engine: FaceEngine, ham_seq: FrameSequence, ham: list[FrameObserva
         fold = {"A": (lambda n: num(n) < 65), "B": (lambda n: num(n) >= 65)}
         d: dict = {"summary": det.summary, "threshold": det.threshold}
         for f, sel in fold.items():
-            r = [s for (n, _, _), s in zip(real, rs) if sel(n)]
-            a = [s for (n, _, _), s in zip(fake, fs) if sel(n)]
+            r = [s for (n, _, _), s in zip(real, rs, strict=True) if sel(n)]
+            a = [s for (n, _, _), s in zip(fake, fs, strict=True) if sel(n)]
             d[f"fold_{f}"] = {"bona_fide": _rates(r, False, det.threshold), "attack": _rates(a, True, det.threshold),
                               "thresholds_best_on_this_fold": _best_range(r, a)}  # fmt: skip
         d["spoof_all"] = {"bona_fide": _rates(rs, False, det.threshold), "attack": _rates(fs, True, det.threshold)}
-        per_frame = [det.score_frames([im], [f]).score for im, f in zip(replay.images, replay_faces) if f is not None]
+        per_frame = [det.score_frames([im], [f]).score for im, f in zip(replay.images, replay_faces, strict=True) if f is not None]
         clip = det.score_frames(list(replay.images), replay_faces)
         d["replay_video"] = {"frames_with_face": len(per_frame), "of": len(replay), **_rates(per_frame, True, det.threshold),
                              "clip_score": round(clip.score, 4), "clip_detected": clip.attack,
                              "note": "the spoof/fake crops were cut from this same video: not independent of fold A/B"}  # fmt: skip
-        hs = [det.score_frames([im], [f]).score for im, f in zip(ham_seq.images, ham_track.faces) if f is not None]
+        hs = [det.score_frames([im], [f]).score for im, f in zip(ham_seq.images, ham_track.faces, strict=True) if f is not None]
         d["bona_fide_hamilton"] = _rates(hs, False, det.threshold)
         d["bona_fide_lfw"] = _rates(score(lfw_items), False, det.threshold)
         out["detectors"][name] = d

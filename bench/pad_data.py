@@ -84,7 +84,7 @@ def _clip(engine: FaceEngine, dets: dict[str, PADDetector], set_name: str, seq: 
           first: int = 0) -> list[Frame]:  # fmt: skip
     out = []
     faces = engine.detect_batch(list(seq.images))
-    for k, (img, found) in enumerate(zip(seq.images, faces)):
+    for k, (img, found) in enumerate(zip(seq.images, faces, strict=True)):
         if found:
             out.append(Frame(set_name, rel, Path(rel).stem, first + k, True, _score(dets, img, found[0])))
     return out

@@ -79,7 +79,7 @@ def test_yaoming_is_found_among_the_players(engine, vectron):
 def test_batch_equals_single(engine, photos):
     paths = [photos / "obama.jpg", photos / "biden.jpg", photos / "obama2.jpg"]
     batch = engine.embed_batch(paths)
-    for path, faces in zip(paths, batch):
+    for path, faces in zip(paths, batch, strict=True):
         single = engine.embed(path)
         assert len(single) == len(faces)
         np.testing.assert_allclose(single[0].embedding, faces[0].embedding, atol=1e-4)

@@ -239,7 +239,7 @@ def test_removal_leaves_no_bytes_in_the_table_files(cluster):
     ])  # fmt: skip
     st.add_faces("default", gone.token, [NewFace(v, "g", thumbnail=thumbs[1]) for v in x[300:]])
     fid = st.faceset_id("default", keep.token)
-    ids, _ = zip(*st.added_since(fid, -1))
+    ids, _ = zip(*st.added_since(fid, -1), strict=True)
     index_of = {int(face_id): i for i, face_id in enumerate(np.concatenate(ids))}  # face id -> row of x
     pages = heap_pages(db, fid)
     lowest = index_of[pages[5][-1]]  # the case VACUUM alone leaves behind

@@ -58,7 +58,7 @@ def test_batch_search_matches_single_searches(enrolled, shared):
     batch = svc.search_batch("people", probes, SearchOptions(top_k=2))
     singles = [svc.search("people", p, SearchOptions(top_k=2)) for p in probes]
     assert [r.subject for r in batch] == [r.subject for r in singles]
-    for a, b in zip(batch, singles):
+    for a, b in zip(batch, singles, strict=True):
         np.testing.assert_allclose([m.score for m in a.matches], [m.score for m in b.matches], atol=1e-5)
 
 

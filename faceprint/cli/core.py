@@ -102,7 +102,7 @@ def compare(
             else:
                 verdict = engine.compare(imgs[0], imgs[1], face_a=choice_a, face_b=choice_b)
         except FaceprintError as exc:
-            raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b))))) from None
+            raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b)), strict=True))) from None
     if any_face:
         print_any(photo, image_a, image_b, far, as_json)
         raise typer.Exit(0 if photo.match(far) else 1)

@@ -64,7 +64,7 @@ def _print(clip: Path, result: object) -> None:
     table = Table(title="challenge")
     for col in ("#", "action", "event", "at (s)"):
         table.add_column(col)
-    for i, (a, e) in enumerate(zip(live.actions, live.matched)):
+    for i, (a, e) in enumerate(zip(live.actions, live.matched, strict=True)):
         table.add_row(str(i + 1), a.value, "[green]seen[/]" if e else "[red]missing[/]", f"{e.start:.2f}" if e else "")
     console.print(table)
     if live.events:

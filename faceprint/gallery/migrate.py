@@ -72,7 +72,7 @@ def _templates(store: Store, tenant: str, token: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for ids, vecs in store.added_since(fid, -1):
         resolved = store.resolve(ids)
-        for i, v in zip(ids.tolist(), vecs):
+        for i, v in zip(ids.tolist(), vecs, strict=True):
             r = resolved.get(i)
             if r is not None:
                 out[r.face_token] = v

@@ -90,7 +90,7 @@ class _Net:
 @lru_cache(maxsize=8)
 def _networks(paths: tuple[Path, ...], threads: int | None) -> tuple[_Net, ...]:
     nets = []
-    for wf, path in zip(MINIFASNET.files, paths):
+    for wf, path in zip(MINIFASNET.files, paths, strict=True):
         graph = build_graph(load_state_dict(path), wf.name).SerializeToString()
         nets.append(_Net(float(wf.role.split()[-1]), make_session(graph, threads, rewrite_prelu=False)))
     return tuple(nets)
