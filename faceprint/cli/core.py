@@ -60,10 +60,9 @@ def _faces_table(path: Path, faces: list[Face]) -> Table:
     for col in ("#", "box (x1,y1,x2,y2)", "score", "yaw", "pitch", "roll", "quality"):
         table.add_column(col, justify="right")
     for i, f in enumerate(faces):
-        pose, quality = f.pose, f.quality
-        assert pose is not None and quality is not None
-        table.add_row(str(i), ",".join(str(int(v)) for v in f.bbox), f"{f.score:.3f}", f"{pose.yaw:.0f}", f"{pose.pitch:.0f}",
-                      f"{pose.roll:.0f}", f"{quality.score:.0f}")  # fmt: skip
+        pose = ("-", "-", "-") if f.pose is None else (f"{f.pose.yaw:.0f}", f"{f.pose.pitch:.0f}", f"{f.pose.roll:.0f}")
+        quality = "-" if f.quality is None else f"{f.quality.score:.0f}"
+        table.add_row(str(i), ",".join(str(int(v)) for v in f.bbox), f"{f.score:.3f}", *pose, quality)
     return table
 
 

@@ -103,9 +103,8 @@ class IsolatedVideo:
             [sys.executable, "-c", BOOTSTRAP, str(PACKAGE_DIR), _spec(self.path, config, limits)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0, close_fds=True, env=env,
         )  # fmt: skip
-        assert isinstance(
-            self._proc.stdout, io.FileIO
-        )  # bufsize=0: raw reads, so select() sees every byte
+        if not isinstance(self._proc.stdout, io.FileIO):  # bufsize=0: raw reads, so select() sees every byte
+            raise TypeError(f"the worker's stdout is {type(self._proc.stdout).__name__}, not a raw pipe")
         self._pipe = self._proc.stdout
         self._deadline = time.monotonic() + limits.timeout_s
         try:
