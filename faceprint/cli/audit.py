@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -19,11 +20,14 @@ from ..service.audit_key import audit_key
 from .output import console, handled, iso_time, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
+if TYPE_CHECKING:
+    from ..service.audit import Audit
+
 audit_app = typer.Typer(help="The tamper-evident audit log of `faceprint serve`.", invoke_without_command=True)
 
 
 @contextmanager
-def _log(data: Path | None, store: str | None) -> Iterator:
+def _log(data: Path | None, store: str | None) -> Iterator[Audit]:
     state = open_service_state(data, store)
     log = state.audit()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -171,9 +172,9 @@ def models(
     from .pad import pad_rows, print_pad_rows
 
     default = default_pack_name()
-    rows = []
+    rows: list[dict[str, Any]] = []  # the --json rows, printed as they are
     for pack in available_packs():
-        files = []
+        files: list[dict[str, Any]] = []
         for role, mf in pack.files.items():
             try:
                 path = mf.path()

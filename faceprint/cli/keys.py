@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from .output import console, handled, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
+if TYPE_CHECKING:
+    from ..service.keys import KeyStore
+
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `faceprint serve`.")
 
 
 @contextmanager
-def _keys(data: Path | None, store: str | None) -> Iterator:
+def _keys(data: Path | None, store: str | None) -> Iterator[KeyStore]:
     from ..service.keys import KeyStore
 
     state = open_service_state(data, store)

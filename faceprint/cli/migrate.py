@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..gallery import GalleryConfig, GalleryService
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
             try:
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
                 with Progress(*columns, console=console, disable=as_json, transient=False) as bar:
-                    tasks: dict[str, int] = {}
+                    tasks: dict[str, TaskID] = {}
 
                     def progress(name: str, done: int, total: int) -> None:
                         if name not in tasks:

@@ -147,10 +147,7 @@ def migrate(
     """Every gallery of ``tenants`` (None: all of them), or only ``galleries`` (tokens or outer ids)."""
     moves = []
     for tenant in tenants if tenants is not None else source.store.tenants():
-        if galleries is not None:
-            chosen = [source.get(ref, tenant=tenant) for ref in galleries]
-        else:
-            chosen = list(source.store.list_facesets(tenant, 0, 1 << 30).items)
+        chosen = [source.get(ref, tenant=tenant) for ref in galleries] if galleries is not None else list(source.store.list_facesets(tenant, 0, 1 << 30).items)
         for fs in chosen:
             moves.append(move_gallery(source, target, fs, progress))
     return MigrationReport(tuple(moves))

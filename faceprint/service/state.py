@@ -61,7 +61,7 @@ class ServiceState(ABC):
     def describe(self) -> str:
         """Where the state is, for a startup line (never a password)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a state that holds nothing open keeps this
         pass
 
 

@@ -99,7 +99,7 @@ class IsolatedVideo:
         self.frames_read = 0
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr, kept for the crash report; closed in close()
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(  # noqa: S603 - this interpreter running our own bootstrap; no shell, the path is one argument
             [sys.executable, "-c", BOOTSTRAP, str(PACKAGE_DIR), _spec(self.path, config, limits)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0, close_fds=True, env=env,
         )  # fmt: skip

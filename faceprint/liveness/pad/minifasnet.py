@@ -24,7 +24,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnxruntime as ort  # type: ignore[import-untyped]
+import onnxruntime as ort
 
 from ...models.onnx import make_session
 from ...types import Face
