@@ -32,7 +32,7 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def _half(name: str) -> int:
-    return hashlib.sha1(name.encode()).digest()[0] & 1
+    return hashlib.sha1(name.encode(), usedforsecurity=False).digest()[0] & 1
 
 
 PER_PERSON = 20  # George W Bush alone has 530 images: cap each person so no few identities dominate
@@ -85,7 +85,7 @@ def calibrate(key: str) -> dict:
     cal = found & (halves == 0)
     held = found & (halves == 1)
     x_cal, l_cal = emb[cal], names[cal]
-    n_imp, n_gen, top, gen = pair_scores(x_cal, l_cal, keep_top=int(2e-3 * len(x_cal) ** 2 / 2) + 10)
+    n_imp, _, top, gen = pair_scores(x_cal, l_cal, keep_top=int(2e-3 * len(x_cal) ** 2 / 2) + 10)
     sims = {k: threshold_at(top, n_imp, f) for k, f in LEVELS.items()}
     h_imp, h_imp_c, h_gen_c, h_gen = count_at_or_above(emb[held], names[held], list(sims.values()))
     report = {

@@ -34,13 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faceprint.compare import Calibration, calibration_for
 from faceprint.errors import ModelError
 from faceprint.gallery import GalleryConfig, GalleryService, NewFace, NewFaceSet, SearchOptions
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ TEMPLATE_CODE = ("engine.py", "choose.py", "gate.py", "image.py", "quality.py", 
 def code_hash(pack: str) -> str:
     """What decides a 1:1 template: the code of these modules and the pack's name (thresholds
     are not part of a template: compare applies the current ones to the cached templates)."""
-    h = hashlib.sha1(pack.encode())
+    h = hashlib.sha1(pack.encode(), usedforsecurity=False)
     for name in TEMPLATE_CODE:
         p = ROOT / "faceprint" / name
         for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:

@@ -27,7 +27,7 @@ SOURCES = ("detect", "align", "models/packs.py")  # what decides the faces and t
 
 
 def code_hash(pack: str) -> str:
-    h = hashlib.sha1(pack.encode())
+    h = hashlib.sha1(pack.encode(), usedforsecurity=False)
     for name in SOURCES:
         p = ROOT / "faceprint" / name
         for f in sorted(p.rglob("*.py")) if p.is_dir() else [p] if p.exists() else []:

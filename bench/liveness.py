@@ -99,8 +99,8 @@ def events_bench(obs: list[FrameObservation]) -> dict:
         p[0] += bool(hit)
         p[1] += 1
     spurious = [{"action": e.action.value, "frames": [e.first + first, e.last + first], "strength": round(e.strength, 3)}
-                for e in found if not any(l["action"] == e.action.value and e.first + first <= l["frames"][1]
-                                          and e.last + first >= l["frames"][0] for l in track["events"])]  # fmt: skip
+                for e in found if not any(ev["action"] == e.action.value and e.first + first <= ev["frames"][1]
+                                          and e.last + first >= ev["frames"][0] for ev in track["events"])]  # fmt: skip
     n_found = sum(r["found"] for r in rows)
     return {
         "protocol": "hamilton shot 82-210 through the full pipeline; a label counts as found when a detected event of its action overlaps it",

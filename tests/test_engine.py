@@ -15,7 +15,7 @@ def test_detects_every_player(engine, vectron):
     assert areas == sorted(areas, reverse=True)  # largest first
     for f in faces:
         assert f.bbox.shape == (4,) and f.kps.shape == (5, 2) and 0.5 <= f.score <= 1.0
-        x1, y1, x2, y2 = f.bbox
+        x1, _, x2, _ = f.bbox
         assert (x1 <= f.kps[:, 0]).all() and (f.kps[:, 0] <= x2).all()
         assert f.kps[0, 0] < f.kps[1, 0]  # image-left eye first
 

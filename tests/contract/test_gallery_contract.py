@@ -149,7 +149,7 @@ def test_a_tenant_cannot_see_search_or_change_another_tenants_gallery(backend: B
         "delete": lambda ref: svc.delete(ref, tenant="globex"),
     }
     for what, call in calls.items():
-        seen, absent = _error(lambda: call(acme_token)), _error(lambda: call(missing))
+        seen, absent = _error(lambda call=call: call(acme_token)), _error(lambda call=call: call(missing))
         assert (type(seen), seen.code, seen.http_status) == (type(absent), absent.code, absent.http_status), what
         assert isinstance(seen, InvalidFacesetToken), what
     face = acme[ENROLLED[0]][0].token
