@@ -7,7 +7,7 @@ VECTRON = $(shell $(BIN)/python -c "import importlib.util as u; print(list(u.fin
 DEMO   := out/demo
 SHARED ?= ../shared/data
 
-.PHONY: setup test demo bench bench-deps clean
+.PHONY: setup lint test demo bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-test: setup
+# ruff over faceprint/, tests/ and bench/, strict mypy over faceprint/ (config in pyproject.toml).
+lint: setup
+	$(BIN)/python -m ruff check
+	$(BIN)/python -m mypy
+
+# lint runs first: a lint failure fails the test run before pytest starts.
+test: setup lint
 	scripts/browser-deps.sh
 	scripts/scale-deps.sh
 	$(BIN)/python -m pytest -q

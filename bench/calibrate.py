@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from far import count_at_or_above, pair_scores, threshold_at  # noqa: E402
-from lfw_data import NO_FLIP, ROOT  # noqa: E402
+from far import count_at_or_above, pair_scores, threshold_at
+from lfw_data import NO_FLIP, ROOT
 
 LEVELS = {"1e-3": 1e-3, "1e-4": 1e-4, "1e-5": 1e-5}
 TABLE = ROOT / "faceprint" / "data" / "thresholds.json"
@@ -32,7 +32,7 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def _half(name: str) -> int:
-    return hashlib.sha1(name.encode()).digest()[0] & 1
+    return hashlib.sha1(name.encode(), usedforsecurity=False).digest()[0] & 1
 
 
 PER_PERSON = 20  # George W Bush alone has 530 images: cap each person so no few identities dominate
@@ -42,7 +42,7 @@ def capped(names: list[str], found: np.ndarray, cap: int = PER_PERSON) -> np.nda
     """Mask of found images keeping each person's first ``cap`` (in file order: deterministic)."""
     seen: dict[str, int] = {}
     keep = np.zeros(len(names), bool)
-    for i, (n, f) in enumerate(zip(names, found)):
+    for i, (n, f) in enumerate(zip(names, found, strict=True)):
         if f and seen.get(n, 0) < cap:
             keep[i] = True
             seen[n] = seen.get(n, 0) + 1
@@ -51,11 +51,10 @@ def capped(names: list[str], found: np.ndarray, cap: int = PER_PERSON) -> np.nda
 
 def product_templates(key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(paths, (N, D) templates, found) as the product path makes them for ``key``."""
-    from lfw import MemoEngine
-    from lfw_faces import lfw_faces
-
     from faceprint.choose import primary_index
     from faceprint.types import Face
+    from lfw import MemoEngine
+    from lfw_faces import lfw_faces
 
     pack, _, variant = key.partition("+")
     memo = MemoEngine(pack).memo
@@ -86,19 +85,19 @@ def calibrate(key: str) -> dict:
     cal = found & (halves == 0)
     held = found & (halves == 1)
     x_cal, l_cal = emb[cal], names[cal]
-    n_imp, n_gen, top, gen = pair_scores(x_cal, l_cal, keep_top=int(2e-3 * len(x_cal) ** 2 / 2) + 10)
+    n_imp, _, top, gen = pair_scores(x_cal, l_cal, keep_top=int(2e-3 * len(x_cal) ** 2 / 2) + 10)
     sims = {k: threshold_at(top, n_imp, f) for k, f in LEVELS.items()}
     h_imp, h_imp_c, h_gen_c, h_gen = count_at_or_above(emb[held], names[held], list(sims.values()))
     report = {
         "pack": key,
         "similarity_at_far": {k: round(v, 6) for k, v in sims.items()},
         "calibration": {
-            "identities": int(len(set(l_cal))),
+            "identities": len(set(l_cal)),
             "images": int(cal.sum()),
             "impostor_pairs": n_imp,
         },
         "held_out": {
-            "identities": int(len(set(names[held]))),
+            "identities": len(set(names[held])),
             "images": int(held.sum()),
             "impostor_pairs": h_imp,
             "genuine_pairs": h_gen,

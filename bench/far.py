@@ -37,7 +37,7 @@ def pair_scores(x: np.ndarray, labels: np.ndarray, keep_top: int) -> tuple[int, 
 
 def threshold_at(top_desc: np.ndarray, n_impostors: int, far: float) -> float:
     """Similarity at which at most ``far`` of the impostor pairs score at or above it."""
-    k = int(math.floor(far * n_impostors))
+    k = math.floor(far * n_impostors)
     if k < 1 or k >= len(top_desc):
         raise ValueError(f"FAR {far} needs more impostor pairs than {n_impostors}")
     return float((top_desc[k - 1] + top_desc[k]) / 2.0)

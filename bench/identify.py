@@ -34,13 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faceprint.compare import Calibration, calibration_for
 from faceprint.errors import ModelError
 from faceprint.gallery import GalleryConfig, GalleryService, NewFace, NewFaceSet, SearchOptions
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,13 @@ def _calibration(pack: str) -> Calibration:
 def gallery_search(pack: str, emb: np.ndarray, names: list[str], sp: Split, top_k: int) -> tuple[list, float]:
     """(per probe: [(subject, score)] best first) for mated then non-mated probes, and seconds spent searching."""
     probes = np.concatenate([sp.mated, sp.nonmated])
-    with tempfile.TemporaryDirectory() as tmp:
-        with GalleryService(GalleryConfig(data_dir=Path(tmp)), calibrations=_calibration) as svc:
-            svc.create_for(NewFaceSet(pack=pack, dim=emb.shape[1], outer_id="lfw"))
-            rows = [r for r in sp.gallery if np.any(emb[r])]
-            svc.add_embeddings("lfw", [NewFace(emb[r], names[r]) for r in rows])
-            t0 = time.perf_counter()
-            results = svc.search_embeddings("lfw", emb[probes], SearchOptions(top_k=top_k, by="subject"))
-            seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp, GalleryService(GalleryConfig(data_dir=Path(tmp)), calibrations=_calibration) as svc:
+        svc.create_for(NewFaceSet(pack=pack, dim=emb.shape[1], outer_id="lfw"))
+        rows = [r for r in sp.gallery if np.any(emb[r])]
+        svc.add_embeddings("lfw", [NewFace(emb[r], names[r]) for r in rows])
+        t0 = time.perf_counter()
+        results = svc.search_embeddings("lfw", emb[probes], SearchOptions(top_k=top_k, by="subject"))
+        seconds = time.perf_counter() - t0
     return [[(m.subject, m.score) for m in r.matches] for r in results], seconds
 
 
@@ -111,9 +111,9 @@ def metrics(found: np.ndarray, names: list[str], sp: Split, ranked: list) -> dic
             return 10**9
         return next((k for k, (subj, _) in enumerate(res) if subj == names[row]), 10**9)
 
-    ranks = np.array([rank_of(r, res) for r, res in zip(sp.mated, mated)])
-    top1_mated = np.array([res[0][1] if found[r] and res and ranks[i] == 0 else -np.inf for i, (r, res) in enumerate(zip(sp.mated, mated))])
-    nm_scores = np.sort(np.array([res[0][1] if found[r] and res else -np.inf for r, res in zip(sp.nonmated, nonmated)]))[::-1]
+    ranks = np.array([rank_of(r, res) for r, res in zip(sp.mated, mated, strict=True)])
+    top1_mated = np.array([res[0][1] if found[r] and res and ranks[i] == 0 else -np.inf for i, (r, res) in enumerate(zip(sp.mated, mated, strict=True))])
+    nm_scores = np.sort(np.array([res[0][1] if found[r] and res else -np.inf for r, res in zip(sp.nonmated, nonmated, strict=True)]))[::-1]
     out = {"rank1": float((ranks < 1).mean()), "rank5": float((ranks < 5).mean())}
     for fpir in (1e-2, 1e-3):
         allowed = int(np.floor(fpir * len(nm_scores)))  # non-mated searches allowed through

@@ -30,15 +30,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from far import pair_scores, threshold_at  # noqa: E402
-from lfw_data import CACHE, LFW, ROOT, read_pairs  # noqa: E402
-
-from faceprint import FaceEngine  # noqa: E402
-from faceprint.choose import PRIMARY, FaceChoice  # noqa: E402
-from faceprint.compare import FAR_LEVELS  # noqa: E402
-from faceprint.errors import NoFaceFound  # noqa: E402
-from faceprint.image import ImageInput  # noqa: E402
-from faceprint.types import Face  # noqa: E402
+from faceprint import FaceEngine
+from faceprint.choose import PRIMARY, FaceChoice
+from faceprint.compare import FAR_LEVELS
+from faceprint.errors import NoFaceFound
+from faceprint.image import ImageInput
+from faceprint.types import Face
+from far import pair_scores, threshold_at
+from lfw_data import CACHE, LFW, ROOT, read_pairs
 
 PUBLISHED = {"arcface-s": 99.70, "sface": 99.40, "dlib": 99.38}
 
@@ -64,7 +63,7 @@ TEMPLATE_CODE = ("engine.py", "choose.py", "gate.py", "image.py", "quality.py", 
 def code_hash(pack: str) -> str:
     """What decides a 1:1 template: the code of these modules and the pack's name (thresholds
     are not part of a template: compare applies the current ones to the cached templates)."""
-    h = hashlib.sha1(pack.encode())
+    h = hashlib.sha1(pack.encode(), usedforsecurity=False)
     for name in TEMPLATE_CODE:
         p = ROOT / "faceprint" / name
         for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
@@ -81,7 +80,7 @@ class MemoEngine(FaceEngine):
         self.memo: dict[str, tuple[np.ndarray | None, int]] = {}
         if self.path.exists():
             z = np.load(self.path, allow_pickle=False)
-            for p, e, n in zip(z["paths"], z["emb"], z["faces"]):
+            for p, e, n in zip(z["paths"], z["emb"], z["faces"], strict=True):
                 self.memo[str(p)] = (e if n > 0 else None, int(n))
 
     def template(self, image: ImageInput, *, one_to_one: bool = True, face: FaceChoice = PRIMARY) -> tuple[Face, int]:

@@ -90,12 +90,12 @@ def lfw_embeddings(pack: str, *, batch: int = 32, progress: bool = True, shard: 
             chunk = paths[start : start + batch]
             imgs = [engine.load(LFW / "images" / p) for p in chunk]
             dets = engine.detector.detect_batch(imgs)
-            picked = [_centre_face(f, im.shape[1], im.shape[0]) for f, im in zip(dets, imgs)]
-            items = [(i, im, f) for i, (im, f) in enumerate(zip(imgs, picked)) if f is not None]
+            picked = [_centre_face(f, im.shape[1], im.shape[0]) for f, im in zip(dets, imgs, strict=True)]
+            items = [(i, im, f) for i, (im, f) in enumerate(zip(imgs, picked, strict=True)) if f is not None]
             if items:
                 vec = engine.embedder.embed([(im, f) for _, im, f in items])
                 vec_f = vec if pack in NO_FLIP else engine.embedder.embed([_mirror(im, f) for _, im, f in items])
-                for (i, _, _), v, vf in zip(items, vec, vec_f):
+                for (i, _, _), v, vf in zip(items, vec, vec_f, strict=True):
                     emb[start + i], emb_flip[start + i], found[start + i] = v, vf, True
             bar.advance(task, len(chunk))
     seconds = time.perf_counter() - t0

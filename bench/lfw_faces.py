@@ -19,16 +19,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import CACHE, LFW, ROOT, lfw_images, read_pairs  # noqa: E402
-
-from faceprint import FaceEngine  # noqa: E402
-from faceprint.align import align_crop, mirror  # noqa: E402
+from faceprint import FaceEngine
+from faceprint.align import align_crop, mirror
+from lfw_data import CACHE, LFW, ROOT, lfw_images, read_pairs
 
 SOURCES = ("detect", "align", "models/packs.py")  # what decides the faces and their raw templates (_raw runs the model itself)
 
 
 def code_hash(pack: str) -> str:
-    h = hashlib.sha1(pack.encode())
+    h = hashlib.sha1(pack.encode(), usedforsecurity=False)
     for name in SOURCES:
         p = ROOT / "faceprint" / name
         for f in sorted(p.rglob("*.py")) if p.is_dir() else [p] if p.exists() else []:

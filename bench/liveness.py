@@ -38,13 +38,12 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import DATA, ROOT
-
 from faceprint import EngineConfig, FaceEngine
 from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
 from faceprint.liveness.attacks import static_photo, synthetic_motion
 from faceprint.liveness.pad import available, get_detector
 from faceprint.liveness.track import FrameObservation, follow, retime
+from lfw_data import DATA, ROOT
 
 LABELS = json.loads((ROOT / "bench" / "liveness_labels.json").read_text())
 OUT = ROOT / "bench" / "results" / "liveness.json"
@@ -100,8 +99,8 @@ def events_bench(obs: list[FrameObservation]) -> dict:
         p[0] += bool(hit)
         p[1] += 1
     spurious = [{"action": e.action.value, "frames": [e.first + first, e.last + first], "strength": round(e.strength, 3)}
-                for e in found if not any(l["action"] == e.action.value and e.first + first <= l["frames"][1]
-                                          and e.last + first >= l["frames"][0] for l in track["events"])]  # fmt: skip
+                for e in found if not any(ev["action"] == e.action.value and e.first + first <= ev["frames"][1]
+                                          and e.last + first >= ev["frames"][0] for ev in track["events"])]  # fmt: skip
     n_found = sum(r["found"] for r in rows)
     return {
         "protocol": "hamilton shot 82-210 through the full pipeline; a label counts as found when a detected event of its action overlaps it",
@@ -242,17 +241,17 @@ def pad_bench(engine: FaceEngine, ham_seq: FrameSequence, ham: list[FrameObserva
         fold = {"A": (lambda n: num(n) < 65), "B": (lambda n: num(n) >= 65)}
         d: dict = {"summary": det.summary, "threshold": det.threshold}
         for f, sel in fold.items():
-            r = [s for (n, _, _), s in zip(real, rs) if sel(n)]
-            a = [s for (n, _, _), s in zip(fake, fs) if sel(n)]
+            r = [s for (n, _, _), s in zip(real, rs, strict=True) if sel(n)]
+            a = [s for (n, _, _), s in zip(fake, fs, strict=True) if sel(n)]
             d[f"fold_{f}"] = {"bona_fide": _rates(r, False, det.threshold), "attack": _rates(a, True, det.threshold),
                               "thresholds_best_on_this_fold": _best_range(r, a)}  # fmt: skip
         d["spoof_all"] = {"bona_fide": _rates(rs, False, det.threshold), "attack": _rates(fs, True, det.threshold)}
-        per_frame = [det.score_frames([im], [f]).score for im, f in zip(replay.images, replay_faces) if f is not None]
+        per_frame = [det.score_frames([im], [f]).score for im, f in zip(replay.images, replay_faces, strict=True) if f is not None]
         clip = det.score_frames(list(replay.images), replay_faces)
         d["replay_video"] = {"frames_with_face": len(per_frame), "of": len(replay), **_rates(per_frame, True, det.threshold),
                              "clip_score": round(clip.score, 4), "clip_detected": clip.attack,
                              "note": "the spoof/fake crops were cut from this same video: not independent of fold A/B"}  # fmt: skip
-        hs = [det.score_frames([im], [f]).score for im, f in zip(ham_seq.images, ham_track.faces) if f is not None]
+        hs = [det.score_frames([im], [f]).score for im, f in zip(ham_seq.images, ham_track.faces, strict=True) if f is not None]
         d["bona_fide_hamilton"] = _rates(hs, False, det.threshold)
         d["bona_fide_lfw"] = _rates(score(lfw_items), False, det.threshold)
         out["detectors"][name] = d

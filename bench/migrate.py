@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from lfw_data import lfw_embeddings  # noqa: E402
-
 from faceprint.gallery import GalleryConfig, GalleryService, NewFace, SearchOptions  # noqa: E402
+from lfw_data import lfw_embeddings  # noqa: E402
 
 PROBES = 1000
 
@@ -40,7 +39,7 @@ PROBES = 1000
 def split(names: list[str], found: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(gallery rows, probe rows): one held-out photo of each of 1,000 people with 2+ found photos."""
     by: dict[str, list[int]] = {}
-    for i, (n, ok) in enumerate(zip(names, found)):
+    for i, (n, ok) in enumerate(zip(names, found, strict=True)):
         if ok:
             by.setdefault(n, []).append(i)
     multi = sorted(n for n, rows in by.items() if len(rows) >= 2)
@@ -106,16 +105,16 @@ def main() -> None:
             after = rank1(dst, fs.token, data.emb[probes])
             search_after = time.perf_counter() - t0
     truth = [data.names[i] for i in probes]
-    same = sum(a[0] == b[0] for a, b in zip(before, after))
-    max_diff = max(abs(a[2] - b[2]) for a, b in zip(before, after))
+    same = sum(a[0] == b[0] for a, b in zip(before, after, strict=True))
+    max_diff = max(abs(a[2] - b[2]) for a, b in zip(before, after, strict=True))
     result = {
         "gallery_faces": len(gallery),
         "probes": len(probes),
         "migrate": {"seconds": round(move_s, 2), "faces_per_s": round(len(gallery) / move_s, 1), "report": report},
         "rank1_identical": same,
         "rank1_max_score_difference": max_diff,
-        "rank1_accuracy_before": sum(b[1] == t for b, t in zip(before, truth)) / len(truth),
-        "rank1_accuracy_after": sum(a[1] == t for a, t in zip(after, truth)) / len(truth),
+        "rank1_accuracy_before": sum(b[1] == t for b, t in zip(before, truth, strict=True)) / len(truth),
+        "rank1_accuracy_after": sum(a[1] == t for a, t in zip(after, truth, strict=True)) / len(truth),
         "search_s_per_probe": {"sqlite_faiss": search_before / len(probes), "postgresql_milvus": search_after / len(probes)},
         "note": "Milvus Lite searches exactly whatever index type is declared; a cluster's IVF/HNSW would be approximate",
     }

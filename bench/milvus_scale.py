@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from synthetic import Synthetic
 
 from faceprint.gallery.crypto import Cipher
 from faceprint.gallery.store.sqlite import SqliteStore
@@ -37,6 +36,7 @@ from faceprint.index import Indexes, IndexPolicy
 from faceprint.index.faiss.manager import IndexManager
 from faceprint.index.milvus.backend import MilvusIndexes
 from faceprint.index.milvus.config import parse_address
+from synthetic import Synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' server helpers
 

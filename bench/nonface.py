@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import CACHE, DATA, LFW, ROOT  # noqa: E402
-
-from faceprint import EngineConfig, FaceEngine  # noqa: E402
-from faceprint.errors import FaceprintError  # noqa: E402
-from faceprint.image import decode_bytes  # noqa: E402
+from faceprint import EngineConfig, FaceEngine
+from faceprint.errors import FaceprintError
+from faceprint.image import decode_bytes
+from lfw_data import CACHE, DATA, LFW, ROOT
 
 WHEELS = {"scikit-image": "0.26.0", "scikit-learn": "1.6.1"}
 PEOPLE = {"astronaut.png", "camera.png"}

@@ -37,6 +37,10 @@ from statistics import NormalDist
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faceprint import FaceEngine
+from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
+from faceprint.liveness.pad import PADDetector, get_detector
+from faceprint.liveness.track import FrameObservation, follow, retime
 from pad_data import BONA_FIDE, DATA, HAMILTON, Frame, canvas, collect, stills
 from pad_metrics import (
     apcer_at_bpcer,
@@ -46,11 +50,6 @@ from pad_metrics import (
     rate,
     threshold_for_bpcer,
 )
-
-from faceprint import FaceEngine
-from faceprint.liveness import Action, FrameSequence, analyse, decide, observe
-from faceprint.liveness.pad import PADDetector, get_detector
-from faceprint.liveness.track import FrameObservation, follow, retime
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results"
@@ -167,7 +166,7 @@ def clip_bench(engine: FaceEngine, dets: dict[str, PADDetector], frames: list[Fr
         st_attack = [s >= det.threshold for s in st]
         d["static_photo_clips"] = rate(st, True, det.threshold)
         acc_replay = sum(p and not rc.attack for p in cr_replay)
-        acc_static = sum(p and not at for (n, _), at in zip(statics, st_attack) for p in cr_static[n])
+        acc_static = sum(p and not at for (n, _), at in zip(statics, st_attack, strict=True) for p in cr_static[n])
         d["challenge_response_plus_pad"] = {
             "replay_clip": {"attempts": len(CHALLENGES), "accepted": acc_replay, "apcer": round(acc_replay / len(CHALLENGES), 6)},
             "static_photo": {"attempts": len(CHALLENGES) * len(statics), "accepted": acc_static,
@@ -236,7 +235,7 @@ def plots(frames: list[Frame], thr: dict[str, float]) -> list[str]:
     fig.savefig(OUT / "pad_det.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     fig, axes = plt.subplots(len(DETECTORS), 1, figsize=(8, 3 * len(DETECTORS)))
-    for ax, name in zip(axes, DETECTORS):
+    for ax, name in zip(axes, DETECTORS, strict=True):
         for s in (*BONA_FIDE, *ATTACKS):
             v = [f.scores[name] for f in frames if f.set == s and np.isfinite(f.scores[name])]
             ax.hist(v, bins=40, range=(0, 1), histtype="step", density=True, label=s, linestyle="-" if s in BONA_FIDE else "--")

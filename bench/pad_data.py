@@ -31,13 +31,12 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw_data import CACHE, DATA
-from liveness import canvas, stills  # the stills and framing bench/liveness.py uses
-
 from faceprint import FaceEngine
 from faceprint.liveness import FrameSequence
 from faceprint.liveness.pad import PADDetector
 from faceprint.types import Face
+from lfw_data import CACHE, DATA
+from liveness import canvas, stills  # the stills and framing bench/liveness.py uses
 
 HAMILTON = (82, 210)
 CACHE_FILE = CACHE / "pad_frames.json"
@@ -85,7 +84,7 @@ def _clip(engine: FaceEngine, dets: dict[str, PADDetector], set_name: str, seq: 
           first: int = 0) -> list[Frame]:  # fmt: skip
     out = []
     faces = engine.detect_batch(list(seq.images))
-    for k, (img, found) in enumerate(zip(seq.images, faces)):
+    for k, (img, found) in enumerate(zip(seq.images, faces, strict=True)):
         if found:
             out.append(Frame(set_name, rel, Path(rel).stem, first + k, True, _score(dets, img, found[0])))
     return out

@@ -167,7 +167,7 @@ def main() -> None:
         img = cv2.imread(str(DATA / rel))
         entry: dict[str, object] = {"image": rel, "box": box, "crops_sha256": [], "probs": []}
         lives = []
-        for (name, scale), model in zip(NETS, nets):
+        for (_, scale), model in zip(NETS, nets, strict=True):
             c = upstream_crop(img, box, scale)
             with torch.no_grad():
                 p = torch.softmax(model(torch.from_numpy(c.transpose(2, 0, 1)).float()[None]), dim=1)[0].numpy()

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from backends.postgres import fresh_database, postgres_server  # noqa: E402
 
+from backends.postgres import fresh_database, postgres_server  # noqa: E402
 from faceprint.gallery import NewFace, NewFaceSet  # noqa: E402
 from faceprint.gallery.store.postgres import PostgresStore  # noqa: E402
 

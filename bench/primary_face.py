@@ -21,14 +21,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lfw import ten_fold  # noqa: E402
-from lfw_data import DATA, ROOT, read_pairs  # noqa: E402
-from lfw_faces import LfwFaces, lfw_faces  # noqa: E402
-
-from faceprint import FaceEngine  # noqa: E402
-from faceprint.boxes import box_iou  # noqa: E402
-from faceprint.choose import primary_weights  # noqa: E402
-from faceprint.types import Face  # noqa: E402
+from faceprint import FaceEngine
+from faceprint.boxes import box_iou
+from faceprint.choose import primary_weights
+from faceprint.types import Face
+from lfw import ten_fold
+from lfw_data import DATA, ROOT, read_pairs
+from lfw_faces import LfwFaces, lfw_faces
 
 Rule = Callable[[list[Face], int, int], int]
 

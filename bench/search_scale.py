@@ -40,13 +40,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synthetic import Synthetic
-
 from faceprint.gallery.store.base import VectorSource
 from faceprint.index import IndexPolicy, SearchParams
 from faceprint.index.faiss.base import set_threads
 from faceprint.index.faiss.flat import FlatIndex
 from faceprint.index.faiss.ivfpq import IVFPQIndex
+from synthetic import Synthetic
 
 HERE = Path(__file__).resolve().parent
 

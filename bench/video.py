@@ -76,7 +76,7 @@ def build_gallery(svc: GalleryService, engine: FaceEngine, people: int) -> tuple
     for file, subject in STILLS.items():
         svc.enroll_one("video-bench", VIDEO / "stills" / file, subject)
     names, emb, source = distractors(engine, people)
-    svc.add_embeddings("video-bench", [NewFace(embedding=v, subject=n) for n, v in zip(names, emb)])
+    svc.add_embeddings("video-bench", [NewFace(embedding=v, subject=n) for n, v in zip(names, emb, strict=True)])
     g = svc.gallery("video-bench")
     return g, {"faces": g.info.face_count, "distractor_people": len(names), "distractor_source": source}
 

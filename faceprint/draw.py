@@ -28,16 +28,16 @@ def draw_faces(
     thick = max(1, round(max(img.shape[:2]) / 500))
     texts = list(labels) if labels is not None else [str(i) for i in range(len(faces))]
     boxes = [_box(f) for f in faces]
-    for face, (x1, y1, x2, y2) in zip(faces, boxes):
+    for face, (x1, y1, x2, y2) in zip(faces, boxes, strict=True):
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
         if face.landmarks is not None:
             for x, y in face.landmarks:
                 cv2.circle(out, (int(x), int(y)), max(1, thick), (255, 255, 0), -1)
-        for (x, y), c in zip(face.kps, _KPS_COLOURS):
+        for (x, y), c in zip(face.kps, _KPS_COLOURS, strict=True):
             cv2.circle(out, (int(x), int(y)), thick + 1, c, -1)
     scale = 0.4 * thick
     sizes = [_text_size(t, scale) for t in texts]
-    for text, rect in zip(texts, place_labels(boxes, sizes, (img.shape[1], img.shape[0]))):
+    for text, rect in zip(texts, place_labels(boxes, sizes, (img.shape[1], img.shape[0])), strict=True):
         if text:
             _label(out, text, rect, colour, scale)
     return out
@@ -47,7 +47,7 @@ def place_labels(boxes: Sequence[Rect], sizes: Sequence[tuple[int, int]], image_
     """Where each label goes: the first spot by its box that is inside the image and free of other labels."""
     width, height = image_size
     placed: list[Rect] = []
-    for box, (w, h) in zip(boxes, sizes):
+    for box, (w, h) in zip(boxes, sizes, strict=True):
         spots = [_fit(s, width, height) for s in _spots(box, w, h)]
         free = [s for s in spots if not any(_overlap(s, p) for p in placed)]
         placed.append(free[0] if free else min(spots, key=lambda s: sum(_overlap(s, p) for p in placed)))

@@ -71,5 +71,5 @@ def keep_faces(gate: FaceGate | None, embedder: Embedder, img: np.ndarray, faces
     norms = feature_norms(embedder, img, [faces[i] for i in idx])
     if norms is None:
         return faces
-    dropped = {i for i, n in zip(idx, norms) if gate.rejects(faces[i], float(n))}
+    dropped = {i for i, n in zip(idx, norms, strict=True) if gate.rejects(faces[i], float(n))}
     return [f for i, f in enumerate(faces) if i not in dropped]

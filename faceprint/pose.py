@@ -37,7 +37,7 @@ def estimate_pose(kps: np.ndarray, image_size: tuple[int, int]) -> Pose:
         return Pose(0.0, 0.0, _roll(pts))
     rvec, _ = cv2.solvePnPRefineLM(model, pts, cam, None, rvec, tvec)
     rot, _ = cv2.Rodrigues(rvec)
-    pitch, yaw, roll = cv2.RQDecomp3x3(rot)[0]
+    pitch, yaw, _ = cv2.RQDecomp3x3(rot)[0]
     pitch = (pitch + 180.0) % 360.0 - 180.0
     return Pose(yaw=float(-yaw), pitch=float(-pitch), roll=float(_roll(pts)))
 

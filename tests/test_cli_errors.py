@@ -4,6 +4,7 @@ import json
 
 import cv2
 import numpy as np
+
 from test_cli import run
 
 

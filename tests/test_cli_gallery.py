@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from gallery_support import SIMS
 from typer.testing import CliRunner
 
 import faceprint.compare
 from faceprint.cli.main import app
+from gallery_support import SIMS
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 import re
 
 import typer.main
-from test_cli import run
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 import faceprint
 from faceprint.cli.main import app
+from test_cli import run
 
 
 def commands(cmd=None, path=()):

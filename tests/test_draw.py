@@ -4,9 +4,9 @@ import itertools
 
 import cv2
 import numpy as np
-from test_cli import run
 
 from faceprint.draw import _box, _text_size, draw_faces, place_labels
+from test_cli import run
 
 
 def test_cli_draw_labels_faces_by_their_table_number(tmp_path, vectron, engine):
@@ -31,11 +31,11 @@ def test_labels_do_not_overlap_in_a_crowd(vectron, engine):
     boxes = [_box(f) for f in faces]
     for texts in ([str(i) for i in range(22)], [f"{i} alex_lacamoire 91" for i in range(22)]):  # numbers, and names as identify draws
         sizes = [_text_size(t, 0.4 * thick) for t in texts]
-        naive = [(x1, y1 - h, x1 + w, y1) for (x1, y1, _, _), (w, h) in zip(boxes, sizes)]  # each label at its box's corner
+        naive = [(x1, y1 - h, x1 + w, y1) for (x1, y1, _, _), (w, h) in zip(boxes, sizes, strict=True)]  # each label at its box's corner
         rects = place_labels(boxes, sizes, (img.shape[1], img.shape[0]))
         assert not [(a, b) for a, b in itertools.combinations(rects, 2) if _meet(a, b)]
-        for (x1, y1, x2, y2), (w, h) in zip(rects, sizes):
-            assert 0 <= x1 and x2 <= img.shape[1] and 0 <= y1 and y2 <= img.shape[0] and (x2 - x1, y2 - y1) == (w, h)
+        for (x1, y1, x2, y2), (w, h) in zip(rects, sizes, strict=True):
+            assert x1 >= 0 and x2 <= img.shape[1] and y1 >= 0 and y2 <= img.shape[0] and (x2 - x1, y2 - y1) == (w, h)
     assert sum(_meet(a, b) for a, b in itertools.combinations(naive, 2)) > 5  # names at the corners would collide
 
 

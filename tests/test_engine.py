@@ -15,7 +15,7 @@ def test_detects_every_player(engine, vectron):
     assert areas == sorted(areas, reverse=True)  # largest first
     for f in faces:
         assert f.bbox.shape == (4,) and f.kps.shape == (5, 2) and 0.5 <= f.score <= 1.0
-        x1, y1, x2, y2 = f.bbox
+        x1, _, x2, _ = f.bbox
         assert (x1 <= f.kps[:, 0]).all() and (f.kps[:, 0] <= x2).all()
         assert f.kps[0, 0] < f.kps[1, 0]  # image-left eye first
 
@@ -79,7 +79,7 @@ def test_yaoming_is_found_among_the_players(engine, vectron):
 def test_batch_equals_single(engine, photos):
     paths = [photos / "obama.jpg", photos / "biden.jpg", photos / "obama2.jpg"]
     batch = engine.embed_batch(paths)
-    for path, faces in zip(paths, batch):
+    for path, faces in zip(paths, batch, strict=True):
         single = engine.embed(path)
         assert len(single) == len(faces)
         np.testing.assert_allclose(single[0].embedding, faces[0].embedding, atol=1e-4)

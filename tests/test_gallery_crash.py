@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from gallery_support import batch_vectors, service, synthetic_gallery
 
 from faceprint.gallery import IndexPolicy
+from gallery_support import batch_vectors, service, synthetic_gallery
 
 HERE = Path(__file__).resolve().parent
 SEED, BATCH, DIM = 11, 25, 64

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from gallery_support import all_files, faces, service, synthetic_gallery, unit
 
 from faceprint.index.faiss import snapshot
 from faceprint.index.faiss.base import make_index
+from gallery_support import all_files, faces, service, synthetic_gallery, unit
 
 IVF = "IVF8,PQ16x4fs,Refine"
 KEY = bytes(range(32))

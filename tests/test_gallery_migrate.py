@@ -87,7 +87,7 @@ def test_migrate_keeps_tokens_and_answers_and_is_resumable(tmp_path, lfw_faces, 
     with GalleryService(GalleryConfig(data_dir=tmp_path / "target", store=store, index=index)) as dst:
         after = _answers(dst, probes)
         assert _ranked(after) == _ranked(before)  # same tokens and subjects in the same order
-        assert max(abs(a - b) for a, b in zip(_scores(after), _scores(before))) < 1e-4  # Milvus sums in float32 its own way
+        assert max(abs(a - b) for a, b in zip(_scores(after), _scores(before), strict=True)) < 1e-4  # Milvus sums in float32 its own way
         for (tenant, token), toks in src_tokens.items():
             assert [r.token for r in dst.faces(token, tenant=tenant, limit=1000).items] == toks
         # tenancy survives the move

@@ -1,13 +1,14 @@
 """The library flows end to end on real photos: enrol train/, search test/, remove, delete."""
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from gallery_support import service, unit
 
 from faceprint.errors import BadInput, InvalidFacesetToken, LowQuality, NoFaceFound, PackMismatch, TooManyFaces
 from faceprint.gallery import EnrolOptions, FaceSetUpdate, NewFace, NewFaceSet, SearchOptions
+from gallery_support import service, unit
 
 SUBJECTS = {"alex_lacamoire", "biden", "kit_harington", "obama", "rose_leslie"}
 
@@ -58,7 +59,7 @@ def test_batch_search_matches_single_searches(enrolled, shared):
     batch = svc.search_batch("people", probes, SearchOptions(top_k=2))
     singles = [svc.search("people", p, SearchOptions(top_k=2)) for p in probes]
     assert [r.subject for r in batch] == [r.subject for r in singles]
-    for a, b in zip(batch, singles):
+    for a, b in zip(batch, singles, strict=True):
         np.testing.assert_allclose([m.score for m in a.matches], [m.score for m in b.matches], atol=1e-5)
 
 
@@ -142,10 +143,8 @@ def test_enrol_spellings_are_deprecated_aliases_of_enroll():
     assert GalleryService.enrol_folder.__wrapped__ is GalleryService.enroll_folder  # type: ignore[attr-defined]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
+        with contextlib.suppress(AttributeError):  # no service behind it: only the warning matters here
             GalleryService.enrol_one(None, "g", None, "s")  # type: ignore[arg-type]
-        except AttributeError:
-            pass  # no service behind it: only the warning matters here
     assert [w.category for w in caught] == [DeprecationWarning] and "enroll_one" in str(caught[0].message)
 
 

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from gallery_support import unit
 
 from faceprint.errors import BadInput, EncryptionKeyError, FacesetExist, InvalidFacesetToken, InvalidFaceToken, PackMismatch
 from faceprint.gallery import FaceSetUpdate, NewFace, NewFaceSet
 from faceprint.gallery.crypto import Cipher
 from faceprint.gallery.store import SqliteStore
+from gallery_support import unit
 
 KEY = bytes(range(32))
 
@@ -70,7 +70,7 @@ def test_generations_list_what_an_index_must_catch_up(tmp_path):
     assert (state.generation, state.count) == (4, 4)
     added = np.concatenate([ids for ids, _ in st.added_since(fid, g1.generation)])
     assert len(added) == 2
-    all_ids, all_vecs = zip(*st.added_since(fid, -1, chunk=2))
+    all_ids, all_vecs = zip(*st.added_since(fid, -1, chunk=2), strict=True)
     assert sum(map(len, all_ids)) == 4 and np.concatenate(all_vecs).dtype == np.float32
     removed = st.removed_since(fid, g1.generation)
     assert len(removed) == 2 and set(removed) & set(np.concatenate(all_ids).tolist()) == set()

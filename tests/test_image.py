@@ -105,10 +105,7 @@ def test_exif_orientation_is_honoured(engine, obama_pil):
 
 @pytest.mark.parametrize("mode,fmt", [("L", "PNG"), ("RGBA", "PNG"), ("P", "PNG"), ("CMYK", "JPEG"), ("I;16", "PNG"), ("LA", "PNG")])
 def test_modes_decode_and_still_find_the_face(engine, obama_pil, mode, fmt):
-    if mode == "I;16":
-        img = Image.fromarray((np.asarray(obama_pil.convert("L"), dtype=np.uint16) * 257).astype(np.uint16))
-    else:
-        img = obama_pil.convert(mode)
+    img = Image.fromarray((np.asarray(obama_pil.convert("L"), dtype=np.uint16) * 257).astype(np.uint16)) if mode == "I;16" else obama_pil.convert(mode)
     out = decode_bytes(_encode(img, fmt))
     assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
     assert len(engine.detect(out)) == 1

@@ -26,7 +26,7 @@ def test_shipped_models_are_bit_identical(vectron, cache, name, shape):
     assert b"PRelu" not in fo.prelu_as_depthwise(str(vectron / name))  # every PRelu was rewritten
     for _ in range(2):  # the second time from the cache
         got = _outputs(vectron / name, x)
-        assert all(np.array_equal(a, b) for a, b in zip(want, got))
+        assert all(np.array_equal(a, b) for a, b in zip(want, got, strict=True))
     assert len(list(cache.glob("*.onnx"))) == 1
 
 

@@ -8,13 +8,13 @@ import cv2
 import dlib
 import numpy as np
 import pytest
-from lfw_support import lfw_pairs
 
 from faceprint import FaceEngine
 from faceprint.detect.dlib_hog import margin_to_score, score_to_margin
 from faceprint.detect.dlib_shape import bbox, rect, to_rgb
 from faceprint.errors import ModelError
 from faceprint.models.packs import get_pack
+from lfw_support import lfw_pairs
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +108,8 @@ def test_same_person_scores_far_above_different_people(dlib_engine: FaceEngine, 
 def test_embedding_batch_over_several_images(dlib_engine: FaceEngine, vectron: Path, shared: Path):
     imgs = [cv2.imread(str(vectron / "yaoming.jpg")), cv2.imread(str(shared / "lfw/images/Abdullah/Abdullah_0001.jpg"))]
     faces = [dlib_engine.detector.detect(im)[0] for im in imgs]
-    together = dlib_engine.embedder.embed(list(zip(imgs, faces)))
-    alone = np.stack([dlib_engine.embedder.embed([(im, f)])[0] for im, f in zip(imgs, faces)])
+    together = dlib_engine.embedder.embed(list(zip(imgs, faces, strict=True)))
+    alone = np.stack([dlib_engine.embedder.embed([(im, f)])[0] for im, f in zip(imgs, faces, strict=True)])
     np.testing.assert_allclose(together, alone, atol=1e-5)
     assert dlib_engine.embedder.embed([]).shape == (0, 128)
 

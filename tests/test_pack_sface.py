@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from lfw_support import lfw_pairs
 
 from faceprint import FaceEngine
 from faceprint.detect.yunet import YuNet
 from faceprint.embed.sface import sface_graph
 from faceprint.models.onnx import make_session
 from faceprint.models.packs import get_pack
+from lfw_support import lfw_pairs
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_matches_opencv_reference_pipeline_at_native_size(shared: Path):
 def test_faces_found_in_lfw_with_sane_keypoints(sface: FaceEngine, shared: Path):
     paths = sorted((shared / "lfw" / "images").glob("B*/*_0001.jpg"))[:48]
     batch = sface.detector.detect_batch([cv2.imread(str(p)) for p in paths])
-    assert all(batch), [p.name for p, faces in zip(paths, batch) if not faces]
+    assert all(batch), [p.name for p, faces in zip(paths, batch, strict=True) if not faces]
     for faces in batch:
         k = max(faces, key=lambda f: f.area).kps
         assert k[0, 0] < k[1, 0] and k[3, 0] < k[4, 0]  # image-left before image-right
@@ -86,9 +86,9 @@ def test_faces_found_in_lfw_with_sane_keypoints(sface: FaceEngine, shared: Path)
 def test_detect_batch_agrees_with_detect(sface: FaceEngine, vectron: Path, shared: Path):
     imgs = [cv2.imread(str(vectron / "yaoming.jpg")), cv2.imread(str(vectron / "gdp.jpg"))]
     imgs += [cv2.imread(str(p)) for p in sorted((shared / "lfw" / "images" / "Abdullah").glob("*.jpg"))[:3]]
-    for single, batched in zip([sface.detector.detect(im) for im in imgs], sface.detector.detect_batch(imgs)):
+    for single, batched in zip([sface.detector.detect(im) for im in imgs], sface.detector.detect_batch(imgs), strict=True):
         assert len(single) == len(batched)
-        for a, b in zip(single, batched):
+        for a, b in zip(single, batched, strict=True):
             np.testing.assert_allclose(a.bbox, b.bbox, atol=1e-2)
             np.testing.assert_allclose(a.kps, b.kps, atol=1e-2)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from service.support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ def together(n: int, fn: Callable[[], T]) -> tuple[list[T], list[BaseException]]
         barrier.wait()
         try:
             results.append(fn())
-        except BaseException as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+        except BaseException as exc:  # returned to the test, which asserts on it
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(n)]

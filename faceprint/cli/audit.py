@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,11 +20,14 @@ from ..service.audit_key import audit_key
 from .output import console, handled, iso_time, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
+if TYPE_CHECKING:
+    from ..service.audit import Audit
+
 audit_app = typer.Typer(help="The tamper-evident audit log of `faceprint serve`.", invoke_without_command=True)
 
 
 @contextmanager
-def _log(data: Optional[Path], store: Optional[str]) -> Iterator:
+def _log(data: Path | None, store: str | None) -> Iterator[Audit]:
     state = open_service_state(data, store)
     log = state.audit()
     try:
@@ -45,10 +48,10 @@ COLUMNS = ("seq", "time", "key", "endpoint", "faceset", "faces", "results", "out
 @audit_app.callback()
 def main(
     ctx: typer.Context,
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    tenant: Optional[str] = TenantOpt,
-    key: Optional[str] = KeyOpt,
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    tenant: str | None = TenantOpt,
+    key: str | None = KeyOpt,
     start: int = StartOpt,
     limit: int = LimitOpt,
     as_json: bool = JsonOpt,
@@ -60,10 +63,10 @@ def main(
 
 @audit_app.command("show")
 def show(
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    tenant: Optional[str] = TenantOpt,
-    key: Optional[str] = KeyOpt,
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    tenant: str | None = TenantOpt,
+    key: str | None = KeyOpt,
     start: int = StartOpt,
     limit: int = LimitOpt,
     as_json: bool = JsonOpt,
@@ -86,7 +89,7 @@ def _cell(column: str, value: object) -> str:
     return str(value)
 
 
-def _need_key(data: Optional[Path]) -> None:
+def _need_key(data: Path | None) -> None:
     audit_key(data.resolve() if data else None, create=False)  # AUDIT_KEY_ERROR rather than a fresh key that fits nothing
 
 
@@ -102,9 +105,9 @@ def _exported(path: Path) -> dict[str, object]:
 
 @audit_app.command("head")
 def head(
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write it to this file (keep it off the server: another host, WORM storage)."),
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    out: Path | None = typer.Option(None, "--out", help="Also write it to this file (keep it off the server: another host, WORM storage)."),
 ) -> None:
     """Print the chain's head (last line and hash, sealed with the audit key), to keep elsewhere for `verify --head`."""
     with handled(False):
@@ -119,9 +122,9 @@ def head(
 
 @audit_app.command("verify")
 def verify(
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    exported: Optional[Path] = typer.Option(None, "--head", help="A head saved earlier by `faceprint audit head`: the log must still reach it unchanged."),
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    exported: Path | None = typer.Option(None, "--head", help="A head saved earlier by `faceprint audit head`: the log must still reach it unchanged."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Check the keyed chain; exit 1 and name the first bad line if anything was edited, removed or cut."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,9 +28,9 @@ def detect(
     images: list[Path] = typer.Argument(..., help="Image files; each is reported, and a bad one does not stop the rest."),
     landmarks: bool = typer.Option(False, "--landmarks", help="Also compute the 106 landmarks."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    draw: Optional[Path] = typer.Option(None, "--draw", help="Write the (last) image annotated to this file, faces numbered as in the table."),
-    max_side: Optional[int] = MaxSideOpt,
-    pack: Optional[str] = PackOpt,
+    draw: Path | None = typer.Option(None, "--draw", help="Write the (last) image annotated to this file, faces numbered as in the table."),
+    max_side: int | None = MaxSideOpt,
+    pack: str | None = PackOpt,
 ) -> None:
     """Detect faces: boxes, keypoints, head pose and quality. Exit 2 if any file could not be read."""
     with handled(as_json):
@@ -61,10 +61,9 @@ def _faces_table(path: Path, faces: list[Face]) -> Table:
     for col in ("#", "box (x1,y1,x2,y2)", "score", "yaw", "pitch", "roll", "quality"):
         table.add_column(col, justify="right")
     for i, f in enumerate(faces):
-        pose, quality = f.pose, f.quality
-        assert pose is not None and quality is not None
-        table.add_row(str(i), ",".join(str(int(v)) for v in f.bbox), f"{f.score:.3f}", f"{pose.yaw:.0f}", f"{pose.pitch:.0f}",
-                      f"{pose.roll:.0f}", f"{quality.score:.0f}")  # fmt: skip
+        pose = ("-", "-", "-") if f.pose is None else (f"{f.pose.yaw:.0f}", f"{f.pose.pitch:.0f}", f"{f.pose.roll:.0f}")
+        quality = "-" if f.quality is None else f"{f.quality.score:.0f}"
+        table.add_row(str(i), ",".join(str(int(v)) for v in f.bbox), f"{f.score:.3f}", *pose, quality)
     return table
 
 
@@ -75,14 +74,14 @@ def compare(
     image_a: Path = typer.Argument(..., help="First photo."),
     image_b: Path = typer.Argument(..., help="Second photo."),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for the exit code: one of {', '.join(FAR_LEVELS)}."),
-    face_a: Optional[str] = typer.Option(None, "--face-a", help=f"{FaceOpt}"),
-    face_b: Optional[str] = typer.Option(None, "--face-b", help=f"{FaceOpt}"),
+    face_a: str | None = typer.Option(None, "--face-a", help=f"{FaceOpt}"),
+    face_b: str | None = typer.Option(None, "--face-b", help=f"{FaceOpt}"),
     any_face: bool = typer.Option(
         False, "--any", help="Is IMAGE_A's person anywhere in IMAGE_B? Scores every face of IMAGE_B at a per-photo FAR."
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    max_side: Optional[int] = MaxSideOpt,
-    pack: Optional[str] = PackOpt,
+    max_side: int | None = MaxSideOpt,
+    pack: str | None = PackOpt,
 ) -> None:
     """1:1 verification. Exit 0: same person at --far; 1: not the same; 2: error."""
     with handled(as_json):
@@ -103,7 +102,7 @@ def compare(
             else:
                 verdict = engine.compare(imgs[0], imgs[1], face_a=choice_a, face_b=choice_b)
         except FaceprintError as exc:
-            raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b))))) from None
+            raise renamed(exc, dict(zip(SIDES, (str(image_a), str(image_b)), strict=True))) from None
     if any_face:
         print_any(photo, image_a, image_b, far, as_json)
         raise typer.Exit(0 if photo.match(far) else 1)
@@ -164,7 +163,7 @@ models_app = typer.Typer(help="List the model packs; `models add-pad DIR` instal
 def models(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    data: Optional[Path] = DataOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """List the model packs (files, sizes, sha256, licence) and the user-supplied PAD detectors."""
     if ctx.invoked_subcommand is not None:
@@ -173,9 +172,9 @@ def models(
     from .pad import pad_rows, print_pad_rows
 
     default = default_pack_name()
-    rows = []
+    rows: list[dict[str, Any]] = []  # the --json rows, printed as they are
     for pack in available_packs():
-        files = []
+        files: list[dict[str, Any]] = []
         for role, mf in pack.files.items():
             try:
                 path = mf.path()

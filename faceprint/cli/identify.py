@@ -36,9 +36,9 @@ def identify_cmd(
         if draw is not None:
             _draw(svc, images, results, draw)
     if as_json:
-        print_json([{"image": str(p), **r.to_dict()} for p, r in zip(images, results)])
+        print_json([{"image": str(p), **r.to_dict()} for p, r in zip(images, results, strict=True)])
     else:
-        for path, r in zip(images, results):
+        for path, r in zip(images, results, strict=True):
             _print(path, r, far)
         if draw is not None:
             console.print(f"annotated image(s) written to {draw}")
@@ -62,7 +62,7 @@ def _draw(svc: GalleryService, images: list[Path], results: list[Identified], ou
         out.mkdir(parents=True, exist_ok=True)
     elif out.is_dir():
         raise BadInput(f"--draw {out} is a folder; give a file name for one photo")
-    for path, r in zip(images, results):
+    for path, r in zip(images, results, strict=True):
         target = out / f"{path.stem}.png" if len(images) > 1 else out
         img = svc.engine.load(path)
         labels = [f"#{f.index} {f.name}" for f in r.faces]

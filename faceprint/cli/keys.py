@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from .output import console, handled, print_json, table
 from .state import DataOpt, StoreOpt, open_service_state
 
+if TYPE_CHECKING:
+    from ..service.keys import KeyStore
+
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `faceprint serve`.")
 
 
 @contextmanager
-def _keys(data: Optional[Path], store: Optional[str]) -> Iterator:
+def _keys(data: Path | None, store: str | None) -> Iterator[KeyStore]:
     from ..service.keys import KeyStore
 
     state = open_service_state(data, store)
@@ -33,9 +36,9 @@ def create(
     name: str = typer.Option(..., "--name", help="Who or what the key is for."),
     scopes: str = typer.Option(..., "--scopes", help="Comma list of detect, compare, faceset:read, faceset:write, admin, metrics (GET /metrics: every tenant's figures)."),
     qps: float = typer.Option(10.0, "--qps", help="Requests per second (token bucket)."),
-    tenant: Optional[str] = typer.Option(None, "--tenant", help="Share another key's tenant (its facesets); default: a tenant of its own."),
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
+    tenant: str | None = typer.Option(None, "--tenant", help="Share another key's tenant (its facesets); default: a tenant of its own."),
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a key and print its secret. The secret is shown once and stored only as a hash."""
@@ -53,7 +56,7 @@ def create(
 
 
 @keys_app.command("list")
-def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def list_(data: Path | None = DataOpt, store: str | None = StoreOpt, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List keys (never their secrets)."""
     with handled(as_json):
         with _keys(data, store) as ks:
@@ -67,7 +70,7 @@ def list_(data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt, as_js
 
 
 @keys_app.command("revoke")
-def revoke(api_key: str = typer.Argument(..., help="The api_key to revoke (see `faceprint keys list`)."), data: Optional[Path] = DataOpt, store: Optional[str] = StoreOpt) -> None:
+def revoke(api_key: str = typer.Argument(..., help="The api_key to revoke (see `faceprint keys list`)."), data: Path | None = DataOpt, store: str | None = StoreOpt) -> None:
     """Revoke a key; running servers refuse it from their next request."""
     with handled(), _keys(data, store) as ks:
         ok = ks.revoke(api_key)

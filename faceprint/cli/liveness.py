@@ -7,12 +7,16 @@ Exit 0: live (and, with ``--reference``, the same person); 1: rejected, with eve
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from .output import console, engine_factory, handled, print_json
 from .state import DataOpt
+
+if TYPE_CHECKING:
+    from ..liveness.flow import FaceIDResult
 
 PackOpt = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack (see `faceprint models`).")
 
@@ -53,10 +57,7 @@ def liveness(
     raise typer.Exit(0 if result.decision else 1)
 
 
-def _print(clip: Path, result: object) -> None:
-    from ..liveness.flow import FaceIDResult
-
-    assert isinstance(result, FaceIDResult)
+def _print(clip: Path, result: FaceIDResult) -> None:
     live = result.liveness
     st = live.stats
     console.print(f"{clip}: {int(st.get('frames', 0))} frames, {st.get('duration_s', 0):.2f} s, "
@@ -64,7 +65,7 @@ def _print(clip: Path, result: object) -> None:
     table = Table(title="challenge")
     for col in ("#", "action", "event", "at (s)"):
         table.add_column(col)
-    for i, (a, e) in enumerate(zip(live.actions, live.matched)):
+    for i, (a, e) in enumerate(zip(live.actions, live.matched, strict=True)):
         table.add_row(str(i + 1), a.value, "[green]seen[/]" if e else "[red]missing[/]", f"{e.start:.2f}" if e else "")
     console.print(table)
     if live.events:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..gallery import GalleryConfig, GalleryService
@@ -17,7 +16,7 @@ from .output import console, handled, print_json
 EXIT_MISMATCH = 1
 
 
-def _data_dir(store: str, data: Optional[Path]) -> Optional[Path]:
+def _data_dir(store: str, data: Path | None) -> Path | None:
     """A SQLite store keeps its FAISS snapshots and locks beside the database file."""
     path = sqlite_path(store)
     return path.parent if data is None and path is not None else data
@@ -32,7 +31,7 @@ def register(app: typer.Typer) -> None:
         source_index: str = typer.Option("faiss", "--from-index", help="Source index (read only to open the source)."),
         tenant: list[str] = typer.Option([], "--tenant", help="Only this tenant (repeatable); default: every tenant."),
         gallery: list[str] = typer.Option([], "--gallery", help="Only this gallery, outer_id or token (repeatable)."),
-        data: Optional[Path] = typer.Option(None, "--data", help="Target data directory (FAISS snapshots, locks)."),
+        data: Path | None = typer.Option(None, "--data", help="Target data directory (FAISS snapshots, locks)."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable report."),
     ) -> None:
         """Copy galleries, keeping every token; resumable; verified face by face. Exit 1 if a count differs."""
@@ -46,7 +45,7 @@ def register(app: typer.Typer) -> None:
             try:
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
                 with Progress(*columns, console=console, disable=as_json, transient=False) as bar:
-                    tasks: dict[str, int] = {}
+                    tasks: dict[str, TaskID] = {}
 
                     def progress(name: str, done: int, total: int) -> None:
                         if name not in tasks:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +26,7 @@ EXIT_ERROR = 2
 
 def iso_time(epoch: float) -> str:
     """Seconds since the epoch as ISO-8601 UTC to the second: 2026-12-01T21:40:07Z."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def table(names: Sequence[str], rows: Sequence[Sequence[str]], tokens: Sequence[str] = (), **options: Any) -> Table:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from ..service.state import ServiceState
 
 DataOpt = typer.Option(None, "--data", envvar="FACEPRINT_DATA", help="Data directory (default ./faceprint-data).")
 StoreOpt = typer.Option(
@@ -15,7 +18,7 @@ StoreOpt = typer.Option(
 )  # fmt: skip
 
 
-def open_service_state(data: Optional[Path], store: Optional[str]):
+def open_service_state(data: Path | None, store: str | None) -> ServiceState:
     """Where `faceprint serve` with these flags keeps keys and the audit chain."""
     from ..gallery.service import default_data_dir
     from ..service.state import open_state

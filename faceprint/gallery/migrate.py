@@ -72,7 +72,7 @@ def _templates(store: Store, tenant: str, token: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for ids, vecs in store.added_since(fid, -1):
         resolved = store.resolve(ids)
-        for i, v in zip(ids.tolist(), vecs):
+        for i, v in zip(ids.tolist(), vecs, strict=True):
             r = resolved.get(i)
             if r is not None:
                 out[r.face_token] = v
@@ -147,10 +147,7 @@ def migrate(
     """Every gallery of ``tenants`` (None: all of them), or only ``galleries`` (tokens or outer ids)."""
     moves = []
     for tenant in tenants if tenants is not None else source.store.tenants():
-        if galleries is not None:
-            chosen = [source.get(ref, tenant=tenant) for ref in galleries]
-        else:
-            chosen = list(source.store.list_facesets(tenant, 0, 1 << 30).items)
+        chosen = [source.get(ref, tenant=tenant) for ref in galleries] if galleries is not None else list(source.store.list_facesets(tenant, 0, 1 << 30).items)
         for fs in chosen:
             moves.append(move_gallery(source, target, fs, progress))
     return MigrationReport(tuple(moves))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -124,13 +125,13 @@ class FaceRecord:
 class Page:
     """One page of a listing. ``next_start`` is None on the last page."""
 
-    items: tuple
+    items: tuple[Any, ...]  # FaceSet or FaceRecord, as the listing says
     total: int
     start: int
     next_start: int | None
 
     @classmethod
-    def of(cls, items: tuple, total: int, start: int) -> Page:
+    def of(cls, items: tuple[Any, ...], total: int, start: int) -> Page:
         """``items`` found from ``start`` of ``total``; the next page starts after them, if any is left."""
         end = start + len(items)
         return cls(items, total, start, end if end < total else None)

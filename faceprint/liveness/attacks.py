@@ -68,7 +68,7 @@ def _tilt(w: int, h: int, angle: float) -> np.ndarray:
     n = np.array([0.0, 0.0, 1.0])
     t = np.array([0.0, 0.0, 0.0])
     hom = k @ (r - np.outer(t, n) / d) @ np.linalg.inv(k)
-    return hom / hom[2, 2]
+    return np.asarray(hom / float(hom[2, 2]))
 
 
 def splice(a: FrameSequence, b: FrameSequence) -> FrameSequence:

@@ -65,7 +65,7 @@ def pair_correlation(a: np.ndarray, b: np.ndarray, box: np.ndarray, init: np.nda
             cc, w_s = cv2.findTransformECC(ta, tb, w_s, cv2.MOTION_HOMOGRAPHY, _CRITERIA, np.full(tb.shape, 255, np.uint8), 3)
         except cv2.error:
             return None
-        warp = np.linalg.inv(st) @ w_s @ st
+        warp = (np.linalg.inv(st) @ w_s @ st).astype(np.float32)
     return None if cc is None else float(cc)
 
 
@@ -76,7 +76,8 @@ def planarity(observations: list[FrameObservation], track: FaceTrack) -> float |
     themselves), so only pairs whose landmarks moved by ``MOVING`` count, unless fewer than three
     did; then every pair counts.
     """
-    moving, still = [], []
+    moving: list[float] = []
+    still: list[float] = []
     for i in range(1, len(observations)):
         prev, cur = observations[i - 1], observations[i]
         fa, fb = track.faces[i - 1], track.faces[i]

@@ -87,7 +87,7 @@ class FrameSequence:
         return cls(imgs, t)
 
     @classmethod
-    def from_video(cls, path: str | os.PathLike, *, limits: SequenceLimits = DEFAULT_SEQUENCE_LIMITS) -> FrameSequence:
+    def from_video(cls, path: str | os.PathLike[str], *, limits: SequenceLimits = DEFAULT_SEQUENCE_LIMITS) -> FrameSequence:
         """Decode a clip through :mod:`faceprint.video.source`; bad files raise its VideoError codes."""
         from ..video.source import SourceConfig, open_video
 

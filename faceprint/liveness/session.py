@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..gallery.crypto import Cipher
+from ..sqlite_conn import Pragmas, checkpoint, connect, immediate
 from .actions import Action
 from .errors import InvalidChallenge, NonceReused, NonceUnknown, SessionExpired
 
@@ -115,11 +116,7 @@ class _OneConnection:
     def __init__(self, path: Path | None) -> None:
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None, check_same_thread=False,
-                                     timeout=30.0)  # fmt: skip
-        if path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA secure_delete=ON")
+        self._conn = connect(path, Pragmas(synchronous="FULL", secure_delete=True))
         self._lock = threading.Lock()
         for stmt in SQLITE_SCHEMA:
             self._conn.execute(stmt)
@@ -131,22 +128,13 @@ class _OneConnection:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, immediate(self._conn) as c:
+            yield c
 
     def erase_freed(self, tables: Sequence[str] = ()) -> None:
         """Fold the WAL back into the file and truncate it (deleted rows are already zeroed)."""
         with self._lock:
-            try:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.OperationalError:  # busy: the next erase tries again
-                pass
+            checkpoint(self._conn)  # busy: the next erase tries again
 
     def close(self) -> None:
         with self._lock:

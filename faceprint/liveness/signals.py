@@ -88,12 +88,12 @@ def canonical(lm: np.ndarray) -> np.ndarray | None:
     origin, basis = face_frame(lm)
     if abs(np.linalg.det(basis)) < 1e-6 * max(float(np.abs(basis).max()) ** 2, 1e-12):
         return None
-    return np.linalg.solve(basis, (lm - origin).T).T  # type: ignore[no-any-return]
+    return np.linalg.solve(basis, (lm - origin).T).T
 
 
 def _eye_openness(c: np.ndarray, eye: dict[str, tuple[int, ...]]) -> float:
     a, b = eye["corners"]
-    width = abs(c[b, 0] - c[a, 0])
+    width = abs(float(c[b, 0] - c[a, 0]))
     gap = float(np.mean(c[list(eye["lower"]), 1] - c[list(eye["upper"]), 1]))
     return gap / max(width, 1e-6)
 
@@ -102,7 +102,7 @@ def frame_signals(lm: np.ndarray) -> tuple[float, float, float, float, float]:
     """(ear, mar, smile, yaw, pitch) of one face's 106 landmarks; NaNs when degenerate."""
     c = canonical(lm)
     if c is None:
-        return (np.nan,) * 5  # type: ignore[return-value]
+        return (np.nan,) * 5
     ear = (_eye_openness(c, LEFT_EYE) + _eye_openness(c, RIGHT_EYE)) / 2.0
     mar = float(np.mean(c[list(INNER_LOWER_LIP), 1]) - np.mean(c[list(INNER_UPPER_LIP), 1]))
     smile = float(abs(c[MOUTH_CORNERS[1], 0] - c[MOUTH_CORNERS[0], 0]))

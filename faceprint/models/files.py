@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ..errors import ModelIntegrityError, ModelNotFound
@@ -32,7 +32,7 @@ class ModelFile:
         return _locate(self)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_dir(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -40,7 +40,7 @@ def _package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locate(mf: ModelFile) -> Path:
     root = _package_dir(mf.package)
     if root is None or not (root / mf.relpath).is_file():

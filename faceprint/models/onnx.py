@@ -46,7 +46,7 @@ def make_session(model: Path | bytes, threads: int | None = None, *, rewrite_pre
         if isinstance(graph, str) and graph != src:  # from the cache
             try:
                 return ort.InferenceSession(graph, sess_options=opts, providers=["CPUExecutionProvider"])
-            except Exception:  # a damaged entry: drop it and rewrite afresh, uncached
+            except Exception:  # noqa: BLE001 - a damaged entry (ORT's errors share no narrower base): drop it and rewrite afresh, uncached
                 Path(graph).unlink(missing_ok=True)
                 graph = prelu_as_depthwise(src) or src
         src = graph
@@ -152,7 +152,8 @@ def prelu_as_depthwise(src: str | bytes) -> bytes | None:
         return None
     del graph.node[:]
     graph.node.extend(nodes)
-    return model.SerializeToString()
+    out: bytes = model.SerializeToString()
+    return out
 
 
 def _ranks_and_channels(model: onnx.ModelProto) -> tuple[dict[str, int], dict[str, int]]:
@@ -178,7 +179,7 @@ def _ranks_and_channels(model: onnx.ModelProto) -> tuple[dict[str, int], dict[st
     light.graph.output.extend(g0.output)
     try:
         inferred = onnx.shape_inference.infer_shapes(light)
-    except Exception:  # an unusual graph: rewrite nothing rather than guess
+    except Exception:  # noqa: BLE001 - an unusual graph, whatever onnx raises for it: rewrite nothing rather than guess
         return {}, {}
     ranks: dict[str, int] = {}
     channels: dict[str, int] = {}

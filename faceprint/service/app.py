@@ -117,7 +117,8 @@ class Guard:
         seconds = time.perf_counter() - start
         route = scope.get("route")
         endpoint = getattr(route, "path", None) or "unmatched"
-        rt: Runtime | None = getattr(scope.get("app").state, "runtime", None) if scope.get("app") else None
+        app = scope.get("app")
+        rt: Runtime | None = None if app is None else getattr(app.state, "runtime", None)
         if rt is not None:
             rt.metrics.requests.labels(endpoint, str(status)).inc()
             rt.metrics.latency.labels(endpoint).observe(seconds)
@@ -131,11 +132,11 @@ class Guard:
 
 def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = None) -> FastAPI:
     """The service. ``runtime`` lets a caller share one already-built runtime (engine, stores)."""
-    config = config or ServiceConfig()
+    cfg = config or ServiceConfig()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = runtime or await asyncio.to_thread(Runtime.build, config)
+        rt = runtime if runtime is not None else await asyncio.to_thread(Runtime.build, cfg)
         app.state.runtime = rt
         await asyncio.to_thread(video_jobs.start, rt)  # resumes jobs a previous run left unfinished
         purger = await asyncio.to_thread(faceid_service.start_purger, rt)  # liveness references erased as sessions expire
@@ -173,7 +174,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
         if exc.status_code == 413:
             return error_response(request, RequestTooLarge(str(exc.detail)))
         err = FaceprintError(str(exc.detail))
-        err.http_status = exc.status_code  # type: ignore[misc]
+        err.http_status = exc.status_code
         return error_response(request, err)
 
     @app.exception_handler(RequestValidationError)
@@ -190,7 +191,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
     for module in (detect, compare, search, identify, faceset, face, faceid, passive, video, admin, ops):
         app.include_router(module.router)
     console.mount(app)  # the web console at / (static files; no Node.js at run time)
-    app.add_middleware(Guard, config=config)
-    if config.cors_origins:  # outermost, so that Guard's own answers (413, timeout) carry the CORS headers too
-        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"], allow_headers=["*"], max_age=600)
+    app.add_middleware(Guard, config=cfg)
+    if cfg.cors_origins:  # outermost, so that Guard's own answers (413, timeout) carry the CORS headers too
+        app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"], allow_headers=["*"], max_age=600)
     return app

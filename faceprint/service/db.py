@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..sqlite_conn import Pragmas, ThreadConnections, checkpoint, immediate
+
 
 @dataclass(frozen=True)
 class Schema:
@@ -72,10 +74,7 @@ class SqliteDb(Db):
             statements, self._foreign_keys = tuple(schema), False
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._secure_delete = secure_delete
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = ThreadConnections(self.path, Pragmas(synchronous="NORMAL", secure_delete=secure_delete, foreign_keys=self._foreign_keys))
         # Writers of this process queue here rather than in SQLite's busy handler, which sleeps
         # in steps of up to 100 ms while another connection holds the write lock.
         self._write_lock = threading.Lock()
@@ -84,19 +83,7 @@ class SqliteDb(Db):
                 c.execute(stmt)
 
     def conn(self) -> sqlite3.Connection:
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA synchronous=NORMAL")
-            if self._secure_delete:
-                c.execute("PRAGMA secure_delete=ON")
-            if self._foreign_keys:
-                c.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = c
-            with self._lock:
-                self._conns.append(c)
-        return c
+        return self._conns.get()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -104,35 +91,18 @@ class SqliteDb(Db):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        c = self.conn()
-        with self._write_lock:
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                yield c
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
+        with self._write_lock, immediate(self.conn()) as c:
+            yield c
 
     def erase_freed(self, tables: Sequence[str] = ()) -> None:
         self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Fold the WAL back and truncate it, so deleted rows leave no copy behind."""
-        try:
-            self.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:  # busy: the next purge tries again
-            pass
+        """Fold the WAL back and truncate it, so deleted rows leave no copy behind (busy: the next purge tries again)."""
+        checkpoint(self.conn())
 
     def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except sqlite3.ProgrammingError:  # pragma: no cover
-                    pass
-            self._conns.clear()
-        self._local = threading.local()
+        self._conns.close()
 
 
 @functools.lru_cache(maxsize=512)

@@ -20,7 +20,7 @@ from ..errors import FaceprintError
 class Form(Enum):
     BARE = "bare"  # "CODE"
     ARGUMENT = "argument"  # "CODE: <argument>" (bare when no argument is known)
-    TOKEN = "token"  # "CODE: <face_token>"
+    TOKEN = "token"  # noqa: S105 - a form, not a secret: "CODE: <face_token>"
 
 
 B, A, T = Form.BARE, Form.ARGUMENT, Form.TOKEN

@@ -140,9 +140,6 @@ POINTS_83: dict[str, int | tuple[int, int]] = {
     "nose_tip": 86,
 }
 
-assert len(POINTS_106) == 106 and sorted(POINTS_106.values()) == list(range(106))
-assert len(POINTS_83) == 83
-
 
 def named(points: np.ndarray, scheme: int) -> dict[str, tuple[float, float]]:
     """``scheme`` 2: the 106 points by name; 1: the 83 derived points by name."""

@@ -55,7 +55,8 @@ def adopt(state: ServiceState, gallery: GalleryService) -> int:
 
 def _sql(gallery: GalleryService) -> DetectedSqlStore:
     store = gallery.store
-    assert isinstance(store, DetectedSqlStore), "every built-in store is a SqlStore"
+    if not isinstance(store, DetectedSqlStore):
+        raise TypeError(f"legacy face tokens move into a SQL store, not {type(store).__name__}")
     return store
 
 

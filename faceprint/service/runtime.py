@@ -119,7 +119,8 @@ class Runtime:
 
 
 def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    rt: Runtime = request.app.state.runtime
+    return rt
 
 
 T = TypeVar("T")

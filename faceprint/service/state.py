@@ -30,7 +30,6 @@ from .errors import ServiceStateError
 from .ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
 
-
 def _scrub(text: str, url: str) -> str:
     """``text`` without the URL's password, should a driver message ever quote it."""
     try:
@@ -64,7 +63,7 @@ class ServiceState(ABC):
     def describe(self) -> str:
         """Where the state is, for a startup line (never a password)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a state that holds nothing open keeps this
         pass
 
 

@@ -78,7 +78,8 @@ class TokenStore:
     def mint(self, tenant: str, pack: str, faces: Sequence[Face], image_id: str = "") -> list[str]:
         new = []
         for f in faces:
-            assert f.embedding is not None
+            if f.embedding is None:
+                raise ValueError("only embedded faces get a face token")
             q = None if f.quality is None else float(f.quality.score)
             new.append(NewFace(f.embedding, "", tuple(float(v) for v in f.bbox), q, analysis=_analysis(f, image_id)))  # type: ignore[arg-type]
         return self.gallery.detect_faces(tenant, pack, new, self.ttl_s) if new else []

@@ -19,7 +19,7 @@ def annotate(image: np.ndarray, dets: Detections, labels: Sequence[str | None], 
     out = image.copy()
     thick = max(1, round(max(image.shape[:2]) / 400))
     for i in range(len(dets)):
-        x1, y1, x2, y2 = (int(round(float(v))) for v in dets.xyxy[i])
+        x1, y1, x2, y2 = (round(float(v)) for v in dets.xyxy[i])
         label = labels[i]
         colour = NOISE if label is None else (KNOWN if known[i] else UNKNOWN)
         width = 1 if label is None or not dets.detected[i] else thick + 1

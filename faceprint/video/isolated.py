@@ -99,13 +99,12 @@ class IsolatedVideo:
         self.frames_read = 0
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr, kept for the crash report; closed in close()
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(  # noqa: S603 - this interpreter running our own bootstrap; no shell, the path is one argument
             [sys.executable, "-c", BOOTSTRAP, str(PACKAGE_DIR), _spec(self.path, config, limits)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0, close_fds=True, env=env,
         )  # fmt: skip
-        assert isinstance(
-            self._proc.stdout, io.FileIO
-        )  # bufsize=0: raw reads, so select() sees every byte
+        if not isinstance(self._proc.stdout, io.FileIO):  # bufsize=0: raw reads, so select() sees every byte
+            raise TypeError(f"the worker's stdout is {type(self._proc.stdout).__name__}, not a raw pipe")
         self._pipe = self._proc.stdout
         self._deadline = time.monotonic() + limits.timeout_s
         try:

@@ -120,10 +120,10 @@ class VideoResult:
             row["label"] = lab[0] if lab else None
         return {"index": f.index, "time_s": round(f.time_s, 4), "detected": f.detected, "cut": f.cut, "faces": faces}
 
-    def write_json(self, path: str | os.PathLike, *, per_frame: bool = False) -> None:
+    def write_json(self, path: str | os.PathLike[str], *, per_frame: bool = False) -> None:
         write_json(path, self.to_dict(per_frame=per_frame))
 
-    def write_csv(self, path: str | os.PathLike, thumbnails: str | os.PathLike | None = None) -> None:
+    def write_csv(self, path: str | os.PathLike[str], thumbnails: str | os.PathLike[str] | None = None) -> None:
         write_csv(path, self.subjects, thumbnails)
 
 
@@ -134,7 +134,7 @@ def video_engine(pack: str | None = None, options: VideoOptions | None = None) -
 
 
 def iter_frames(
-    path: str | os.PathLike, engine: FaceEngine | None = None, options: VideoOptions | None = None
+    path: str | os.PathLike[str], engine: FaceEngine | None = None, options: VideoOptions | None = None
 ) -> Iterator[FrameResult]:
     """Per-frame tracked faces of a video, streamed; ``FrameResult.image`` holds the frame."""
     opts = options or VideoOptions()
@@ -144,12 +144,12 @@ def iter_frames(
 
 
 def process_video(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     gallery: Searcher | None = None,
     options: VideoOptions | None = None,
     *,
     engine: FaceEngine | None = None,
-    out: str | os.PathLike | None = None,
+    out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> VideoResult:
     """The whole file: timeline of who appears when, and an annotated copy at ``out`` if given."""
@@ -182,7 +182,7 @@ def process_video(
 
 
 def write_annotated(
-    path: str | os.PathLike, result: VideoResult, out: str | os.PathLike, progress: Progress | None = None
+    path: str | os.PathLike[str], result: VideoResult, out: str | os.PathLike[str], progress: Progress | None = None
 ) -> Path:
     """Decode the video again and draw each frame's tracked faces with their final names."""
     by_index = {f.index: f for f in result.frames}

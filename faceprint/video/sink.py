@@ -44,7 +44,7 @@ CODECS: dict[str, Codec] = {
 }
 
 
-def codec_for(path: str | os.PathLike) -> Codec:
+def codec_for(path: str | os.PathLike[str]) -> Codec:
     """The registered codec for a file name; an unknown extension is a clear error up front."""
     suffix = Path(path).suffix.lower()
     if suffix not in CODECS:
@@ -53,7 +53,7 @@ def codec_for(path: str | os.PathLike) -> Codec:
 
 
 class VideoSink:
-    def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float = 30.0, codec: Codec | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], width: int, height: int, fps: float = 30.0, codec: Codec | None = None) -> None:
         self.path = Path(path)
         self.codec = codec or codec_for(self.path)
         if width < 2 or height < 2:
@@ -65,6 +65,7 @@ class VideoSink:
         self._fps = fps if fps and fps > 0 else 30.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(self.path), mode="w")
+        self._closed = False
         try:
             rate = Fraction(self._fps).limit_denominator(1001)
             self._stream: av.video.stream.VideoStream = self._container.add_stream(  # type: ignore[assignment]
@@ -86,7 +87,7 @@ class VideoSink:
         if img.shape[:2] != (self.height, self.width):
             raise BadInput(f"frame is {image.shape[1]}x{image.shape[0]}; this sink writes {self.width}x{self.height}")
         t = time_s if time_s is not None else self.frames / self._fps
-        pts = max(int(round(t / self._time_base)), self._last_pts + 1)
+        pts = max(round(t / self._time_base), self._last_pts + 1)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
         frame.pts, frame.time_base = pts, self._time_base
         self._last_pts = pts
@@ -95,14 +96,14 @@ class VideoSink:
         self.frames += 1
 
     def close(self) -> None:
-        if self._container is None:
+        if self._closed:
             return
+        self._closed = True
         try:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
         finally:
             self._container.close()
-            self._container = None  # type: ignore[assignment]
 
     def __enter__(self) -> VideoSink:
         return self

@@ -201,7 +201,7 @@ class VideoSource:
     # -- decoding ------------------------------------------------------------------------------
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
         img = frame.to_ndarray(format="bgr24")
-        rot = int(round((frame.rotation or 0) / 90.0)) % 4
+        rot = round((frame.rotation or 0) / 90.0) % 4
         self._rotation = rot * 90
         return np.ascontiguousarray(np.rot90(img, k=rot)) if rot else img
 
@@ -313,7 +313,7 @@ def read_ahead(frames: Iterator[Frame], depth: int = 8) -> Generator[Frame, None
                 if not put(f):
                     return
             put(_Done())
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which raises it
             put(exc)
 
     thread = threading.Thread(target=work, name="faceprint-decode", daemon=True)
@@ -338,7 +338,7 @@ class FrameSource(Protocol):
     truncated: bool
     frames_read: int
 
-    def __iter__(self) -> Iterator[Frame]: ...
+    def __iter__(self) -> Generator[Frame, None, None]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

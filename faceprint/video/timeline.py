@@ -96,7 +96,7 @@ def build_timeline(
         for start, end, conf, tid in spans:
             if segments and start - segments[-1].end_s <= gap_s:
                 last = segments[-1]
-                segments[-1] = Segment(last.start_s, max(last.end_s, end), max(last.confidence, conf), last.track_ids + (tid,))
+                segments[-1] = Segment(last.start_s, max(last.end_s, end), max(last.confidence, conf), (*last.track_ids, tid))
             else:
                 segments.append(Segment(start, end, conf, (tid,)))
         best = max(persons, key=lambda p: p.confidence)
@@ -109,11 +109,11 @@ def build_timeline(
     return tuple(out)
 
 
-def write_json(path: str | os.PathLike, payload: dict[str, object]) -> None:
+def write_json(path: str | os.PathLike[str], payload: dict[str, object]) -> None:
     Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_csv(path: str | os.PathLike, subjects: Sequence[SubjectTimeline], thumbnails: str | os.PathLike | None = None) -> None:
+def write_csv(path: str | os.PathLike[str], subjects: Sequence[SubjectTimeline], thumbnails: str | os.PathLike[str] | None = None) -> None:
     """One row per segment. With ``thumbnails`` (a folder), each subject's face is saved there as JPEG."""
     thumb_dir = Path(thumbnails) if thumbnails is not None else None
     if thumb_dir is not None:
@@ -132,6 +132,6 @@ def write_csv(path: str | os.PathLike, subjects: Sequence[SubjectTimeline], thum
                             " ".join(str(t) for t in seg.track_ids), thumb])  # fmt: skip
 
 
-def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

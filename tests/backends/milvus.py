@@ -24,7 +24,7 @@ def _wait_ready(uri: str, proc: subprocess.Popen, log: Path, timeout: float = 60
         try:
             MilvusClient(uri=uri, timeout=2).list_collections()
             return
-        except Exception:  # noqa: BLE001 - not listening yet
+        except Exception:  # not listening yet
             if time.monotonic() > end:
                 raise
             time.sleep(0.2)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
 from service.support import Server
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}

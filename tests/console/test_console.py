@@ -229,7 +229,8 @@ def test_video_job_timeline_seek_downloads_and_delete(page, admin_key: Key, cons
     assert [s["label"] for s in timeline["subjects"]] == labels
     with page.expect_download() as got:
         page.get_by_role("button", name="Download CSV").click()
-    rows = list(csv.DictReader(Path(got.value.path()).open(newline="")))
+    with Path(got.value.path()).open(newline="") as f:
+        rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == segments.count()  # the CLI's --csv columns
     assert {(r["label"], r["known"]) for r in rows} == {(s["label"], str(int(s["known"]))) for s in timeline["subjects"]}
     assert all(re.fullmatch(r"\d+\.\d{3}", r["start_s"]) and re.fullmatch(r"[\d ]+", r["track_ids"]) for r in rows)

@@ -12,10 +12,10 @@ import time
 
 import cv2
 import httpx
-from liveness.support import write_clip
-from service.support import Key, cli, make_key
 
 from faceprint.video import open_video
+from liveness.support import write_clip
+from service.support import Key, cli, make_key
 
 from .conftest import DATA, sign_in
 
@@ -60,7 +60,7 @@ def test_console_keeps_to_its_key_rate_and_shows_refusals(page, console_server) 
     page.locator("[data-testid=verdict], [data-testid=compare-result] [role=alert]").first.wait_for(timeout=60_000)
     assert refused == [], page.get_by_test_id("compare-result").inner_text()  # two detects and a compare at 1 request/s: paced, never refused
     times = [t for t, _ in sent]
-    assert len(times) >= 4 and min(b - a for a, b in zip(times, times[1:])) > 0.9
+    assert len(times) >= 4 and min(b - a for a, b in itertools.pairwise(times)) > 0.9
 
     # Someone else spends the key's budget: the console says so and does not retry behind the user's back.
     stop = threading.Event()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from service.support import Key, Server, make_key
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>another origin</title></head><body>

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from faceprint.errors import FacesetExist, FaceprintError, InvalidFacesetToken, InvalidFaceToken
+from faceprint.errors import FaceprintError, FacesetExist, InvalidFacesetToken, InvalidFaceToken
 from faceprint.gallery import EnrolOptions, FaceRecord, GalleryService, NewFace, SearchOptions
 
 from .conftest import ENROLLED, PHOTOS, Backend, LfwFaces
@@ -29,7 +29,7 @@ def fill(svc: GalleryService, lfw: LfwFaces, ref: str = "people", tenant: str = 
 
 def exact_top(lfw: LfwFaces, records: dict[str, list[FaceRecord]], query: np.ndarray, k: int) -> list[tuple[str, float]]:
     """Brute force over the stored templates: (face token, inner product), best first."""
-    pairs = [(r.token, f.embedding) for name in ENROLLED for r, f in zip(records[name], lfw.faces[name])]
+    pairs = [(r.token, f.embedding) for name in ENROLLED for r, f in zip(records[name], lfw.faces[name], strict=True)]
     scores = np.stack([v for _, v in pairs]).astype(np.float32) @ query.astype(np.float32)
     order = np.argsort(-scores)[:k]
     return [(pairs[i][0], float(scores[i])) for i in order]
@@ -62,14 +62,14 @@ def test_search_returns_the_exact_top_k_by_face_and_by_subject(backend: Backend,
     svc = backend.open()
     records = fill(svc, lfw)
     by_face = svc.search_embeddings("people", lfw.probe_vectors, SearchOptions(top_k=5))
-    for name, q, result in zip(ENROLLED, lfw.probe_vectors, by_face):
+    for name, q, result in zip(ENROLLED, lfw.probe_vectors, by_face, strict=True):
         want = exact_top(lfw, records, q, 5)
         assert [m.face_token for m in result.matches] == [t for t, _ in want]
         np.testing.assert_allclose([m.score for m in result.matches], [s for _, s in want], atol=1e-4)
         assert [m.subject for m in result.matches[:PHOTOS]] == [name] * PHOTOS and result.subject == name
         assert {m.faceset_token for m in result.matches} == {svc.get("people").token}
     by_subject = svc.search_embeddings("people", lfw.probe_vectors, SearchOptions(top_k=4, by="subject"))
-    for name, q, result in zip(ENROLLED, lfw.probe_vectors, by_subject):
+    for name, q, result in zip(ENROLLED, lfw.probe_vectors, by_subject, strict=True):
         best: dict[str, tuple[str, float]] = {}
         for tok, score in exact_top(lfw, records, q, lfw.count):
             subject = next(n for n in ENROLLED if tok in {r.token for r in records[n]})
@@ -149,7 +149,7 @@ def test_a_tenant_cannot_see_search_or_change_another_tenants_gallery(backend: B
         "delete": lambda ref: svc.delete(ref, tenant="globex"),
     }
     for what, call in calls.items():
-        seen, absent = _error(lambda: call(acme_token)), _error(lambda: call(missing))
+        seen, absent = _error(lambda call=call: call(acme_token)), _error(lambda call=call: call(missing))
         assert (type(seen), seen.code, seen.http_status) == (type(absent), absent.code, absent.http_status), what
         assert isinstance(seen, InvalidFacesetToken), what
     face = acme[ENROLLED[0]][0].token
@@ -178,7 +178,7 @@ def test_a_restarted_node_and_a_new_node_find_everything(backend: Backend, lfw: 
         assert svc.get("empty").tags == ("t",) and svc.get("people").face_count == lfw.count - 1
         assert [f.token for f in svc.faces("people").items] == listed
         after = svc.search_embeddings("people", lfw.probe_vectors, SearchOptions(top_k=5))
-        for x, y in zip(before, after):
+        for x, y in zip(before, after, strict=True):
             assert [m.face_token for m in x.matches] == [m.face_token for m in y.matches]
             np.testing.assert_allclose([m.score for m in x.matches], [m.score for m in y.matches], atol=1e-5)
         assert gone.token not in tokens(svc.search_embeddings("people", lfw.faces[ENROLLED[4]][0].embedding[None], ALL))

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from gallery_support import unit
 
 from faceprint.errors import InvalidIndexSpec
 from faceprint.gallery.store.base import VectorSource
 from faceprint.index import SearchParams
 from faceprint.index.faiss.base import make_index
+from gallery_support import unit
 
 DIM = 64
 SPECS = ["Flat", "IVF16,PQ16x4fs,Refine", "IVF16_HNSW8,PQ8x4fs,Refine"]
@@ -26,7 +26,7 @@ def built(spec, n=1200, seed=0):
     src = Memory()
     x = unit(np.random.default_rng(seed), n, DIM)
     ids = np.arange(n, dtype=np.int64) * 7 + 3  # labels are not row numbers
-    src.rows.update(zip(ids.tolist(), x, strict=False))
+    src.rows.update(zip(ids.tolist(), x, strict=True))
     index = make_index(spec, DIM, src)
     if not index.is_trained:
         index.train(x)
@@ -40,7 +40,7 @@ def test_finds_itself_with_exact_scores(spec):
     assert index.ntotal == len(ids)
     hits = index.search(x[:50], 5, SearchParams(nprobe=16))
     assert [h.ids[0] for h in hits] == ids[:50].tolist()
-    for h, q in zip(hits, x[:50], strict=False):
+    for h, q in zip(hits, x[:50], strict=True):
         assert len(h) == 5 and np.all(np.diff(h.scores) <= 1e-6)
         exact = {int(i): float(x[(int(i) - 3) // 7] @ q) for i in h.ids}
         np.testing.assert_allclose(h.scores, [exact[int(i)] for i in h.ids], atol=1e-5)  # re-ranked: exact cosines
@@ -79,7 +79,7 @@ def test_additions_after_a_removal_are_all_found(spec):
     index.remove(ids[::3])
     new = unit(np.random.default_rng(9), 400, DIM)
     labels = np.arange(400, dtype=np.int64) + 100_000
-    src.rows.update(zip(labels.tolist(), new, strict=False))
+    src.rows.update(zip(labels.tolist(), new, strict=True))
     index.add(labels, new)
     assert index.ntotal == 1500 - 500 + 400
     hits = index.search(np.concatenate([new, x[1::3]]), 1, SearchParams(nprobe=16))
@@ -92,7 +92,7 @@ def test_ivf_round_trips_through_bytes():
     twin.load_bytes(index.to_bytes())
     a = index.search(x[:20], 3, SearchParams(nprobe=4))
     b = twin.search(x[:20], 3, SearchParams(nprobe=4))
-    assert all(np.array_equal(p.ids, q.ids) for p, q in zip(a, b, strict=False))
+    assert all(np.array_equal(p.ids, q.ids) for p, q in zip(a, b, strict=True))
     clone = index.empty_clone()
     assert clone.is_trained and clone.ntotal == 0
 

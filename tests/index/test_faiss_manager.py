@@ -3,10 +3,10 @@
 import threading
 
 import numpy as np
-from gallery_support import faces, service, synthetic_gallery, unit
 
 from faceprint.gallery import IndexPolicy
 from faceprint.index.faiss import snapshot
+from gallery_support import faces, service, synthetic_gallery, unit
 
 IVF = "IVF8,PQ16x4fs,Refine"  # trains from 1,000 vectors at 64-D
 

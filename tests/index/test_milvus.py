@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gallery_support import calibration, faces, files_containing, unit
 
 from faceprint import FaceEngine
 from faceprint.errors import IndexUnavailable, InvalidIndexSpec
@@ -23,6 +22,7 @@ from faceprint.gallery.store import sqlite_url
 from faceprint.index.milvus.backend import MARKER
 from faceprint.index.milvus.client import alias_of, spec_of
 from faceprint.index.milvus.plan import plan_for
+from gallery_support import calibration, faces, files_containing, unit
 
 REAL_ENV = "FACEPRINT_TEST_REAL_MILVUS_URI"
 
@@ -78,7 +78,7 @@ def lfw(shared: Path) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
     engine = FaceEngine("arcface-s")
     found = engine.embed_batch([q for ps in paths for q in ps])
     enrol, subjects, probes, probe_subjects, i = [], [], [], [], 0
-    for person, ps in zip(people, paths, strict=False):
+    for person, ps in zip(people, paths, strict=True):
         embs = [found[i + j][0].embedding for j in range(len(ps)) if found[i + j]]
         i += len(ps)
         enrol += embs[:-1]
@@ -125,7 +125,7 @@ def test_search_matches_exact_numpy_on_lfw(tmp_path, index_url, lfw):
     enrol, subjects, probes, probe_subjects = lfw
     svc = node(tmp_path, index_url, "a")
     token = gallery(svc, "lfw", enrol.shape[1], "Flat")
-    svc.add_embeddings("lfw", [NewFace(v, s) for v, s in zip(enrol, subjects, strict=False)])
+    svc.add_embeddings("lfw", [NewFace(v, s) for v, s in zip(enrol, subjects, strict=True)])
     fs = svc.get("lfw")
     fid = svc.store.faceset_id("default", token)
     ((ids, vecs),) = list(svc.store.added_since(fid, -1))
@@ -136,7 +136,7 @@ def test_search_matches_exact_numpy_on_lfw(tmp_path, index_url, lfw):
         assert h.ids.tolist() == ids[order].tolist()
         assert np.allclose(h.scores, exact[qi][order], atol=1e-5)
     results = svc.search_embeddings("lfw", probes, SearchOptions(top_k=1, by="subject"))
-    hit1 = np.mean([r.best.subject == s for r, s in zip(results, probe_subjects, strict=False)])
+    hit1 = np.mean([r.best.subject == s for r, s in zip(results, probe_subjects, strict=True)])
     assert hit1 >= 0.95, hit1  # the same answers a user gets through the service
     svc.close()
 
@@ -151,7 +151,7 @@ def test_two_nodes_share_one_store_and_one_milvus(tmp_path, index_url, lfw):
         (rec,) = a.add_embeddings("staff", [NewFace(enrol[i], subjects[i])])
         best = b.search_embeddings("staff", enrol[i : i + 1])[0].best
         assert best.face_token == rec.token and best.score > 0.999
-    b.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[3:40], subjects[3:40], strict=False)])
+    b.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[3:40], subjects[3:40], strict=True)])
     gone = a.faces("staff", limit=1).items[0].token
     assert b.remove_faces("staff", [gone]) == 1  # removed through B, never again returned through A
     assert gone not in {m.face_token for m in a.search_embeddings("staff", enrol[:1], SearchOptions(top_k=10))[0].matches}
@@ -174,7 +174,7 @@ def test_two_nodes_on_postgresql(tmp_path, index_url, postgres_url, lfw):
     ]  # fmt: skip
     a, b = nodes
     gallery(a, "staff", enrol.shape[1])
-    recs = a.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[:20], subjects[:20], strict=False)])
+    recs = a.add_embeddings("staff", [NewFace(v, s) for v, s in zip(enrol[:20], subjects[:20], strict=True)])
     assert b.search_embeddings("staff", enrol[7:8])[0].best.face_token == recs[7].token  # at once, from the other node
     assert b.remove_faces("staff", [recs[7].token]) == 1
     assert recs[7].token not in {m.face_token for m in a.search_embeddings("staff", enrol[7:8]).pop().matches}

@@ -60,7 +60,7 @@ def test_parity_with_the_torch_reference(minifasnet, shared, case):
     crops = [crop(img, face, net.scale) for net in minifasnet.nets]
     assert [hashlib.sha256(c.tobytes()).hexdigest() for c in crops] == case["crops_sha256"]  # preprocessing as upstream
     probs = minifasnet.network_probs([(img, face)])
-    for ours, ref in zip(probs, case["probs"]):
+    for ours, ref in zip(probs, case["probs"], strict=True):
         assert np.abs(ours[0] - np.array(ref)).max() < 1e-4
     live = float(minifasnet.live_probability([(img, face)])[0])
     assert abs(live - case["live"]) < 1e-4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -22,7 +24,7 @@ def test_genuine_cuts_pass_their_labelled_challenge(shot, name):
     result = _verify(cut(shot[1], *clip["frames"]), clip["challenge"])
     assert result.passed, result.reasons
     assert [e.action.value for e in result.matched] == clip["challenge"]
-    assert all(a.start < b.start for a, b in zip(result.matched, result.matched[1:]))
+    assert all(a.start < b.start for a, b in pairwise(result.matched))
 
 
 def test_a_static_photo_is_refused(engine, other_person):

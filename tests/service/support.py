@@ -53,9 +53,8 @@ class Server:
         self.log = data / "server.log"
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
+        with open(self.log, "wb") as log:  # the server writes its own copy; ours closes here
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         self._wait()
 
     def _wait(self, timeout: float = 120.0) -> None:

@@ -11,9 +11,9 @@ import threading
 
 import httpx
 import numpy as np
-from gallery_support import service
 
 from faceprint.gallery import NewFace, SearchOptions
+from gallery_support import service
 
 from .support import Key, Server, make_key
 
@@ -57,15 +57,15 @@ def test_kill_9_during_concurrent_http_addface_leaves_no_orphan_or_duplicate(tmp
             lock = threading.Lock()
 
             def worker(mine: list[str]) -> None:
-                with httpx.Client(base_url=server.url, timeout=30) as c:
+                with httpx.Client(base_url=server.url, timeout=30) as c:  # noqa: B023 - joined before the loop moves on
                     for t in mine:
                         try:
                             r = c.post("/facepp/v3/faceset/addface", data={**key.auth, "faceset_token": fst, "face_tokens": t})
                         except httpx.HTTPError:
                             return  # the server died under us
                         if r.status_code == 200 and r.json()["face_added"] == 1:
-                            with lock:
-                                acked.add(t)
+                            with lock:  # noqa: B023 - as above
+                                acked.add(t)  # noqa: B023 - as above
 
             threads = [threading.Thread(target=worker, args=(tokens[i::THREADS],)) for i in range(THREADS)]
             for th in threads:

@@ -38,7 +38,7 @@ def no_face(photos) -> bytes:
     import cv2
 
     img = cv2.imread(str(photos / "obama.jpg"))
-    ok, jpg = cv2.imencode(".jpg", img[650:, :])
+    _, jpg = cv2.imencode(".jpg", img[650:, :])
     return jpg.tobytes()
 
 
@@ -135,7 +135,7 @@ def test_tiny_image_is_invalid_size(server, key):
     import cv2
     import numpy as np
 
-    ok, png = cv2.imencode(".png", np.zeros((20, 20, 3), np.uint8))
+    _, png = cv2.imencode(".png", np.zeros((20, 20, 3), np.uint8))
     r = post(server, key, "/facepp/v3/detect", {"image_file": ("t.png", png.tobytes(), "image/png")})
     assert r.status_code == 400 and error(r) == "INVALID_IMAGE_SIZE: image_file"
 

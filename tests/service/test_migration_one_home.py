@@ -91,7 +91,7 @@ def test_a_data_dir_made_by_base_is_migrated_and_keeps_facesets_tokens_and_searc
         after = post(new.url, key, "/facepp/v3/search", upload(photos / "obama3.jpg"), faceset_token=fst, return_result_count=2)
         # the same faces and names; confidence within 0.1 (thresholds.json was recalibrated since base, not the templates)
         assert [(h["face_token"], h["user_id"]) for h in after["results"]] == [(h["face_token"], h["user_id"]) for h in before["results"]]
-        assert all(abs(x["confidence"] - y["confidence"]) < 0.1 for x, y in zip(after["results"], before["results"]))
+        assert all(abs(x["confidence"] - y["confidence"]) < 0.1 for x, y in zip(after["results"], before["results"], strict=True))
         assert post(new.url, key, "/facepp/v3/face/getdetail", face_token=a)["user_id"] == "barack"
         assert post(new.url, key, "/facepp/v3/face/getdetail", face_token=b)["facesets"] == []  # still a live token
         added = post(new.url, key, "/facepp/v3/faceset/addface", faceset_token=fst, face_tokens=b)
@@ -156,5 +156,5 @@ def test_a_postgresql_database_made_by_base_is_migrated_and_keeps_tokens_and_res
         assert tokens.get("t", a).faceset_token == old["faceset"] and tokens.get("t", b).faceset_token is None
         probe = np.stack([tokens.get("t", t).face.embedding for t in (a, c2)])
         hits = [[m.face_token for m in r.matches] for r in svc.search_embeddings(old["faceset"], probe, tenant="t")]
-        rename = dict(zip(old["gallery"], (a, c2)))
+        rename = dict(zip(old["gallery"], (a, c2), strict=True))
         assert hits == [[rename[g] for g in row] for row in old["hits"]]  # the same results, under the client's tokens

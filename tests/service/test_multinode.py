@@ -51,7 +51,7 @@ def cluster(postgres_admin_url, milvus_uri, tmp_path_factory):
     def start(name: str) -> None:  # both at once: they create the shared tables together
         try:
             started[name] = Server(root / name, *flags, env=env)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:  # re-raised below
             errors.append(exc)
 
     threads = [threading.Thread(target=start, args=(n,)) for n in ("a", "b")]

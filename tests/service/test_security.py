@@ -199,7 +199,7 @@ def photo_host(photos):
     body = (photos / "obama.jpg").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -265,4 +265,4 @@ def test_binds_loopback_by_default(server):
         line.split()[1] for line in table.read_text().splitlines()[1:]
         if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == server.port
     ]  # fmt: skip
-    assert listening == ["0100007F:%04X" % server.port]
+    assert listening == [f"0100007F:{server.port:04X}"]

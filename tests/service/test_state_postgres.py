@@ -15,8 +15,6 @@ import numpy as np
 import psycopg
 import pytest
 
-from threads_support import together
-
 from faceprint.errors import FaceprintError, InvalidFaceToken
 from faceprint.liveness import SessionStore
 from faceprint.redact import mask_url
@@ -28,6 +26,7 @@ from faceprint.service.faceid import SESSIONS
 from faceprint.service.keys import KeyStore
 from faceprint.service.state import PostgresState, open_state
 from faceprint.service.tokens import TokenStore
+from threads_support import together
 
 from .support import cli
 
@@ -131,7 +130,7 @@ def test_purge_on_every_node_at_once_deletes_each_expired_token_once(galleries, 
         barrier.wait()
         try:
             counts.append(store.purge(now=time.time() + 1000))
-        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+        except Exception as exc:  # recorded and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=sweep, args=(stores[i % 2],)) for i in range(4)]

@@ -77,7 +77,7 @@ def test_explicitly_allow_listed_loopback_address_is_fetched_with_limits(photos)
     body = (photos / "obama.jpg").read_bytes()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             if self.path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", "http://169.254.169.254/")
@@ -151,9 +151,9 @@ def test_batched_requests_get_the_same_faces_as_one_at_a_time(engine, photos, sh
     finally:
         batcher.close()
     assert max(sizes) > 1  # they really shared calls
-    for a, b in zip(alone, together):
+    for a, b in zip(alone, together, strict=True):
         assert len(a) == len(b) >= 1
-        for fa, fb in zip(a, b):
+        for fa, fb in zip(a, b, strict=True):
             assert np.allclose(fa.bbox, fb.bbox, atol=0.5)
             assert float(np.dot(fa.embedding, fb.embedding)) > 0.999
             assert fb.landmarks is not None and fb.landmarks.shape == (106, 2)

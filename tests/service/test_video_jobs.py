@@ -8,9 +8,9 @@ from pathlib import Path
 
 import av
 import pytest
-from video.support import STILLS, write_audio_only  # tests/ is on sys.path (rootdir conftest)
 
 from faceprint.gallery import GalleryConfig, GalleryService
+from video.support import STILLS, write_audio_only  # tests/ is on sys.path (rootdir conftest)
 
 from .support import Key, Server, make_key
 

@@ -47,7 +47,7 @@ def gallery(gallery_dir: Path, shared: Path, video_dir: Path, engine) -> Iterato
         svc.enrol_one("video", video_dir / "stills" / file, subject)
     t0 = time.perf_counter()
     names, vecs = embed_distractors(engine, distractor_images(shared / "lfw", DISTRACTORS))
-    svc.add_embeddings("video", [NewFace(embedding=v, subject=n) for n, v in zip(names, vecs)])
+    svc.add_embeddings("video", [NewFace(embedding=v, subject=n) for n, v in zip(names, vecs, strict=True)])
     print(f"\n{len(names)} LFW distractors embedded in {time.perf_counter() - t0:.1f} s")
     yield svc.gallery("video")
     svc.close()

@@ -43,13 +43,13 @@ def embed_distractors(engine: FaceEngine, paths: list[Path], batch: int = 32) ->
         chunk = paths[start : start + batch]
         imgs = [engine.load(p) for p in chunk]
         picked = []
-        for p, img, faces in zip(chunk, imgs, engine.detect_batch(imgs)):
+        for p, img, faces in zip(chunk, imgs, engine.detect_batch(imgs), strict=True):
             if not faces:
                 continue
             c = np.array([img.shape[1] / 2, img.shape[0] / 2])
             picked.append((p, img, min(faces, key=lambda f: float(np.linalg.norm((f.bbox[:2] + f.bbox[2:]) / 2 - c)))))
         embedded = engine.embed_faces([im for _, im, _ in picked], [[f] for _, _, f in picked])
-        for (p, _, _), (face,) in zip(picked, embedded):
+        for (p, _, _), (face,) in zip(picked, embedded, strict=True):
             names.append(p.parent.name)
             vecs.append(face.embedding)
     return names, np.stack(vecs).astype(np.float32)

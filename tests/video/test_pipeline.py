@@ -103,7 +103,7 @@ def test_annotated_copy(annotated, every3, hamilton):
         frame = next(f for f in every3.frames if f.index >= index and f.detected)
         labels = [(every3.track_label(int(t)) or ("",))[0] for t in frame.detections.tracker_id]
         x1, y1, _, y2 = frame.detections.xyxy[next(k for k, lab in enumerate(labels) if lab.startswith(label_start))]
-        x, ys = int(round(float(x1))), slice(int(y1) + 2, int(y2) - 2)
+        x, ys = round(float(x1)), slice(int(y1) + 2, int(y2) - 2)
         near = [np.abs(img[ys, x].astype(int) - colour).max(axis=1) < 50 for img in (drawn[frame.index].image, plain[frame.index].image)]
         return float(near[0].mean()), float(near[1].mean())
 

@@ -22,7 +22,7 @@ def test_round_trip(tmp_path, frames, ext):
     times = [0.0, 0.05, 0.1, 0.3, 0.35, 0.4, 0.8, 0.9, 1.0, 1.5]
     path = tmp_path / f"out{ext}"
     with VideoSink(path, 321, 181, fps=20) as sink:
-        for img, t in zip(frames, times):
+        for img, t in zip(frames, times, strict=True):
             sink.write(img, t)
     assert sink.frames == len(frames)
     with open_video(path) as video:
@@ -33,7 +33,7 @@ def test_round_trip(tmp_path, frames, ext):
         assert [round(f.time_s, 3) for f in got] == times
     else:  # AVI: nearest slot of the nominal 20 fps
         assert [round(f.time_s, 3) for f in got] == [round(round(t * 20) / 20, 3) for t in times]
-    for f, want in zip(got, frames):
+    for f, want in zip(got, frames, strict=True):
         assert np.abs(f.image.astype(int) - want[:180, :320].astype(int)).mean() < 8
 
 

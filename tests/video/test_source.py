@@ -21,10 +21,9 @@ def small(hamilton):
 
 
 def code_of(path, config=None) -> str:
-    with pytest.raises(FaceprintError) as err:
-        with open_video(path, config) as video:
-            for _ in video:
-                pass
+    with pytest.raises(FaceprintError) as err, open_video(path, config) as video:
+        for _ in video:
+            pass
     return err.value.code
 
 
@@ -50,7 +49,7 @@ def test_formats(tmp_path, small, ext, encoder, pix_fmt, options, codec):
         assert video.info.codec == codec and (video.info.width, video.info.height) == (320, 180)
     assert len(frames) == len(small)
     assert [round(f.time_s, 3) for f in frames] == [round(k / 30, 3) for k in range(len(small))]
-    for got, want in zip(frames, small):  # lossy codecs, but the same pictures
+    for got, want in zip(frames, small, strict=True):  # lossy codecs, but the same pictures
         assert np.abs(got.image.astype(int) - want.astype(int)).mean() < 8
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -17,7 +18,7 @@ def test_segments_are_ordered_disjoint_and_carry_their_tracks(every3):
     for sub in every3.subjects:
         segs = sub.segments
         assert all(s.end_s > s.start_s for s in segs)
-        assert all(b.start_s - a.end_s > gap for a, b in zip(segs, segs[1:]))
+        assert all(b.start_s - a.end_s > gap for a, b in pairwise(segs))
         assert sorted(t for s in segs for t in s.track_ids) == sorted(sub.track_ids)
         assert sub.confidence == max(s.confidence for s in segs)
     firsts = [s.segments[0].start_s for s in every3.subjects]

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -231,7 +232,7 @@ FACESET_COLS = (
 )
 
 
-def faceset_from_row(row: Sequence, tags: Sequence[str]) -> FaceSet:
+def faceset_from_row(row: Sequence[Any], tags: Sequence[str]) -> FaceSet:
     """A FaceSet from :data:`FACESET_COLS`."""
     return FaceSet(
         token=row[1], tenant=row[2], outer_id=row[3], display_name=row[4], tags=tuple(tags), user_data=row[6],
@@ -240,7 +241,7 @@ def faceset_from_row(row: Sequence, tags: Sequence[str]) -> FaceSet:
     )  # fmt: skip
 
 
-def face_from_row(row: Sequence) -> FaceRecord:
+def face_from_row(row: Sequence[Any]) -> FaceRecord:
     """A FaceRecord from ``token, faceset token, subject, x1, y1, x2, y2, quality, image_sha256, created, has_thumbnail``."""
     box = None if row[3] is None else (row[3], row[4], row[5], row[6])
     return FaceRecord(

@@ -45,11 +45,12 @@ def delete(conn: Any, faceset_id: int, face_ids: Sequence[int]) -> None:
     conn.execute(sql.SQL("DELETE FROM {} WHERE face_id = ANY(%s)").format(table(faceset_id)), (list(face_ids),))
 
 
-def read(conn: Any, faceset_id: int, where: str, args: Sequence) -> list[tuple[int, str, bytes]]:
+def read(conn: Any, faceset_id: int, where: str, args: Sequence[Any]) -> list[tuple[int, str, bytes]]:
     """(face id, face token, embedding) of the gallery's faces (``f``) that match ``where``."""
     q = sql.SQL("SELECT f.id, f.token, v.embedding FROM faces f JOIN {} v ON v.face_id = f.id WHERE {}")
     try:
-        return conn.execute(q.format(table(faceset_id), sql.SQL(where)), args).fetchall()
+        rows: list[tuple[int, str, bytes]] = conn.execute(q.format(table(faceset_id), sql.SQL(where)), args).fetchall()
+        return rows
     except errors.UndefinedTable:
         raise InvalidFacesetToken("the faceset was deleted") from None
 
@@ -58,7 +59,8 @@ def column(conn: Any, faceset_id: int, face_id: int, name: str) -> tuple[bytes |
     """(value,) of one face's ``embedding`` or ``thumbnail``; None if the face is not there."""
     q = sql.SQL("SELECT {} FROM {} WHERE face_id = %s").format(sql.Identifier(name), table(faceset_id))
     try:
-        return conn.execute(q, (face_id,)).fetchone()
+        row: tuple[bytes | None] | None = conn.execute(q, (face_id,)).fetchone()
+        return row
     except errors.UndefinedTable:
         return None
 

@@ -191,13 +191,13 @@ class PostgresStore(DetectedSqlStore):
             "SELECT nextval(pg_get_serial_sequence('faces', 'id')) FROM generate_series(1, ?)", (len(faces),)
         ).fetchall())  # fmt: skip
         with c.raw.cursor().copy(_COPY) as cp:
-            for i, r, f in zip(ids, records, faces):
+            for i, r, f in zip(ids, records, faces, strict=True):
                 analysis = None if f.analysis is None else seal(f.analysis, r.token.encode() + b"/a")
                 cp.write_row((i, r.token, tenant, pack, fid, r.subject, gen, *(r.bbox or (None,) * 4), r.quality, r.image_sha256,
                               r.has_thumbnail, r.created, expires, analysis))  # fmt: skip
         vectors.write(c.raw, fid or 0, (
             (i, seal(v.tobytes(), r.token.encode()), None if f.thumbnail is None else seal(f.thumbnail, r.token.encode() + b"/thumb"))
-            for i, r, f, v in zip(ids, records, faces, vecs)
+            for i, r, f, v in zip(ids, records, faces, vecs, strict=True)
         ))  # fmt: skip
         return records
 

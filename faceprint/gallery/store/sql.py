@@ -265,10 +265,8 @@ class SqlStore(Store):
 
     def _decode(self, rows: Sequence[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray]:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        if self.cipher.enabled:
-            data = b"".join(self.cipher.open(bytes(r[2]), r[1].encode()) for r in rows)
-        else:
-            data = b"".join(bytes(r[2]) for r in rows)
+        opened = (self.cipher.open(bytes(r[2]), r[1].encode()) if self.cipher.enabled else bytes(r[2]) for r in rows)
+        data = b"".join(opened)
         return ids, np.frombuffer(data, dtype="<f4").reshape(len(rows), -1).astype(np.float32, copy=False)
 
     def added_since(

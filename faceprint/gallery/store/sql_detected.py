@@ -111,8 +111,8 @@ class DetectedSqlStore(SqlStore):
             home, fid = row[1] or DETECTED, row[0]
             blobs = [self._embedding(c, home, fid), self._thumbnail_blob(c, home, fid)]
             aad = [b"", b"/thumb"]
-            opened = [None if b is None else self.cipher.open(bytes(b), old.encode() + a) for b, a in zip(blobs, aad)]
-            sealed = [None if o is None else self.cipher.seal(o, new.encode() + a) for o, a in zip(opened, aad)]
+            opened = [None if b is None else self.cipher.open(bytes(b), old.encode() + a) for b, a in zip(blobs, aad, strict=True)]
+            sealed = [None if o is None else self.cipher.seal(o, new.encode() + a) for o, a in zip(opened, aad, strict=True)]
             seal_a = None if analysis is None else self.cipher.seal(analysis, new.encode() + b"/a")
             c.execute("UPDATE faces SET token=?, subject=?, analysis=? WHERE id=?", (new, validate.subject(subject), seal_a, fid))
             self._reseal(c, home, fid, sealed[0], sealed[1])  # type: ignore[arg-type]

@@ -13,16 +13,16 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...errors import FacesetExist, PackMismatch
+from ...sqlite_conn import Pragmas, ThreadConnections, checkpoint, immediate
 from .. import validate
 from ..crypto import Cipher
 from ..locks import file_lock
@@ -30,7 +30,6 @@ from ..types import FaceRecord, FaceSet, NewFace, NewFaceSet
 from . import sqlite_migrate
 from .base import Marker
 from .dialect import SQLITE, chunks
-from .schema import SCHEMA, SCHEMA_VERSION
 from .sql_detected import DetectedSqlStore
 
 log = logging.getLogger(__name__)
@@ -47,77 +46,41 @@ class SqliteStore(DetectedSqlStore):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.cipher = cipher or Cipher(None)
-        self._synchronous = synchronous
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns = ThreadConnections(self.path, Pragmas(synchronous=synchronous, secure_delete=True, foreign_keys=True, timeout_s=60.0))
         self._init_schema()
 
     # -- connections --------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            c = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute(f"PRAGMA synchronous={self._synchronous}")
-            c.execute("PRAGMA secure_delete=ON")
-            c.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = c
-            with self._conns_lock:
-                self._conns.append(c)
-        return c
+        return self._conns.get()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         yield self._conn()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._conn())
 
     def _init_schema(self) -> None:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            c.execute(SCHEMA[0])  # meta
+        with self._tx() as c:
+            c.execute(sqlite_migrate.META)
             rows = dict(c.execute("SELECT key, value FROM meta").fetchall())
             if not rows:
-                for stmt in SCHEMA:
-                    c.execute(stmt)
+                version = sqlite_migrate.create(c)
                 c.executemany(
                     "INSERT INTO meta(key, value) VALUES (?, ?)",
-                    [("schema", str(SCHEMA_VERSION)), ("encryption", self.cipher.name), ("key_check", self.cipher.check_value())],
+                    [("schema", str(version)), ("encryption", self.cipher.name), ("key_check", self.cipher.check_value())],
                 )
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
         if rows:
-            sqlite_migrate.migrate(c, int(rows.get("schema", 1)), SCHEMA_VERSION, self.path)
+            sqlite_migrate.migrate(c, int(rows.get("schema", 1)), sqlite_migrate.latest(), self.path)
             self.cipher.verify(rows.get("encryption", "none"), rows.get("key_check", ""))
 
     def close(self) -> None:
-        with self._conns_lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except sqlite3.ProgrammingError:  # pragma: no cover - closed from its own thread already
-                    pass
-            self._conns.clear()
-        self._local = threading.local()
+        self._conns.close()
 
     def erase_now(self) -> bool:
         """Fold the WAL into the database and truncate it, so removed rows have no copy left."""
         for _ in range(50):
-            busy, _, _ = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if not busy:
+            if checkpoint(self._conn()):
                 return True
             time.sleep(0.1)
         log.warning("could not truncate the WAL of %s: readers kept it busy; removed rows stay in it until then", self.path)

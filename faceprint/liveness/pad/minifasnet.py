@@ -24,7 +24,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnxruntime as ort  # type: ignore[import-untyped]
+import onnxruntime as ort
 
 from ...models.onnx import make_session
 from ...types import Face
@@ -90,7 +90,7 @@ class _Net:
 @lru_cache(maxsize=8)
 def _networks(paths: tuple[Path, ...], threads: int | None) -> tuple[_Net, ...]:
     nets = []
-    for wf, path in zip(MINIFASNET.files, paths):
+    for wf, path in zip(MINIFASNET.files, paths, strict=True):
         graph = build_graph(load_state_dict(path), wf.name).SerializeToString()
         nets.append(_Net(float(wf.role.split()[-1]), make_session(graph, threads, rewrite_prelu=False)))
     return tuple(nets)

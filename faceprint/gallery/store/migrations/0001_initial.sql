@@ -1,4 +1,4 @@
--- The PostgreSQL schema: the same concepts as the SQLite store (faceprint/gallery/store/schema.py).
+-- The PostgreSQL schema: the same concepts as the SQLite store (faceprint/gallery/store/migrations/sqlite/).
 -- Face ids come from an identity sequence, so a label is never reused after an erasure.
 -- Embeddings and thumbnails live in one table per gallery (face_vectors_<faceset id>, created with
 -- the gallery): erasing rewrites only that gallery's table, and deleting the gallery drops it.
