@@ -165,8 +165,7 @@ class FaceEngine:
         one_to_one = not (isinstance(a, Face) or isinstance(b, Face))
         fa, na = self._as_template(a, one_to_one, SIDES[0], face_a)
         fb, nb = self._as_template(b, one_to_one, SIDES[1], face_b)
-        assert fa.embedding is not None and fb.embedding is not None
-        verdict = self.calibration_of(one_to_one).verdict(fa.embedding, fb.embedding)
+        verdict = self.calibration_of(one_to_one).verdict(fa.vector(), fb.vector())
         return replace(verdict, faces_a=na, faces_b=nb, face_a=fa, face_b=fb)
 
     def compare_any(self, a: ImageInput | Face, photo: ImageInput, *, face_a: FaceChoice = PRIMARY) -> PhotoVerdict:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .errors import NoFaceFound
+
 
 @dataclass(frozen=True)
 class Pose:
@@ -47,6 +49,12 @@ class Face:
 
     def with_(self, **changes: object) -> Face:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def vector(self) -> np.ndarray:
+        """The embedding; NoFaceFound for a face that never went through embedding."""
+        if self.embedding is None:
+            raise NoFaceFound("face has no embedding; pass it through embed() first")
+        return self.embedding
 
     @property
     def width(self) -> float:

@@ -98,9 +98,8 @@ def prepare_one(engine: FaceEngine, image: ImageInput, subject: str, options: En
 
 def _new_face(found: Found, face: Face, subject: str, sha: str, options: EnrolOptions) -> NewFace:
     """``face``: the one face of ``found``, embedded."""
-    assert face.embedding is not None
     return NewFace(
-        embedding=face.embedding,
+        embedding=face.vector(),
         subject=subject,
         bbox=tuple(float(v) for v in face.bbox),  # type: ignore[arg-type]
         quality=None if face.quality is None else float(face.quality.score),

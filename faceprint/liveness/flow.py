@@ -115,8 +115,7 @@ class FaceIDFlow:
             face, n = self.engine.template(image, one_to_one=False)  # compared with video-frame templates
         except NoFaceFound:
             raise InvalidReference("no face found in the reference image", param="image") from None
-        assert face.embedding is not None
-        return Reference(face.embedding, "image", {"faces_found": n})
+        return Reference(face.vector(), "image", {"faces_found": n})
 
     def start(
         self, reference: Reference | None = None, *, tenant: str = "", actions: tuple[Action, ...] | None = None

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import BadInput, PackMismatch
+from ..errors import BadInput, MissingArguments, PackMismatch
 from ..liveness import FrameSequence, SequenceLimits, SessionStore, parse_actions
 from ..liveness import session as sessions
 from ..liveness.flow import FaceIDFlow, FaceIDResult, FlowConfig, Reference
@@ -74,7 +74,9 @@ class FaceID:
         if spec.image is not None:
             img, _ = self.rt.recognition._load(spec.image)
             return self.flow.reference_from_image(img)
-        assert spec.faceset is not None and spec.subject is not None
+        if spec.faceset is None or spec.subject is None:
+            raise MissingArguments("a reference is required: face_token, an image, or faceset_token/outer_id with subject",
+                                   param="face_token, image_file, image_base64, image_url, faceset_token, outer_id, subject")  # fmt: skip
         fs = self.rt.gallery.get(spec.faceset, tenant=tenant)
         if fs.pack != pack:
             raise PackMismatch(f"faceset {spec.faceset} holds {fs.pack} templates; this server uses {pack}")

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from ..compare import FAR_LEVELS
 from ..errors import BadInput, CoexistenceArguments, FaceprintError, MissingArguments
@@ -110,6 +111,10 @@ class Params:
             raise BadInput(f"{name} is top,left,width,height in pixels, each at most {MAX_COORDINATE}", param=name)
         return top, left, width, height
 
+    @overload
+    def image(self, n: str = "", *, required: Literal[True] = True) -> ImageRef: ...
+    @overload
+    def image(self, n: str = "", *, required: bool) -> ImageRef | None: ...
     def image(self, n: str = "", *, required: bool = True) -> ImageRef | None:
         """``image_file{n}`` > ``image_base64{_n}`` > ``image_url{n}``, as Face++ ranks them."""
         b64_name = f"image_base64_{n}" if n else "image_base64"

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..choose import primary_index
 from ..compare import Calibration
-from ..errors import BadInput, FaceprintError, ImageFormatError
+from ..errors import BadInput, FaceprintError, ImageFormatError, MissingArguments
 from ..gallery import GalleryService, SearchOptions
 from ..image import decode_bytes
 from ..types import Face
@@ -122,7 +122,8 @@ class Recognition:
                 return base64.b64decode("".join(text.split()), validate=True)
             except (binascii.Error, ValueError):
                 raise ImageFormatError("image_base64 is not valid base64", param=ref.param) from None
-        assert ref.url is not None
+        if ref.url is None:
+            raise MissingArguments("an image is required", param=ref.param)
         return fetch(ref.url, self.config.urls, ref.param)
 
     def _load(self, ref: ImageRef) -> tuple[np.ndarray, str]:
@@ -132,7 +133,7 @@ class Recognition:
         except FaceprintError as exc:
             exc.details.setdefault("param", ref.param)
             raise
-        return img, base64.b64encode(hashlib.md5(data).digest()).decode()
+        return img, base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
 
     # -- detect ---------------------------------------------------------------------------------
     async def detect(self, tenant: str, ref: ImageRef, rect: tuple[int, int, int, int] | None = None) -> Side:
@@ -141,23 +142,23 @@ class Recognition:
         return (await self._detect(tenant, Probe(image=ref, rectangle=rect)))[0]
 
     async def _detect(self, tenant: str, probe: Probe) -> tuple[Side, np.ndarray]:
-        assert probe.image is not None
+        if probe.image is None:
+            raise MissingArguments("an image is required", param="image_url, image_file, image_base64")
         img, image_id = await anyio.to_thread.run_sync(self._load, probe.image)
         if probe.rectangle is None:
             faces = await self.batcher.faces(img)
         else:
-            faces = [await anyio.to_thread.run_sync(self._face_at, img, probe)]
+            faces = [await anyio.to_thread.run_sync(self._face_at, img, probe.rectangle, probe.rectangle_param)]
         tokens = await anyio.to_thread.run_sync(self.tokens.mint, tenant, self.pack, faces, image_id)
         chosen = primary_index(faces, img.shape[1], img.shape[0]) if faces else None  # the library's choice too
         return Side(faces, tokens, image_id, chosen), img
 
-    def _face_at(self, img: np.ndarray, probe: Probe) -> Face:
-        assert probe.rectangle is not None
-        top, left, width, height = probe.rectangle
+    def _face_at(self, img: np.ndarray, rectangle: tuple[int, int, int, int], param: str) -> Face:
+        top, left, width, height = rectangle
         try:
             return self.batcher.engine.face_at(img, (left, top, left + width, top + height))
         except BadInput as exc:
-            raise BadInput(exc.message, param=probe.rectangle_param) from None
+            raise BadInput(exc.message, param=param) from None
 
     # -- face tokens ----------------------------------------------------------------------------
     def lookup(self, tenant: str, token: str) -> StoredFace:
@@ -189,8 +190,7 @@ class Recognition:
     def _verdict(f1: Face | None, f2: Face | None, s1: Side, s2: Side, cal: Calibration) -> Compared:
         conf = None
         if f1 is not None and f2 is not None:
-            assert f1.embedding is not None and f2.embedding is not None
-            conf = cal.verdict(f1.embedding, f2.embedding).confidence
+            conf = cal.verdict(f1.vector(), f2.vector()).confidence
         return Compared(s1, s2, conf, cal.thresholds)
 
     async def search(self, tenant: str, probe: Probe, faceset_token: str | None, outer_id: str | None, count: int) -> Searched:

@@ -30,7 +30,7 @@ async def detect(request: Request, call: Call = need("detect", "detect"), rt: Ru
     p.beauty_range()
     image, scheme, wanted = p.image(), p.landmark(), p.attributes(lenient=rt.config.lenient_attributes)
     everyone, rect = p.flag("calculate_all", False), p.rectangle("face_rectangle")
-    side = await rt.recognition.detect(call.tenant, image, rect)  # type: ignore[arg-type]
+    side = await rt.recognition.detect(call.tenant, image, rect)
     call.faces = len(side.faces)
     rt.metrics.faces.labels("detect").inc(len(side.faces))
     top = len(side.faces) if everyone else rt.config.analyze_faces

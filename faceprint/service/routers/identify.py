@@ -33,7 +33,6 @@ UNKNOWN = "unknown"
 async def identify(request: Request, call: Call = need("faceset:read", "identify"), rt: Runtime = Depends(runtime)) -> dict[str, object]:
     p = call.params
     image = p.image()
-    assert image is not None
     token, outer = p.faceset()
     count = p.integer("return_result_count", 1, 1, rt.config.max_result_count)
     far = p.far("1e-4")

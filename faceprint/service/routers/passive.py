@@ -27,8 +27,7 @@ async def passive(
 ) -> dict[str, object]:
     p = call.params
     name = p.text("detector", limit=64) or pad.DEFAULT_DETECTOR
-    image = p.image()
-    assert image is not None  # required=True raises MissingArguments instead
+    image = p.image()  # required: MissingArguments without one
     res = await anyio.to_thread.run_sync(pad.check, rt, name, image)
     call.faces, call.results = res.faces, 1
     call.outcome = "ATTACK" if res.attack else "BONA_FIDE"
