@@ -147,10 +147,7 @@ def add_landmarks(models: Models, img: np.ndarray, faces: list[Face]) -> list[Fa
 
 def detect(models: Models, imgs: Sequence[np.ndarray], steps: Steps = Steps()) -> list[Found]:
     """Every image's faces, finished: one detector call per input size (or per image)."""
-    if steps.detect_together:
-        raw = models.detector.detect_batch(list(imgs))
-    else:
-        raw = [models.detector.detect_batch([img])[0] for img in imgs]
+    raw = models.detector.detect_batch(list(imgs)) if steps.detect_together else [models.detector.detect_batch([img])[0] for img in imgs]
     return [finish(models, img, faces, steps) for img, faces in zip(imgs, raw, strict=True)]
 
 

@@ -95,17 +95,18 @@ class DlibDetector(Detector):
         return sorted(faces, key=lambda f: -f.score)
 
     def _run(self, rgb: np.ndarray) -> list[tuple[object, float]]:
-        if self.kind == "mmod":
+        hog = self._hog
+        if hog is None:  # kind "mmod": there is no HOG detector
             return self._mmod(rgb)
-        rects, margins, _ = self._hog.run(rgb, self.upsample, score_to_margin(self.threshold))
+        rects, margins, _ = hog.run(rgb, self.upsample, score_to_margin(self.threshold))
         if rects or max(rgb.shape[:2]) > SMALL:
-            return list(zip(rects, (float(m) for m in margins)))
+            return list(zip(rects, (float(m) for m in margins), strict=True))  # one margin per box
         # A small image where HOG found nothing (67 of LFW's 13,233 250x250 images): one more
         # doubling finds 28 of them, and the MMOD CNN (about 1 s at this size) most of the rest.
         # Large images never pay this: on a frame with no face it would cost seconds.
-        rects, margins, _ = self._hog.run(rgb, self.upsample + 1, score_to_margin(self.threshold))
+        rects, margins, _ = hog.run(rgb, self.upsample + 1, score_to_margin(self.threshold))
         if rects or self._cnn_path is None:
-            return list(zip(rects, (float(m) for m in margins)))
+            return list(zip(rects, (float(m) for m in margins), strict=True))  # one margin per box
         return self._mmod(rgb)
 
     def _mmod(self, rgb: np.ndarray) -> list[tuple[object, float]]:

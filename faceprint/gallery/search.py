@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +79,7 @@ def search_vectors(
     while todo:
         found = _gather(manager, store, facesets, q[todo], k, calibration)
         again = []
-        for qi, matches in zip(todo, found):
+        for qi, matches in zip(todo, found, strict=True):  # one list of matches per query asked
             ranked, short = _rank(matches, options)
             out[qi] = tuple(ranked)
             if short and len(matches) >= k and k < total:
@@ -94,10 +94,13 @@ def _gather(
     per_query: list[list[tuple[int, float]]] = [[] for _ in range(len(q))]
     for fs in facesets:
         for qi, found in enumerate(manager.search(fs, q, k)):
-            per_query[qi].extend(zip(found.ids.tolist(), found.scores.tolist()))
+            per_query[qi].extend(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
     labels = np.unique(np.array([i for pairs in per_query for i, _ in pairs], dtype=np.int64))
     resolved = store.resolve(labels)  # faces removed since the index last caught up drop out here
-    confidence: Callable[[float], float] = lambda s: float(calibration.confidence(s))
+
+    def confidence(s: float) -> float:
+        return float(calibration.confidence(s))
+
     out = []
     for pairs in per_query:
         out.append(

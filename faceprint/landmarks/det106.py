@@ -33,11 +33,11 @@ class Det106(Landmarker):
     def landmarks(self, img: np.ndarray, faces: Sequence[Face]) -> list[np.ndarray]:
         if not faces:
             return []
-        crops, mats = zip(*(self._crop(img, f) for f in faces))
+        crops, mats = zip(*(self._crop(img, f) for f in faces), strict=True)
         blob = np.stack(crops)[..., ::-1].astype(np.float32).transpose(0, 3, 1, 2)
         pred = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})[0]
         out = []
-        for p, m in zip(pred.reshape(len(faces), -1, 2), mats):
+        for p, m in zip(pred.reshape(len(faces), -1, 2), mats, strict=True):
             pts = (p + 1.0) * (self.size / 2.0)
             inv = cv2.invertAffineTransform(m)
             out.append((pts @ inv[:, :2].T + inv[:, 2]).astype(np.float32))

@@ -200,10 +200,10 @@ def best_frame(track: FaceTrack, max_angle: float = 20.0) -> int | None:
 
 
 def _identity(track: FaceTrack, best: int | None, c: LivenessConfig) -> tuple[list[Failure], dict[str, float]]:
-    if best is None or track.faces[best] is None or track.faces[best].embedding is None:  # type: ignore[union-attr]
+    chosen = None if best is None else track.faces[best]
+    if chosen is None or chosen.embedding is None:
         return [], {}
-    ref = track.faces[best].embedding  # type: ignore[union-attr]
-    assert ref is not None
+    ref = chosen.embedding
     sims = [(i, float(np.dot(f.embedding, ref))) for i, f in enumerate(track.faces) if f is not None and f.embedding is not None]
     k, low = min(sims, key=lambda p: p[1])
     stats = {"identity_min": low}
@@ -271,7 +271,7 @@ def match_actions(
         seen = [e.action.value for e in sorted((e for e in matched if e is not None), key=lambda e: e.start)]
         out.append(Failure(Reason.ACTIONS_OUT_OF_ORDER, f"actions performed as {', '.join(seen)}", {"performed": seen}))
     last = t0
-    for a, e in zip(actions, matched):
+    for a, e in zip(actions, matched, strict=True):  # one match (or None) per action
         if e is None:
             continue
         if e.start - last > c.max_s_per_action + (c.lead_s if last == t0 else 0.0):
