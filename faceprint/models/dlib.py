@@ -17,7 +17,7 @@ import os
 
 from ..errors import ModelError
 from .files import ModelFile
-from .packs import BuildOptions, Components, Pack, register_pack
+from .packs import BuildSettings, Components, Pack, register_pack
 
 _LICENCE = (
     "dlib models by Davis King, released into the public domain: commercial use allowed. "
@@ -39,7 +39,7 @@ def _options() -> tuple[str, int]:
     return kind, upsample
 
 
-def _build(pack: Pack, opt: BuildOptions) -> Components:
+def _build(pack: Pack, opt: BuildSettings) -> Components:
     from ..detect.dlib_hog import DlibDetector
     from ..detect.dlib_shape import FivePoint
     from ..embed.dlib_resnet import DlibResNet

