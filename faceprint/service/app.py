@@ -37,9 +37,10 @@ def _state(request: Request) -> tuple[str, int]:
     return st.get("request_id", new_request_id()), int((time.perf_counter() - start) * 1000)
 
 
-def error_response(request: Request, exc: FaceprintError) -> JSONResponse:
+def error_response(request: Request, exc: FaceprintError, status: int | None = None) -> JSONResponse:
+    """``exc`` as Face++'s JSON error body, with its class's HTTP status unless ``status`` is given."""
     rid, used = _state(request)
-    return JSONResponse(error_body(exc, rid, used, request.url.path), status_code=exc.http_status)
+    return JSONResponse(error_body(exc, rid, used, request.url.path), status_code=exc.http_status if status is None else status)
 
 
 class Guard:
@@ -173,9 +174,7 @@ def create_app(config: ServiceConfig | None = None, runtime: Runtime | None = No
             return error_response(request, BadInput(f"cannot read the request: {exc.detail}", param="request body"))
         if exc.status_code == 413:
             return error_response(request, RequestTooLarge(str(exc.detail)))
-        err = FaceprintError(str(exc.detail))
-        err.http_status = exc.status_code
-        return error_response(request, err)
+        return error_response(request, FaceprintError(str(exc.detail)), status=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

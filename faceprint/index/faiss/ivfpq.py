@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from ...errors import InvalidIndexSpec
+from ...errors import GalleryError, InvalidIndexSpec
 from ..rerank import rerank
 from ..specs import IndexSpec, ivfpq_spec
 from ..types import Hits, SearchParams, as_queries
@@ -78,7 +78,8 @@ class IVFPQIndex(VectorIndex):
             return 0
         ivf = faiss.extract_index_ivf(self._index)
         lists, packer, removed = ivf.invlists, ivf.get_CodePacker(), 0
-        assert lists is not None
+        if lists is None:
+            raise GalleryError(f"{self.spec} index has no inverted lists to remove from")
         for no in range(ivf.nlist):
             n = lists.list_size(no)
             if not n:

@@ -14,6 +14,7 @@ one has caught up and is swapped in.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...errors import InvalidFacesetToken, InvalidIndexSpec
+from ...errors import FaceprintError, InvalidFacesetToken, InvalidIndexSpec
 from ...gallery.locks import RWLock, file_lock
 from ...gallery.store.base import IndexState
 from ..backends import IndexContext, Indexes, register_indexes
@@ -103,7 +104,7 @@ class IndexManager(Indexes):
                 index.load_bytes(data)
                 usable = index.ntotal == meta.count and meta.dim == faceset.dim
                 usable = usable and state.removed_floor <= meta.generation <= state.generation
-            except Exception as exc:
+            except (RuntimeError, ValueError, TypeError, MemoryError, FaceprintError) as exc:  # FAISS's parse errors, a bad spec or sizes
                 log.warning("index snapshot of %s is unreadable (%s); rebuilding", faceset.token, exc)
                 usable = False
             if usable:
@@ -121,10 +122,7 @@ class IndexManager(Indexes):
     def _build(self, fid: int, spec: str, dim: int, template: VectorIndex | None) -> tuple[VectorIndex, int]:
         """A new index of ``spec`` holding every face up to the store's current generation."""
         state = self.store.index_state(fid)
-        if template is not None and template.spec == spec and template.is_trained:
-            index = template.empty_clone()
-        else:
-            index = make_index(spec, dim, self._source)
+        index = template.empty_clone() if template is not None and template.spec == spec and template.is_trained else make_index(spec, dim, self._source)
         if not index.is_trained:
             if state.count < index.min_train:
                 index = FlatIndex(dim)  # exact until there is enough to train on
@@ -283,10 +281,8 @@ class IndexManager(Indexes):
         self.wait()
         for live in list(self._live.values()):
             if live.index.persistent and live.generation != live.saved_generation:
-                try:
+                with contextlib.suppress(InvalidFacesetToken):  # removed meanwhile: nothing to save
                     self.save(live)
-                except InvalidFacesetToken:
-                    pass
         self._live.clear()
 
 

@@ -90,7 +90,7 @@ class MilvusIndexes(MilvusConnection, Indexes):
     def _catch_up(self, faceset: FaceSet, fid: int, marker: Marker, state: IndexState, current: str | None, rewrite: bool) -> _Known:
         have = spec_of(current) if current else None
         want = plan_for(self.policy.choose(faceset.index_spec, state.count, faceset.dim, have), faceset.dim)
-        listed = 0 <= marker.generation and state.removed_floor <= marker.generation <= state.generation
+        listed = marker.generation >= 0 and state.removed_floor <= marker.generation <= state.generation
         if rewrite or current is None or have != want.spec or not listed:
             current = self._rebuild(faceset, fid, state, want)
         elif marker.generation != state.generation:

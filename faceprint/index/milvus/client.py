@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 try:
     import grpc
-    from pymilvus import DataType, MilvusClient  # type: ignore[import-untyped]
-    from pymilvus.client.types import Status  # type: ignore[import-untyped]
-    from pymilvus.exceptions import MilvusException  # type: ignore[import-untyped]
+    from pymilvus import DataType, MilvusClient
+    from pymilvus.client.types import Status
+    from pymilvus.exceptions import MilvusException
 except ImportError:  # pragma: no cover - the scale extra is not installed
     MilvusClient = None
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ...errors import InvalidIndexSpec
 
-TOKEN_ENV = "FACEPRINT_MILVUS_TOKEN"
+TOKEN_ENV = "FACEPRINT_MILVUS_TOKEN"  # noqa: S105 - the name of the variable holding the token, not a token
 DEFAULT_PORT = 19530
 ERASE_MODES = ("compact", "rewrite")
 
