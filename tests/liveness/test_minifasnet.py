@@ -51,6 +51,24 @@ def test_refuses_a_weights_file_that_would_run_code(tmp_path):
     assert exc.value.code == "MODEL_FORMAT_ERROR"
 
 
+@pytest.mark.parametrize("slot", [0, 2, 4], ids=["magic", "system-info", "storage-keys"])
+def test_refuses_code_in_the_pickles_around_the_state_dict(tmp_path, slot):
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    parts: list[object] = [MAGIC, 1001, {"little_endian": True}, {}, []]
+    parts[slot] = Evil()
+    path = tmp_path / "evil.pth"
+    path.write_bytes(b"".join(pickle.dumps(p) for p in parts))
+    with pytest.raises(FaceprintError) as exc:
+        load_state_dict(path)
+    assert exc.value.code == "MODEL_FORMAT_ERROR" and "refusing to load io.open" in exc.value.message
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["image"].split("/")[-1] for c in GOLDEN["cases"]])
 def test_parity_with_the_torch_reference(minifasnet, shared, case):
     import cv2

@@ -7,9 +7,10 @@ The legacy layout is five pickles and raw bytes, one after another::
     pickle(sorted storage keys)
     for each key: <int64 little-endian element count> <the storage's raw bytes>
 
-The object pickle is read by a restricted :class:`pickle.Unpickler` that knows only the few
-globals a state dict uses (``OrderedDict``, the storage types, ``_rebuild_tensor_v2``) and
-refuses every other one, so a crafted file cannot run code. No torch import anywhere.
+Every pickle is read by a restricted :class:`pickle.Unpickler`: the four around the object are
+plain data and may name no global at all; the object's knows only the few globals a state dict
+uses (``OrderedDict``, the storage types, ``_rebuild_tensor_v2``) and refuses every other one, so
+a crafted file cannot run code. No torch import anywhere.
 """
 
 from __future__ import annotations
@@ -73,7 +74,19 @@ def _rebuild_tensor(storage: _Storage, offset: int, size: tuple[int, ...], strid
     return _TensorRef(storage, int(offset), tuple(int(v) for v in size), tuple(int(v) for v in stride))
 
 
-class _Unpickler(pickle.Unpickler):
+class _DataOnly(pickle.Unpickler):
+    """Plain data (numbers, strings, lists, dicts): any global or persistent id is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise TorchFileError(f"refusing to load {module}.{name} from a weights file")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise TorchFileError(f"unexpected persistent id {pid!r:.80}")
+
+
+class _Unpickler(_DataOnly):
+    """The state dict: the globals it uses, and its tensors' storages as persistent ids."""
+
     def __init__(self, fh: IO[bytes], storages: dict[str, _Storage]) -> None:
         super().__init__(fh)
         self.storages = storages
@@ -85,7 +98,7 @@ class _Unpickler(pickle.Unpickler):
             return _rebuild_tensor
         if module == "torch" and name in _DTYPES:
             return _StorageType(name)
-        raise TorchFileError(f"refusing to load {module}.{name} from a weights file")
+        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
@@ -97,13 +110,13 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _load(fh: IO[bytes]) -> Any:
-    if pickle.load(fh) != MAGIC:
+    if _DataOnly(fh).load() != MAGIC:
         raise TorchFileError("not a PyTorch legacy file (bad magic number)")
-    pickle.load(fh)  # protocol version
-    pickle.load(fh)  # system info (endianness, type sizes)
+    _DataOnly(fh).load()  # protocol version
+    _DataOnly(fh).load()  # system info (endianness, type sizes)
     storages: dict[str, _Storage] = {}
     obj = _Unpickler(fh, storages).load()
-    keys = pickle.load(fh)
+    keys = _DataOnly(fh).load()
     for key in keys:
         st = storages.get(str(key))
         if st is None:
