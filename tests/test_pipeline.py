@@ -127,7 +127,7 @@ def test_found_only_keeps_faces_and_crops_together(engine, images):
 def test_run_takes_plain_picklable_arguments_and_matches_the_engine(engine, photos):
     config = EngineConfig(pack="arcface-s")
     path = str(photos / "obama.jpg")
-    again = pickle.loads(pickle.dumps((config, [path])))
+    again = pickle.loads(pickle.dumps((config, [path])))  # noqa: S301 - the test's own arguments, round-tripped as a process pool does
     faces = pipeline.run(*again)
     assert_same_templates(faces[0], [(f.bbox, f.embedding) for f in engine.embed(path)])
     assert pipeline.models_for(config) is pipeline.models_for(EngineConfig(pack="arcface-s"))  # built once per process

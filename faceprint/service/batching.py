@@ -105,7 +105,7 @@ class MicroBatcher:
             self._on_batch(len(batch))
         try:
             results = analyse(self.engine, [j.img for j in batch], self.policy.detect_together)
-        except Exception as exc:  # one bad input must not fail its neighbours: retry them one by one
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request's future; one bad input must not fail its neighbours: retry them one by one
             if len(batch) > 1:
                 for job in batch:
                     self._process([job])
