@@ -39,7 +39,7 @@ def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray], detect_together: boo
     The embedder always gets every face of the group at once (it chunks as suits the hardware).
     """
     steps = replace(engine.steps(landmarks=True), detect_together=detect_together)
-    return pipeline.analyse(engine.models, imgs, steps)
+    return pipeline.analyse(engine.models, [engine.load(img) for img in imgs], steps)  # load: the size limits
 
 
 @dataclass
