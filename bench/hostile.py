@@ -13,7 +13,7 @@ in the same run, and each row prints its ratio of /health p99 to the baseline's.
 - zip: the 2.5 MB zip bomb (240 entries x 10 MiB zeros) to /faceid/v1/verify, made-up biz_token,
   then once with a real session; 400 codes, peak RSS increase < 100 MB, /health p99 < 200 ms.
 - png16: 16 concurrent 4096x4096 16-bit RGBA PNGs to /facepp/v3/detect: peak RSS increase
-  within the decode budget, and RSS back within 150 MB of where it started (1.5 s after).
+  within the decode budget plus its fixed allowance (tests/hostile/support.py), and RSS back within 150 MB of where it started (1.5 s after).
 - mjpeg: a 16000x16000 MJPEG AVI: refused from its header (VIDEO_ERROR_TOO_LARGE), quickly.
 - fields: image_base64="data:AAAA" to detect/compare/search and a 400-digit face_rectangle.
 - drip: an allow-listed image_url whose peer sends 1 byte every 3 s (cut at the total deadline?).
@@ -44,12 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.conftest import fetch_test_images
-from tests.hostile import corpus
-from tests.hostile.support import percentile, rss, watched
-from tests.service.support import Key, Server, make_key
+from tests.conftest import fetch_test_images  # noqa: E402
+from tests.hostile import corpus  # noqa: E402
+from tests.hostile.support import ALLOWANCE_MB, BUDGET_MB, percentile, rss, watched  # noqa: E402
+from tests.service.support import Key, Server, make_key  # noqa: E402
 
-BUDGET_MB = 512
 SCOPES = "detect,compare,faceset:read,faceset:write"
 
 
@@ -222,7 +221,7 @@ def png16(target: Target, key: Key, args: argparse.Namespace) -> Row:
     time.sleep(1.5)
     after = (rss(pid) - start) / (1 << 20)
     row.notes = f"RSS after +{after:.0f} MB;"
-    row.checks = {f"peak within the {BUDGET_MB} MB budget": row.peak_rss_increase_mb < BUDGET_MB,
+    row.checks = {f"peak within the {BUDGET_MB} MB budget + {ALLOWANCE_MB} MB": row.peak_rss_increase_mb < BUDGET_MB + ALLOWANCE_MB,
                   "back within 150 MB": after < 150, "0 5xx": row.http_5xx == 0}  # fmt: skip
     return row
 
@@ -358,10 +357,7 @@ def kill9(target: Target, key: Key, args: argparse.Namespace) -> Row:
             target.ensure_alive(Row("restart"))  # a kill on purpose is not a crash
         final = wait(job_id, lambda j: j["status"] in ("done", "failed"))
         row.count(f"after 2 kills: {final['status']} runs={final['runs']}")
-        row.checks = {
-            "resumed at most once": int(final["runs"]) <= 2
-            and final["status"] == "failed"
-        }  # type: ignore[call-overload]
+        row.checks = {"resumed at most once": int(str(final["runs"])) <= 2 and final["status"] == "failed"}
 
     attack(target, row, run)
     return row
