@@ -71,7 +71,7 @@ class FailureLimiter:
 
     def _buckets_of(self, api_key: str, address: str) -> list[tuple[_Buckets, str]]:
         out = [(self._keys, api_key), (self._process, "")]
-        return out + [(self._addresses, address)] if address else out
+        return [*out, (self._addresses, address)] if address else out
 
     def begin(self, api_key: str, address: str) -> None:
         """Take a token from each bucket of this attempt, or raise 429 AUTHENTICATION_RATE_LIMITED (taking none)."""

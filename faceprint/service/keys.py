@@ -10,9 +10,10 @@ Checking scrypt costs ~40 ms of CPU, so after one successful check the service r
 of the secret under a per-process random key (never the secret itself); the key's row (revoked,
 scopes, rate) is still read on every request, so a revocation takes effect at once. Every other
 attempt (an unknown key, a revoked key, a wrong or not yet proven secret) first passes the
-:class:`~faceprint.service.failures.FailureLimiter`, then does the same scrypt against the key's
-stored hash (or a dummy one), and fails with the same code and message: a revoked key and an
-unknown key cannot be told from a wrong secret, by the answer or by its time.
+:class:`~faceprint.service.failures.FailureLimiter` (before the key is looked up, so what it
+decides cannot depend on the key's state), then reads the key's row and does the same scrypt
+against its stored hash (or a dummy one), and fails with the same code and message: a revoked key
+and an unknown key cannot be told from a wrong secret, by the answer or by its time.
 """
 
 from __future__ import annotations
@@ -143,23 +144,31 @@ class KeyStore:
 
         ``address`` is the client's (for the failure limit); a refused flood gets AUTHENTICATION_RATE_LIMITED.
         """
-        with self.db.read() as c:
-            row = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
         mac = hmac.new(self._pepper, api_secret.encode(), hashlib.sha256).digest()
-        live = row is not None and row[7] is None
-        if live:
+        with self._lock:
+            known = self._verified.get(api_key)
+        if known is not None and hmac.compare_digest(known, mac):
+            row = self._read(api_key)  # proven before: an HMAC and the row (revocation at once), no scrypt, no limit
+            if row is not None and row[7] is None:
+                return _row(row)
             with self._lock:
-                known = self._verified.get(api_key)
-            if known is not None and hmac.compare_digest(known, mac):
-                return _row(row)  # proven before: an HMAC, no scrypt, no failure limit
+                self._verified.pop(api_key, None)  # revoked (or deleted): from now on it fails like anything else
+        # Not proven: the limit decides first, before the key is even looked up, so its answer (and
+        # its cost: a table lookup) cannot depend on whether the key exists or was revoked.
         self.failures.begin(api_key, address)  # a token per bucket, taken now: concurrent attempts cannot all slip past
+        row = self._read(api_key)
         ok = check_secret(api_secret, row[5] if row is not None else _DUMMY)  # the same work whatever the key's state
-        if not (ok and live):
+        if not (ok and row is not None and row[7] is None):
             raise AuthenticationError("api_key and api_secret do not match")
         self.failures.succeeded(api_key, address)
         with self._lock:
             self._verified[api_key] = mac
         return _row(row)
+
+    def _read(self, api_key: str) -> tuple[Any, ...] | None:
+        with self.db.read() as c:
+            row: tuple[Any, ...] | None = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
+        return row
 
 
 _DUMMY = hash_secret("not a secret", b"0123456789abcdef")
