@@ -4,8 +4,10 @@ Protocol (one run, one server on loopback, all clients on 127.0.0.1):
 
 1. Revoked vs wrong secret: ``--probes`` interleaved logins each with a wrong secret for a live
    key, with a revoked key's own (right) secret, and with an unknown key; the code and message
-   each gets, and the median time of each. Revoked and unknown must answer exactly as a wrong
-   secret does, in a median time within 20% of it.
+   each gets, and the median time of each. Twice: paced so that the secret check answers
+   (``checked``: 401), and from an address whose failure bucket is empty (``limited``: 429).
+   Revoked and unknown must answer exactly as a wrong secret does, in a median time within 20%
+   of it, in both.
 2. Throughput: a legitimate client (its own key, secret already proven) sends ``detect`` on a
    real photo (obama.jpg), ``--concurrency`` requests in flight, for ``--seconds`` unloaded, then
    ``--seconds`` under a flood of ``--rate`` failed logins a second (open loop: sent on the clock,
@@ -41,42 +43,89 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 
-from tests.conftest import fetch_test_images
-from tests.service.support import Server
+from tests.conftest import fetch_test_images  # noqa: E402
+from tests.service.support import Server  # noqa: E402
 
 PATH = "/facepp/v3/detect"
 
 
-def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, object]]:
-    """Interleaved logins; each round has fresh keys and its own loopback source address, so the
-    failure limit (5 per key name, 10 per address) never answers instead of the secret check."""
+KINDS = ("wrong_secret", "revoked_key", "unknown_key")
+LIMITED = "127.0.0.250"  # the address whose failure bucket the limited probes find empty
+PACE_S = 1 / 3  # between failed probes: under the process-wide bucket's 4 a second, so it never answers them
+
+
+class Probes:
+    """The three kinds of failed login, each timed and its answer counted."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {k: [] for k in KINDS}
+        self.answers: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
+        self.last = 0.0
+
+    def send(self, c: httpx.Client, kind: str, auth: dict[str, str], pace: bool) -> None:
+        if pace:
+            time.sleep(max(0.0, self.last + PACE_S - time.perf_counter()))
+            self.last = time.perf_counter()
+        t = time.perf_counter()
+        r = c.post(PATH, data=auth)
+        self.times[kind].append(time.perf_counter() - t)
+        body = r.json()
+        self.answers[kind][f"{r.status_code} {body['error_message']}: {body['error_detail']}"] += 1
+
+    def result(self) -> dict[str, dict[str, object]]:
+        return {k: {"answers": dict(self.answers[k]), "median_ms": round(statistics.median(self.times[k]) * 1000, 2)} for k in KINDS}
+
+
+def _cases(keys: Any, c: httpx.Client) -> dict[str, dict[str, str]]:
+    """A wrong secret for a live key, a revoked key's own (right) secret, proven before revocation, an unknown key."""
+    live, live_secret = keys.create("live", ("detect",), qps=1e6)
+    gone, gone_secret = keys.create("revoked", ("detect",), qps=1e6)
+    proven = c.post(PATH, data={"api_key": gone.api_key, "api_secret": gone_secret})  # in use before revocation
+    assert proven.json()["error_message"].startswith("MISSING_ARGUMENTS"), proven.text
+    keys.revoke(gone.api_key)
+    return {
+        "wrong_secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
+        "revoked_key": {"api_key": gone.api_key, "api_secret": gone_secret},
+        "unknown_key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
+    }
+
+
+def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, dict[str, object]]]:
+    """Interleaved logins of the three kinds, twice.
+
+    ``checked``: each round has fresh keys and its own loopback source address, and the probes are
+    paced at 3 failures a second, so no failure bucket (5 per key name, 10 per address, 4 a second
+    for the process) is ever empty: the secret check answers each. ``limited``: from one address
+    whose bucket was first emptied (12 failures on unknown names), so the limit answers each."""
     from faceprint.service.keys import KeyStore
 
-    names = ("wrong_secret", "revoked_key", "unknown_key")
-    times: dict[str, list[float]] = {name: [] for name in names}
-    answers: dict[str, Counter[str]] = {name: Counter() for name in names}
     keys = KeyStore(data)
+    checked, limited = Probes(), Probes()
     for n in range(rounds):
-        live, live_secret = keys.create("live", ("detect",), qps=1e6)
-        gone, gone_secret = keys.create("revoked", ("detect",), qps=1e6)
         transport = httpx.HTTPTransport(local_address=f"127.0.0.{10 + n % 200}")
         with httpx.Client(base_url=url, timeout=60, transport=transport) as c:
-            proven = c.post(PATH, data={"api_key": gone.api_key, "api_secret": gone_secret})  # in use before revocation
-            assert proven.json()["error_message"].startswith("MISSING_ARGUMENTS"), proven.text
-            keys.revoke(gone.api_key)
-            cases = {
-                "wrong_secret": {"api_key": live.api_key, "api_secret": live_secret[:-2] + "xx"},
-                "revoked_key": {"api_key": gone.api_key, "api_secret": gone_secret},
-                "unknown_key": {"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": live_secret},
-            }
-            for name, auth in cases.items():
-                t = time.perf_counter()
-                r = c.post(PATH, data=auth)
-                times[name].append(time.perf_counter() - t)
-                body = r.json()
-                answers[name][f"{r.status_code} {body['error_message']}: {body['error_detail']}"] += 1
+            for kind, auth in _cases(keys, c).items():
+                checked.send(c, kind, auth, pace=True)
+    with httpx.Client(base_url=url, timeout=60) as c:
+        cases = _cases(keys, c)  # proven from 127.0.0.1, before LIMITED runs dry
+    time.sleep(1.0)
+    with httpx.Client(base_url=url, timeout=60, transport=httpx.HTTPTransport(local_address=LIMITED)) as c:
+        for _ in range(12):
+            c.post(PATH, data={"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": "x"})
+        for _ in range(rounds):
+            cases["unknown_key"]["api_key"] = "fpk_" + secrets.token_urlsafe(18)
+            for kind, auth in cases.items():
+                limited.send(c, kind, auth, pace=False)
     keys.close()
-    return {name: {"answers": dict(answers[name]), "median_ms": round(statistics.median(times[name]) * 1000, 2)} for name in names}
+    return {"checked": checked.result(), "limited": limited.result()}
+
+
+def alike(probes: dict[str, dict[str, object]]) -> tuple[dict[str, bool], dict[str, float]]:
+    """Per kind besides the wrong secret: the same answers as it, and its median time over the wrong secret's."""
+    wrong = probes["wrong_secret"]
+    same = {k: probes[k]["answers"] == wrong["answers"] for k in KINDS[1:]}
+    ratio = {k: round(float(probes[k]["median_ms"]) / float(wrong["median_ms"]), 3) for k in KINDS[1:]}  # type: ignore[arg-type]
+    return same, ratio
 
 
 async def legit(client: httpx.AsyncClient, auth: dict[str, str], photo: bytes, concurrency: int, seconds: float) -> dict[str, object]:
@@ -136,7 +185,7 @@ async def flood(client: httpx.AsyncClient, victim: str, rate: float, seconds: fl
     return {"sent": i, "per_s": round(i / seconds, 1), "codes": dict(codes), "p50_ms": round(statistics.median(lat) * 1000, 1)}
 
 
-async def phases(url: str, auth: dict[str, str], victim: str, photo: bytes, args: argparse.Namespace) -> dict[str, object]:
+async def phases(url: str, auth: dict[str, str], victim: str, photo: bytes, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     async with httpx.AsyncClient(base_url=url, timeout=60) as lc:
@@ -181,10 +230,11 @@ def main() -> int:
 
     base = (run["unloaded_before"]["req_per_s"] + run["unloaded_after"]["req_per_s"]) / 2
     ratio = round(run["flooded"]["req_per_s"] / max(base, 1e-9), 3)
-    wrong = probes["wrong_secret"]
-    same = {n: probes[n]["answers"] == wrong["answers"] for n in ("revoked_key", "unknown_key")}
-    time_ratio = {n: round(probes[n]["median_ms"] / wrong["median_ms"], 3) for n in ("revoked_key", "unknown_key")}
-    ok = ratio >= 0.8 and all(same.values()) and all(abs(r - 1) <= 0.2 for r in time_ratio.values()) and alive
+    verdicts = {phase: alike(p) for phase, p in probes.items()}
+    same = {phase: v[0] for phase, v in verdicts.items()}
+    time_ratio = {phase: v[1] for phase, v in verdicts.items()}
+    indistinct = all(all(v[0].values()) and all(abs(r - 1) <= 0.2 for r in v[1].values()) for v in verdicts.values())
+    ok = ratio >= 0.8 and indistinct and alive
     summary = {
         "protocol": "auth_flood: detect (obama.jpg) throughput of a proven key, unloaded / under an open-loop failed-login flood / unloaded; "
                     "revoked and unknown keys vs a wrong secret, interleaved",
@@ -196,10 +246,12 @@ def main() -> int:
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))
-    print(f"{'login':22s} {'median ms':>10s}  answer")
-    for name, p in probes.items():
-        print(f"{name:22s} {p['median_ms']:10.2f}  {p['answers']}")
-    print(f"revoked/wrong time {time_ratio['revoked_key']}, unknown/wrong time {time_ratio['unknown_key']}; same answers: {same}")
+    for phase, kinds in probes.items():
+        print(f"{phase + ' login':22s} {'median ms':>10s}  answer")
+        for name, p in kinds.items():
+            print(f"  {name:20s} {p['median_ms']:10.2f}  {p['answers']}")
+        tr = time_ratio[phase]
+        print(f"  revoked/wrong time {tr['revoked_key']}, unknown/wrong time {tr['unknown_key']}; same answers: {same[phase]}")
     print(f"\n{'phase':22s} {'req/s':>8s} {'p50 ms':>8s} {'server p50 ms':>14s}")
     for name in ("unloaded_before", "flooded", "unloaded_after"):
         print(f"{name:22s} {run[name]['req_per_s']:8.2f} {run[name]['p50_ms']:8.1f} {run[name]['server_p50_ms']:14.1f}")

@@ -191,6 +191,10 @@ def matches(entry: Mapping[str, object], tenant: str | None, key: str | None) ->
 class Audit(ABC):
     """Where a node appends its audit lines."""
 
+    # True when an append never waits on a network or a disk sync (a local file, no fsync): the
+    # service's event loop then appends directly, which is cheaper than a hop to a worker thread.
+    inline: bool = False
+
     @abstractmethod
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
@@ -226,6 +230,7 @@ class AuditLog(Audit):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else audit_key(self.path.parent, create=True)
         self._fsync = fsync
+        self.inline = not fsync
         self._lock = threading.Lock()
         self._seq, self._prev = self._recover()
         self._sealed = (self._seq, self._prev)  # what audit.head says, as this process last wrote it
