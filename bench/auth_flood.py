@@ -96,7 +96,8 @@ def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, dict[
     ``checked``: each round has fresh keys and its own loopback source address, and the probes are
     paced at 3 failures a second, so no failure bucket (5 per key name, 10 per address, 4 a second
     for the process) is ever empty: the secret check answers each. ``limited``: from one address
-    whose bucket was first emptied (12 failures on unknown names), so the limit answers each."""
+    whose bucket was first emptied (12 failures on unknown names, then 2 before each block of 10
+    rounds), so the limit answers each; ten times as many rounds, since they cost no scrypt."""
     from faceprint.service.keys import KeyStore
 
     keys = KeyStore(data)
@@ -111,9 +112,10 @@ def login_probes(url: str, data: Path, rounds: int) -> dict[str, dict[str, dict[
         cases = _cases(keys, c)  # proven from 127.0.0.1, before LIMITED runs dry
     time.sleep(1.0)
     with httpx.Client(base_url=url, timeout=60, transport=httpx.HTTPTransport(local_address=LIMITED)) as c:
-        for _ in range(12):
-            c.post(PATH, data={"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": "x"})
-        for n in range(5 * rounds):  # cheap: five times as many, done well within the 5 s the address needs to earn a token
+        for n in range(10 * rounds):  # cheap, so ten times as many
+            if n % 10 == 0:  # the address earns a token every 5 s: spend it (and then some) before each block of 10
+                for _ in range(12 if n == 0 else 2):
+                    c.post(PATH, data={"api_key": "fpk_" + secrets.token_urlsafe(18), "api_secret": "x"})
             cases["unknown_key"]["api_key"] = "fpk_" + secrets.token_urlsafe(18)
             for kind in _turn(n):
                 limited.send(c, kind, cases[kind], pace=False)
@@ -213,7 +215,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="Length of each throughput phase.")
     ap.add_argument("--rate", type=float, default=30.0, help="Failed logins a second during the flood.")
     ap.add_argument("--concurrency", type=int, default=1, help="The legitimate client's requests in flight.")
-    ap.add_argument("--probes", type=int, default=10, help="Logins per case in the revoked-vs-wrong comparison.")
+    ap.add_argument("--probes", type=int, default=16, help="Rounds of the checked comparison (the limited one runs ten times as many).")
     ap.add_argument("--out", type=Path, default=RESULTS / "auth_flood.json")
     args = ap.parse_args()
 

@@ -147,7 +147,7 @@ class DecodeBudget:
             yield r
         finally:
             hold = _hold.get()
-            kept = r.kept if hold is not None and hold.add(self, r.kept) else 0
+            kept = r.kept if r.kept and hold is not None and hold.add(self, r.kept) else 0
             self.release(nbytes - kept, big=nbytes >= TRIM_AFTER)
 
     def release(self, nbytes: int, big: bool | None = None) -> None:
