@@ -96,7 +96,8 @@ class Verdict:
     unsealed: int = 0  # lines after the one the head seals (not yet resealed: see SEAL_S)
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "lines": self.lines, "bad_line": self.bad_line, "reason": self.reason, "unsealed": self.unsealed}
+        out: dict[str, object] = {"ok": self.ok, "lines": self.lines, "bad_line": self.bad_line, "reason": self.reason}
+        return {**out, "unsealed": self.unsealed} if self.unsealed else out  # (only a file log's head can lag)
 
 
 def new_entry(seq: int, prev: str, fields: Mapping[str, object], key: bytes) -> dict[str, object]:
