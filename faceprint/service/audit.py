@@ -274,27 +274,18 @@ class AuditLog(Audit):
         )
 
     def _reaches(self, head: Mapping[str, object]) -> bool:
-        """The head's line is in the log with the head's hash, and every line after it chains on under the key."""
-        seq = head.get("seq")
-        if not isinstance(seq, int) or seq > self._seq:
+        """The lines after the head's chain on from the head's hash, under the key, to the last line."""
+        seq, last = head.get("seq"), head.get("hash")
+        if not isinstance(seq, int) or not isinstance(last, str) or seq > self._seq:
             return False
         if seq == self._seq:
-            return head.get("hash") == self._prev
-        prefix, found = f'{{"seq":{seq},', None
-        tail: list[str] = []
+            return last == self._prev
+        first, tail = f'{{"seq":{seq + 1},', list[str]()  # (encode() writes "seq" first)
         for line in _lines(self.path):
-            if found is None:
-                found = line if line.startswith(prefix) else None
-            else:
+            if tail or line.startswith(first):
                 tail.append(line)
-        try:
-            entry = json.loads(found) if found is not None else {}
-        except ValueError:
-            return False
-        if entry.get("hash") != head.get("hash"):
-            return False
-        w = walk(tail, self._key, start=(seq, str(head.get("hash"))))
-        return w.failure is None and w.seq == self._seq
+        w = walk(tail, self._key, start=(seq, last))
+        return bool(tail) and w.failure is None and w.seq == self._seq
 
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
