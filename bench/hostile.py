@@ -10,10 +10,11 @@ in the same run, and each row prints its ratio of /health p99 to the baseline's.
 
 - video: tiny-frame (<48 px) and over-size (>4096 px) mp4/avi/mkv uploads to /v1/video/jobs;
   each must end with a stable code (refused at once, or its job failed), and the server live.
-- zip: the 2.5 MB zip bomb (240 entries x 10 MiB zeros) to /faceid/v1/verify, made-up biz_token,
-  then once with a real session; 400 codes, peak RSS increase < 100 MB, /health p99 < 200 ms.
+- zip: the 2.5 MB zip bomb (240 entries x 10 MiB zeros) to /faceid/v1/verify, made-up biz_token
+  (``--zips`` times), then once with a real session; 400 codes, peak RSS increase < 100 MB, and
+  /health p99 < 200 ms while the bombs are sent (its ratio to the baseline row is printed too).
 - png16: 16 concurrent 4096x4096 16-bit RGBA PNGs to /facepp/v3/detect: peak RSS increase
-  within the decode budget, and RSS back within 150 MB of where it started (1.5 s after).
+  within the decode budget plus its fixed allowance (tests/hostile/support.py), and RSS back within 150 MB of where it started (1.5 s after).
 - mjpeg: a 16000x16000 MJPEG AVI: refused from its header (VIDEO_ERROR_TOO_LARGE), quickly.
 - fields: image_base64="data:AAAA" to detect/compare/search and a 400-digit face_rectangle.
 - drip: an allow-listed image_url whose peer sends 1 byte every 3 s (cut at the total deadline?).
@@ -25,6 +26,7 @@ JSON goes to bench/results/hostile-<time>.json.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import platform
 import socket
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -44,12 +47,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.conftest import fetch_test_images
-from tests.hostile import corpus
-from tests.hostile.support import percentile, rss, watched
-from tests.service.support import Key, Server, make_key
+from tests.conftest import fetch_test_images  # noqa: E402
+from tests.hostile import corpus  # noqa: E402
+from tests.hostile.support import ALLOWANCE_MB, BUDGET_MB, percentile, rss, watched  # noqa: E402
+from tests.service.support import Key, Server, make_key  # noqa: E402
 
-BUDGET_MB = 512
 SCOPES = "detect,compare,faceset:read,faceset:write"
 
 
@@ -62,6 +64,7 @@ class Row:
     peak_rss_increase_mb: float = 0.0
     health_p50_ms: float = 0.0
     health_p99_ms: float = 0.0
+    health_samples: int = 0  # /health calls timed during the attack (one every 50 ms)
     codes: dict[str, int] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
     notes: str = ""
@@ -103,6 +106,7 @@ def attack(target: Target, row: Row, run: Callable[[], None]) -> Row:
     row.peak_rss_increase_mb = round(w.peak_increase_mb, 1)
     row.health_p50_ms = round(percentile(w.health_ms, 50), 1)
     row.health_p99_ms = round(percentile(w.health_ms, 99), 1)
+    row.health_samples = len(w.health_ms)
     row.notes = (row.notes + f" {time.perf_counter() - t0:.1f} s").strip()
     return row
 
@@ -174,6 +178,11 @@ def zip_bomb(target: Target, key: Key, args: argparse.Namespace) -> Row:
     row = Row("zip: 240 x 10 MiB zeros to /faceid/v1/verify")
     bomb = corpus.zip_bomb()
     photos = fetch_test_images()
+    small = io.BytesIO()
+    with zipfile.ZipFile(small, "w") as z:
+        z.writestr("0.jpg", b"not a frame")
+    with target.client() as c:  # warm-up, not timed: a route's first call builds its state once (FastAPI, FaceID)
+        c.post("/faceid/v1/verify", data={**key.auth, "biz_token": "made-up-token-0000"}, files={"frames_file": ("f.zip", small.getvalue())})
 
     def run() -> None:
         with target.client() as c:
@@ -222,7 +231,7 @@ def png16(target: Target, key: Key, args: argparse.Namespace) -> Row:
     time.sleep(1.5)
     after = (rss(pid) - start) / (1 << 20)
     row.notes = f"RSS after +{after:.0f} MB;"
-    row.checks = {f"peak within the {BUDGET_MB} MB budget": row.peak_rss_increase_mb < BUDGET_MB,
+    row.checks = {f"peak within the {BUDGET_MB} MB budget + {ALLOWANCE_MB} MB": row.peak_rss_increase_mb < BUDGET_MB + ALLOWANCE_MB,
                   "back within 150 MB": after < 150, "0 5xx": row.http_5xx == 0}  # fmt: skip
     return row
 
@@ -358,10 +367,7 @@ def kill9(target: Target, key: Key, args: argparse.Namespace) -> Row:
             target.ensure_alive(Row("restart"))  # a kill on purpose is not a crash
         final = wait(job_id, lambda j: j["status"] in ("done", "failed"))
         row.count(f"after 2 kills: {final['status']} runs={final['runs']}")
-        row.checks = {
-            "resumed at most once": int(final["runs"]) <= 2
-            and final["status"] == "failed"
-        }  # type: ignore[call-overload]
+        row.checks = {"resumed at most once": int(str(final["runs"])) <= 2 and final["status"] == "failed"}
 
     attack(target, row, run)
     return row
@@ -413,8 +419,8 @@ def main() -> None:
     ap.add_argument(
         "--zips",
         type=int,
-        default=10,
-        help="zip bombs with a made-up biz_token (default 10)",
+        default=30,
+        help="zip bombs with a made-up biz_token, one after another (default 30: ~60 /health samples during the attack)",
     )
     ap.add_argument(
         "--drip-cut-s",
@@ -479,7 +485,7 @@ def _table(rows: list[Row]) -> None:
     )
     for r in rows:
         print(_line(r, rows[0]))
-        print(f"{'':<6}codes: {r.codes}  {r.notes}")
+        print(f"{'':<6}codes: {r.codes}  {r.notes}  (/health timed {r.health_samples}x)")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,20 @@
 """A process-wide budget of bytes being decoded at once: memory known before it is spent.
 
-    with decode_budget().reserve(cost):      # waits up to wait_s, else CONCURRENCY_LIMIT_EXCEEDED
-        pixels = decode(...)
+    with holding():                                  # a request (the service's middleware), a library call
+        with decode_budget().reserve(cost) as r:     # waits up to wait_s, else CONCURRENCY_LIMIT_EXCEEDED
+            pixels = decode(...)
+            r.keep(pixels.nbytes)                    # still reserved until holding() ends
+        ...detect on pixels...
 
 Every image decode reserves what its header says it will cost (see :func:`faceprint.image.decode_cost`)
 before a pixel is decoded. While the reservations in flight would pass the budget, a new one waits
 briefly for others to finish, then is refused with ``CONCURRENCY_LIMIT_EXCEEDED``; one larger than
-the whole budget is refused at once (``IMAGE_FILE_TOO_LARGE``). When the last decode in flight ends,
-freed heap is handed back to the system (glibc ``malloc_trim``), so a burst does not stay resident.
+the whole budget is refused at once (``IMAGE_FILE_TOO_LARGE``). When the decode ends, the
+intermediates' share goes back at once and the decoded pixels' share (:meth:`Reservation.keep`)
+stays reserved until the enclosing :func:`holding` scope ends: the pixels are still in memory while
+the detector runs, so they still count. Without a scope, everything goes back when the decode ends.
+When the last reservation in flight ends, freed heap is handed back to the system (glibc
+``malloc_trim``), so a burst does not stay resident.
 
 Settings come from the environment on first use: ``FACEPRINT_DECODE_BUDGET_MB`` (512) and
 ``FACEPRINT_DECODE_WAIT_S`` (2).
@@ -22,7 +29,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from .errors import DecodeBusy, ImageTooLarge
 
@@ -60,6 +68,55 @@ def _trimmer() -> Callable[[int], int] | None:
     return fn
 
 
+@dataclass
+class Hold:
+    """Bytes kept reserved until a scope ends (a request, a library call), over any budgets."""
+
+    kept: list[tuple[DecodeBudget, int]] = field(default_factory=list)
+    closed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, budget: DecodeBudget, nbytes: int) -> bool:
+        """Keep ``nbytes`` of ``budget`` until :meth:`release`; False once released (the caller releases them)."""
+        with self._lock:
+            if self.closed:
+                return False
+            self.kept.append((budget, nbytes))
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.closed, kept, self.kept = True, self.kept, []
+        for budget, nbytes in kept:
+            budget.release(nbytes)
+
+
+_hold: ContextVar[Hold | None] = ContextVar("faceprint_decode_hold", default=None)
+
+
+@contextmanager
+def holding() -> Iterator[Hold]:
+    """A scope whose decodes keep their pixels' reservations until it ends (threads started inside share it)."""
+    hold = Hold()
+    token = _hold.set(hold)
+    try:
+        yield hold
+    finally:
+        _hold.reset(token)
+        hold.release()
+
+
+@dataclass
+class Reservation:
+    """One decode's reservation; :meth:`keep` marks the part that outlives the decode (the result)."""
+
+    nbytes: int
+    kept: int = 0
+
+    def keep(self, nbytes: int) -> None:
+        self.kept = max(0, min(int(nbytes), self.nbytes))
+
+
 class DecodeBudget:
     def __init__(self, config: BudgetConfig) -> None:
         self.config = config
@@ -71,7 +128,7 @@ class DecodeBudget:
         self._timer: threading.Timer | None = None
 
     @contextmanager
-    def reserve(self, nbytes: int, what: str = "this image") -> Iterator[None]:
+    def reserve(self, nbytes: int, what: str = "this image") -> Iterator[Reservation]:
         if nbytes > self.capacity:
             raise ImageTooLarge(f"decoding {what} needs {nbytes // MB} MB; the decode budget is {self.config.budget_mb} MB",
                                 limit=self.capacity)  # fmt: skip
@@ -85,15 +142,22 @@ class DecodeBudget:
                 self._cond.wait(left)
             self.in_use += nbytes
             self.peak = max(self.peak, self.in_use)
+        r = Reservation(nbytes)
         try:
-            yield
+            yield r
         finally:
-            with self._cond:
-                self.in_use -= nbytes
-                idle = self.in_use == 0
-                self._cond.notify_all()
-            if idle and nbytes >= TRIM_AFTER:
-                self._trim_soon()
+            hold = _hold.get()
+            kept = r.kept if r.kept and hold is not None and hold.add(self, r.kept) else 0
+            self.release(nbytes - kept, big=nbytes >= TRIM_AFTER)
+
+    def release(self, nbytes: int, big: bool | None = None) -> None:
+        """Give ``nbytes`` back; a large release that leaves nothing in flight trims the heap."""
+        with self._cond:
+            self.in_use -= nbytes
+            idle = self.in_use == 0
+            self._cond.notify_all()
+        if idle and (nbytes >= TRIM_AFTER if big is None else big):
+            self._trim_soon()
 
     def _trim_soon(self) -> None:
         """Hand freed heap back now, and again once the request that decoded has finished with its copies."""
@@ -102,8 +166,8 @@ class DecodeBudget:
             return
         trim(0)
         with self._cond:
-            if self._timer is not None and self._timer.is_alive():
-                return
+            if self._timer is not None:  # the last trim comes TRIM_DELAY_S after the last release
+                self._timer.cancel()
             self._timer = threading.Timer(TRIM_DELAY_S, lambda: self.in_use == 0 and trim(0))
             self._timer.daemon = True
             self._timer.start()

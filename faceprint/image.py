@@ -7,7 +7,9 @@ decompression bomb costs a few hundred bytes of parsing.
 Before decoding, the header's raster (pixels x channels x bytes per channel) is checked against
 ``max_raster_bytes`` and what the decode will hold (:func:`decode_cost`) is reserved from the
 process's decode budget (:mod:`faceprint.budget`), so concurrent requests cannot together spend
-more than the budget. Only the formats in :data:`FORMATS` are parsed: every decoder is attack
+more than the budget; the decoded pixels' share stays reserved until the enclosing
+:func:`faceprint.budget.holding` scope ends (the service holds one per request), since the pixels
+are still in memory while the detector runs. Only the formats in :data:`FORMATS` are parsed: every decoder is attack
 surface. Pixels are converted in bands of rows, so a 16-bit RGBA image costs its decoded raster
 plus the BGR result, not five full-size copies.
 
@@ -26,7 +28,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import cv2
 import numpy as np
@@ -35,7 +36,7 @@ from PIL import Image
 from .budget import decode_budget
 from .errors import FaceprintError, ImageFileNotFound, ImageFormatError, ImageSizeError, ImageTooLarge
 
-ImageInput = Union[str, bytes, bytearray, memoryview, os.PathLike[str], np.ndarray]
+ImageInput = str | bytes | bytearray | memoryview | os.PathLike[str] | np.ndarray
 
 # We enforce our own limits from the header; Pillow's own bomb check would only warn or raise later.
 Image.MAX_IMAGE_PIXELS = None
@@ -156,15 +157,15 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
             img = Image.open(io.BytesIO(data), formats=FORMATS)
             limits.check_size(*img.size)  # from the header: nothing decoded yet
             limits.check_raster(*img.size, len(img.getbands()), _depth(img))
-            with decode_budget().reserve(decode_cost(img)), img:
-                fast = _decode_jpeg(img, data)
-                if fast is not None:
-                    return fast
-                img.load()
-                orientation = img.getexif().get(0x0112, 1)
-                bgr = _bands_to_bgr(img)
-            turn = _ORIENT.get(orientation)
-            return np.ascontiguousarray(turn(bgr)) if turn else bgr
+            with decode_budget().reserve(decode_cost(img)) as reservation, img:
+                bgr = _decode_jpeg(img, data)
+                if bgr is None:
+                    img.load()
+                    turn = _ORIENT.get(img.getexif().get(0x0112, 1))
+                    bgr = _bands_to_bgr(img)
+                    bgr = np.ascontiguousarray(turn(bgr)) if turn else bgr
+                reservation.keep(bgr.nbytes)  # the pixels stay reserved while the caller's scope uses them
+            return bgr
     except FaceprintError:
         raise
     except Exception:  # Pillow raises many types for corrupt data; all mean one thing here

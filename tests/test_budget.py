@@ -64,3 +64,54 @@ def test_image_decodes_reserve_from_the_process_budget(photos):
         assert decode_bytes(data).ndim == 3 and b.peak > 1 * MB and b.in_use == 0
     finally:
         budget.configure(old.config)
+
+
+def test_decoded_pixels_stay_reserved_until_the_holding_scope_ends(photos):
+    """Inside holding() the BGR result's share outlives the decode; the intermediates' share does not."""
+    data = (photos / "obama.jpg").read_bytes()
+    old = budget.decode_budget()
+    try:
+        b = budget.configure(BudgetConfig())
+        with budget.holding():
+            img = decode_bytes(data)
+            assert b.in_use == img.nbytes < b.peak  # the result still counts, the decode's extra is back
+            other = decode_bytes(data)
+            assert b.in_use == img.nbytes + other.nbytes
+        assert b.in_use == 0
+        decode_bytes(data)  # outside a scope (a library call): nothing stays once the decode returns
+        assert b.in_use == 0
+    finally:
+        budget.configure(old.config)
+
+
+def test_a_thread_started_inside_the_scope_holds_into_it_and_a_late_decode_is_not_leaked():
+    """Work run on a worker thread (the service's to_thread) shares the scope; a decode ending after
+    its scope closed (a timed-out request's thread) gives everything back at once."""
+    import contextvars
+
+    b = DecodeBudget(BudgetConfig(budget_mb=100, wait_s=0.0))
+
+    def decode(keep: int) -> None:
+        with b.reserve(30 * MB) as r:
+            r.keep(keep)
+
+    with budget.holding():
+        t = threading.Thread(target=contextvars.copy_context().run, args=(decode, 10 * MB))
+        t.start()
+        t.join()
+        assert b.in_use == 10 * MB
+        late = contextvars.copy_context()
+    assert b.in_use == 0
+    late.run(decode, 10 * MB)  # its hold is closed: nothing kept
+    assert b.in_use == 0
+
+
+def test_held_pixels_make_the_next_decode_wait_then_refuse():
+    b = DecodeBudget(BudgetConfig(budget_mb=100, wait_s=0.2))
+    with budget.holding():
+        with b.reserve(90 * MB) as r:
+            r.keep(80 * MB)
+        with pytest.raises(DecodeBusy), b.reserve(30 * MB):
+            pass
+    with b.reserve(30 * MB):
+        assert b.in_use == 30 * MB

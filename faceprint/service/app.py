@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import console
+from ..budget import holding
 from ..errors import BadInput, FaceprintError
 from . import faceid as faceid_service
 from . import video_jobs
@@ -92,7 +93,8 @@ class Guard:
             return message
 
         try:
-            await asyncio.wait_for(self.app(scope, capped_receive, app_send), self.config.request_timeout_s)
+            with holding():  # decoded images stay on the decode budget until the request ends
+                await asyncio.wait_for(self.app(scope, capped_receive, app_send), self.config.request_timeout_s)
         except TimeoutError:
             log.error("request timed out", extra={"request_id": rid, "path": scope.get("path")})
             if not status["started"]:

@@ -9,6 +9,13 @@ beside the file, or a row beside the table) records the last sequence number and
 the same key, so cutting lines off the end and rewriting the head is caught as well; ``verify``
 walks the chain and names the first line that does not fit.
 
+The file's head is resealed at most every :data:`SEAL_S` (0.5 s) while lines arrive, and at once
+when the log is closed: a flood of refused logins appends lines without rewriting ``audit.head``
+for each. Lines after the head's line are the *unsealed tail*: they are chained and keyed like
+every other line (an edit is caught), but cutting them is not, until the next seal. While a server
+runs, the tail is at most SEAL_S of lines; after a clean stop it is empty; after a crash it is
+whatever was appended in the last SEAL_S.
+
 What no check inside the data directory can catch: a cut back to a point where an older genuine
 head was saved (a backup, a copy), with that head put back. ``faceprint audit head`` exports the
 head; kept elsewhere, ``faceprint audit verify --head FILE`` proves the log still reaches it.
@@ -43,6 +50,7 @@ HEAD_FILE = "audit.head"
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "key", "tenant", "endpoint", "faceset", "faces", "results", "outcome")
 KEYED = 2  # "v" of a line sealed with the audit key
+SEAL_S = 0.5  # the file's head is resealed at most this often while lines arrive (and on close)
 log = logging.getLogger("faceprint.service")
 
 
@@ -78,9 +86,11 @@ class Verdict:
     lines: int
     bad_line: int | None = None  # 1-based line number of the first line that breaks the chain
     reason: str = ""
+    unsealed: int = 0  # lines after the one the head seals (not yet resealed: see SEAL_S)
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "lines": self.lines, "bad_line": self.bad_line, "reason": self.reason}
+        out: dict[str, object] = {"ok": self.ok, "lines": self.lines, "bad_line": self.bad_line, "reason": self.reason}
+        return {**out, "unsealed": self.unsealed} if self.unsealed else out  # (only a file log's head can lag)
 
 
 def new_entry(seq: int, prev: str, fields: Mapping[str, object], key: bytes) -> dict[str, object]:
@@ -107,15 +117,15 @@ class Walk:
     marks: dict[int, str] = field(default_factory=dict)  # seq -> hash, for the seqs asked for
 
 
-def walk(lines: Iterable[str], key: bytes | None = None, at: Iterable[int] = ()) -> Walk:
-    """Check each line against the one before it, from the first."""
-    prev, seq, n, keyed, want = GENESIS, 0, 0, False, set(at)
+def walk(lines: Iterable[str], key: bytes | None = None, at: Iterable[int] = (), start: tuple[int, str] = (0, GENESIS)) -> Walk:
+    """Check each line against the one before it, from the first (or from the line after ``start``, a (seq, hash))."""
+    (seq, prev), n, keyed, want = start, 0, start[0] > 0, set(at)
     marks: dict[int, str] = {}
 
     def broken(why: str) -> Walk:
         return Walk(Verdict(False, n, n, why), n, seq, prev, keyed, marks)
 
-    for n, line in enumerate(lines, start=1):
+    for n, line in enumerate(lines, start=1):  # noqa: B007 (``broken`` reads n)
         try:
             entry = json.loads(line)
         except ValueError:
@@ -148,8 +158,11 @@ def check_head(w: Walk, head: dict[str, object] | None, key: bytes | None, name:
             return Verdict(False, w.lines, None, f"{name} is not sealed by the audit key (rewritten without it)")
         return Verdict(False, w.lines, None, f"{name} is not sealed: a log from before the audit key, which anyone could"
                                              " rewrite; starting faceprint serve on it checks and seals it")  # fmt: skip
-    if head.get("seq") != w.seq or head.get("hash") != w.last_hash:
-        return Verdict(False, w.lines, None, f"the log ends at line {w.seq} but {name} records line {head.get('seq')} (truncated)")
+    seq = head.get("seq")
+    if not isinstance(seq, int) or seq > w.seq:
+        return Verdict(False, w.lines, None, f"the log ends at line {w.seq} but {name} records line {seq} (truncated)")
+    if (w.last_hash if seq == w.seq else w.marks.get(seq)) != head.get("hash"):
+        return Verdict(False, w.lines, seq or None, f"line {seq} is not the line {name} sealed (rewritten)")
     return None
 
 
@@ -172,6 +185,10 @@ def matches(entry: Mapping[str, object], tenant: str | None, key: str | None) ->
 class Audit(ABC):
     """Where a node appends its audit lines."""
 
+    # True when an append never waits on a network or a disk sync (a local file, no fsync): the
+    # service's event loop then appends directly, which is cheaper than a hop to a worker thread.
+    inline: bool = False
+
     @abstractmethod
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
@@ -192,6 +209,7 @@ class Audit(ABC):
 
     def startup_check(self) -> None:
         """Before a server appends: refuse a chain that no longer ends where its sealed head says."""
+        return None
 
     @abstractmethod
     def close(self) -> None: ...
@@ -206,24 +224,28 @@ class AuditLog(Audit):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else audit_key(self.path.parent, create=True)
         self._fsync = fsync
+        self.inline = not fsync
         self._lock = threading.Lock()
-        self._seq, self._prev, self._last_prev = self._recover()
+        self._seq, self._prev = self._recover()
+        self._sealed = (self._seq, self._prev)  # what audit.head says, as this process last wrote it
+        self._sealed_at = 0.0  # monotonic time of that write
+        self._timer: threading.Timer | None = None
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
-    def _recover(self) -> tuple[int, str, str]:
-        """(seq, hash) of the last line, and the hash before it."""
+    def _recover(self) -> tuple[int, str]:
+        """(seq, hash) of the last line."""
         last = None
         if self.path.exists():
             for line in _lines(self.path):
                 last = line
         if last is None:
-            return 0, GENESIS, GENESIS
+            return 0, GENESIS
         try:
             entry = json.loads(last)
-            return int(entry["seq"]), str(entry["hash"]), str(entry.get("prev"))
+            return int(entry["seq"]), str(entry["hash"])
         except (ValueError, KeyError, TypeError):
             # A damaged last line: keep appending after it; ``verify`` will name it.
-            return 0, hashlib.sha256(last.encode()).hexdigest(), ""
+            return 0, hashlib.sha256(last.encode()).hexdigest()
 
     def startup_check(self) -> None:
         head = _read_head(self.head_path)
@@ -236,13 +258,27 @@ class AuditLog(Audit):
                 with self._lock:
                     self._write_head()
                 return
-        if head and sealed_by(head, self._key) and (head["seq"], head["hash"]) in ((self._seq, self._prev), (self._seq - 1, self._last_prev)):
-            return  # (one line behind: the process died between writing a line and its head)
+        if head and sealed_by(head, self._key) and self._reaches(head):
+            return  # (lines after the head's: the process died within SEAL_S of them, before resealing)
         raise AuditLogTampered(
             f"{self.path} does not end where {HEAD_FILE} says (line {self._seq}; head: {head.get('seq') if isinstance(head, dict) else head!r}):"
             " it was cut or rewritten while no server held it. Run `faceprint audit verify`, keep the evidence, then move"
             " audit.log and audit.head aside to start a new chain."
         )
+
+    def _reaches(self, head: Mapping[str, object]) -> bool:
+        """The lines after the head's chain on from the head's hash, under the key, to the last line."""
+        seq, last = head.get("seq"), head.get("hash")
+        if not isinstance(seq, int) or not isinstance(last, str) or seq > self._seq:
+            return False
+        if seq == self._seq:
+            return last == self._prev
+        first, tail = f'{{"seq":{seq + 1},', list[str]()  # (encode() writes "seq" first)
+        for line in _lines(self.path):
+            if tail or line.startswith(first):
+                tail.append(line)
+        w = walk(tail, self._key, start=(seq, last))
+        return bool(tail) and w.failure is None and w.seq == self._seq
 
     def append(
         self, *, key: str, tenant: str, endpoint: str, faceset: str | None = None, faces: int = 0, results: int = 0,
@@ -254,23 +290,41 @@ class AuditLog(Audit):
             os.write(self._fd, (encode(entry) + "\n").encode())
             if self._fsync:
                 os.fsync(self._fd)
-            self._last_prev = self._prev
             self._seq, self._prev = int(entry["seq"]), str(entry["hash"])  # type: ignore[call-overload]
-            self._write_head()
+            wait = self._sealed_at + SEAL_S - time.monotonic()
+            if wait <= 0:
+                self._write_head()  # the first line after a quiet spell is sealed at once
+            elif self._timer is None:  # later ones in the same SEAL_S are sealed together, once
+                self._timer = threading.Timer(wait, self._seal)
+                self._timer.daemon = True
+                self._timer.start()
         return entry
+
+    def _seal(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._fd >= 0 and self._sealed != (self._seq, self._prev):
+                self._write_head()
 
     def _write_head(self) -> None:
         tmp = self.head_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(sealed_head(self._key, self._seq, self._prev)))
         os.replace(tmp, self.head_path)
+        self._sealed, self._sealed_at = (self._seq, self._prev), time.monotonic()
 
     def head(self) -> dict[str, object]:
         with self._lock:
             return sealed_head(self._key, self._seq, self._prev)
 
     def close(self) -> None:
+        """Seal the head at the last line (no unsealed tail after a clean stop) and close the file."""
         with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self._fd >= 0:
+                if self._sealed != (self._seq, self._prev):
+                    self._write_head()
                 os.close(self._fd)
                 self._fd = -1
 
@@ -320,11 +374,13 @@ def verify(data_dir: Path, key: bytes | None = None, exported: dict[str, object]
             key = audit_key(Path(data_dir), create=False)
         except AuditKeyError:
             pass  # then a keyed line reads as "verifying needs the key"
-    w = walk(_lines(path), key, [exported["seq"]] if exported and isinstance(exported.get("seq"), int) else [])  # type: ignore[list-item]
+    head = _read_head(head_path)
+    at = [h["seq"] for h in (head, exported) if h and isinstance(h.get("seq"), int)]
+    w = walk(_lines(path), key, at)  # type: ignore[arg-type]
     if w.failure is not None:
         return w.failure
-    head = _read_head(head_path)
     if head == {}:
         return Verdict(False, w.lines, None, "audit.head is damaged")
     bad = check_head(w, head, key, HEAD_FILE) or (check_exported(w, exported, key) if exported is not None else None)
-    return bad or Verdict(True, w.lines)
+    sealed = head.get("seq") if head else None
+    return bad or Verdict(True, w.lines, unsealed=w.seq - sealed if isinstance(sealed, int) else 0)

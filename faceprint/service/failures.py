@@ -5,7 +5,8 @@ one scrypt, about 40 ms of CPU. Each failure spends a token from three buckets: 
 named (known or not: an unknown key must look like a known one), one for the client address and
 one for the whole process (which bounds the scrypt work a flood from many addresses can cause). An
 attempt that finds any of them empty is refused with 429 AUTHENTICATION_RATE_LIMITED before any
-scrypt runs. The token is taken when the attempt starts (so concurrent attempts cannot all slip
+scrypt runs, and before the key is even looked up (:meth:`~faceprint.service.keys.KeyStore.admit`):
+the decision rests on the key's name and the address, never on whether the key exists or was revoked. The token is taken when the attempt starts (so concurrent attempts cannot all slip
 past one check while their scrypts run) and given back if the secret turns out right, so only
 failures count. A key whose secret this process has already verified is never refused here: its
 client's requests cost an HMAC, not a scrypt, so a flood against the key cannot lock it out.

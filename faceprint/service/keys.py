@@ -10,9 +10,10 @@ Checking scrypt costs ~40 ms of CPU, so after one successful check the service r
 of the secret under a per-process random key (never the secret itself); the key's row (revoked,
 scopes, rate) is still read on every request, so a revocation takes effect at once. Every other
 attempt (an unknown key, a revoked key, a wrong or not yet proven secret) first passes the
-:class:`~faceprint.service.failures.FailureLimiter`, then does the same scrypt against the key's
-stored hash (or a dummy one), and fails with the same code and message: a revoked key and an
-unknown key cannot be told from a wrong secret, by the answer or by its time.
+:class:`~faceprint.service.failures.FailureLimiter` (before the key is looked up, so what it
+decides cannot depend on the key's state), then reads the key's row and does the same scrypt
+against its stored hash (or a dummy one), and fails with the same code and message: a revoked key
+and an unknown key cannot be told from a wrong secret, by the answer or by its time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,17 @@ class ApiKey:
             "api_key": self.api_key, "name": self.name, "tenant": self.tenant, "scopes": list(self.scopes),
             "qps": self.qps, "created": self.created, "revoked": self.revoked,
         }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login admitted past the failure limit (or proven before), not yet checked against the key store."""
+
+    api_key: str
+    api_secret: str = field(repr=False)
+    address: str
+    mac: bytes = field(repr=False)
+    proven: bool
 
 
 def hash_secret(secret: str, salt: bytes | None = None) -> str:
@@ -143,23 +155,47 @@ class KeyStore:
 
         ``address`` is the client's (for the failure limit); a refused flood gets AUTHENTICATION_RATE_LIMITED.
         """
-        with self.db.read() as c:
-            row = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
+        return self.finish(self.admit(api_key, api_secret, address))
+
+    def admit(self, api_key: str, api_secret: str, address: str = "") -> Attempt:
+        """The first half of :meth:`authenticate`, with no I/O (the service calls it on its event loop).
+
+        An HMAC of the secret, and for a secret not proven before, the failure limit: its tokens are
+        taken now (so concurrent attempts cannot all slip past while their scrypts run), or the attempt
+        is refused with AUTHENTICATION_RATE_LIMITED, before the key is even looked up, so neither the
+        answer nor its cost can depend on whether the key exists or was revoked.
+        """
         mac = hmac.new(self._pepper, api_secret.encode(), hashlib.sha256).digest()
+        with self._lock:
+            known = self._verified.get(api_key)
+        proven = known is not None and hmac.compare_digest(known, mac)
+        if not proven:
+            self.failures.begin(api_key, address)
+        return Attempt(api_key, api_secret, address, mac, proven)
+
+    def finish(self, attempt: Attempt) -> ApiKey:
+        """The second half: read the key's row; for an unproven secret, one scrypt against its hash (or a dummy)."""
+        api_key, address = attempt.api_key, attempt.address
+        row = self._read(api_key)
         live = row is not None and row[7] is None
-        if live:
+        if attempt.proven:
+            if row is not None and live:
+                return _row(row)  # proven before: an HMAC and the row (revocation at once), no scrypt, no limit
             with self._lock:
-                known = self._verified.get(api_key)
-            if known is not None and hmac.compare_digest(known, mac):
-                return _row(row)  # proven before: an HMAC, no scrypt, no failure limit
-        self.failures.begin(api_key, address)  # a token per bucket, taken now: concurrent attempts cannot all slip past
-        ok = check_secret(api_secret, row[5] if row is not None else _DUMMY)  # the same work whatever the key's state
-        if not (ok and live):
+                self._verified.pop(api_key, None)  # revoked (or deleted): from now on it fails like anything else
+            self.failures.begin(api_key, address)
+        ok = check_secret(attempt.api_secret, row[5] if row is not None else _DUMMY)  # the same work whatever the key's state
+        if not (ok and row is not None and live):
             raise AuthenticationError("api_key and api_secret do not match")
         self.failures.succeeded(api_key, address)
         with self._lock:
-            self._verified[api_key] = mac
+            self._verified[api_key] = attempt.mac
         return _row(row)
+
+    def _read(self, api_key: str) -> tuple[Any, ...] | None:
+        with self.db.read() as c:
+            row: tuple[Any, ...] | None = c.execute("SELECT * FROM api_keys WHERE api_key=?", (api_key,)).fetchone()
+        return row
 
 
 _DUMMY = hash_secret("not a secret", b"0123456789abcdef")

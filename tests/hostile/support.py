@@ -13,6 +13,10 @@ import psutil
 
 MB = 1 << 20
 BUDGET_MB = 512  # FACEPRINT_DECODE_BUDGET_MB the hostile servers run with (the documented default)
+# What a burst of big images costs beyond the decode budget, a fixed amount however many requests
+# are in flight: the detector's batch of resized inputs and its runtime's scratch buffers (grown
+# once, for the largest batch), the uploads themselves (130 KB each) and the heap's fragmentation.
+ALLOWANCE_MB = 64
 
 
 @dataclass
@@ -31,6 +35,12 @@ class Watch:
 
 def rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 @contextmanager

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 
 import pytest
 
 from faceprint.service.audit import (
     FIELDS,
     GENESIS,
+    SEAL_S,
     AuditLog,
     AuditLogTampered,
     head_mac,
@@ -147,6 +149,55 @@ def test_a_log_from_before_the_key_is_read_checked_once_and_sealed(tmp_path):
     assert json.loads(lines[3])["v"] == 2 and json.loads(lines[3])["prev"] == prev  # the first keyed line seals the old ones
     (tmp_path / "audit.log").write_text("\n".join([lines[0].replace('"faces":1', '"faces":5'), *lines[1:]]) + "\n")
     assert verify(tmp_path).bad_line == 1
+
+
+def _snapshot(src, dst):
+    """The data directory as a kill -9 would leave it: the files as they are now, no close()."""
+    dst.mkdir()
+    for name in ("audit.log", "audit.head"):
+        shutil.copy(src / name, dst / name)
+    return dst
+
+
+def test_a_burst_reseals_the_head_once_per_interval_and_close_seals_the_last_line(tmp_path):
+    log = AuditLog(tmp_path / "live")
+    log.append(key="fpk_a", tenant="", endpoint="detect", outcome="AUTHENTICATION_ERROR")
+    head = lambda: json.loads((tmp_path / "live" / "audit.head").read_text())["seq"]  # noqa: E731
+    assert head() == 1  # the first line after a quiet spell is sealed at once
+    for _ in range(50):  # a flood of refused logins: no head rewrite per line
+        log.append(key="fpk_a", tenant="", endpoint="detect", outcome="AUTHENTICATION_ERROR")
+    assert head() < 51
+    crashed = verify(_snapshot(tmp_path / "live", tmp_path / "crashed"))
+    assert crashed.ok and crashed.unsealed == 51 - head() > 0  # the unsealed tail: chained and keyed, not yet sealed
+    time.sleep(SEAL_S + 0.3)
+    assert head() == 51  # resealed by the timer, without another append
+    log.append(key="fpk_a", tenant="", endpoint="detect")
+    log.close()
+    assert head() == 52 and verify(tmp_path / "live").unsealed == 0
+
+
+def test_the_unsealed_tail_of_a_crash_is_chained_keyed_and_accepted_at_restart_but_an_edit_is_not(tmp_path):
+    log = AuditLog(tmp_path / "live")
+    for i in range(20):
+        log.append(key="fpk_a", tenant="t", endpoint="detect", faces=i)
+    dead = _snapshot(tmp_path / "live", tmp_path / "dead")  # killed within SEAL_S of its last lines
+    log.close()
+    sealed = json.loads((dead / "audit.head").read_text())["seq"]
+    assert sealed < 20
+    AuditLog(dead).startup_check()  # a restart accepts the tail it can check line by line
+    lines = (dead / "audit.log").read_text().splitlines()
+    edited = [*lines[:-1], lines[-1].replace('"faces":19', '"faces":0')]
+    (dead / "audit.log").write_text("\n".join(edited) + "\n")
+    assert verify(dead).bad_line == 20
+    with pytest.raises(AuditLogTampered):
+        AuditLog(dead).startup_check()
+    # The documented window: the unsealed tail cut off (back to the head's line) is not detectable...
+    (dead / "audit.log").write_text("\n".join(lines[:sealed]) + "\n")
+    assert verify(dead).ok
+    # ...but a cut into what the head sealed is, and once closed the head seals every line.
+    (dead / "audit.log").write_text("\n".join(lines[: sealed - 1]) + "\n")
+    assert not verify(dead).ok
+    assert verify(tmp_path / "live").ok and verify(tmp_path / "live").unsealed == 0
 
 
 def test_server_audit_log_verifies_and_cli_catches_a_hand_edited_line(server, key, photos, tmp_path):
