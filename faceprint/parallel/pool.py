@@ -203,11 +203,12 @@ class EnginePool:
         return exhausted
 
     def _collect(self, sent: dict[int, Any], done: dict[int, Outcome[Any]], todo: deque[tuple[int, Any]]) -> None:
-        by_handle: dict[Connection | int, _Slot] = {}
+        by_handle: dict[object, _Slot] = {}
         for s in self._slots:
             by_handle[s.conn] = s
             by_handle[s.proc.sentinel] = s
-        for handle in wait(list(by_handle)):
+        handles: list[Connection | int] = [h for s in self._slots for h in (s.conn, s.proc.sentinel)]
+        for handle in wait(handles):
             slot = by_handle[handle]
             if slot not in self._slots:
                 continue  # already replaced in this round
