@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -46,14 +45,14 @@ def json_logging(level: str) -> dict:
 
 
 def serve(
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    index: Optional[str] = IndexOpt,
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    index: str | None = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, envvar="FACEPRINT_PORT", help="TCP port to listen on (env FACEPRINT_PORT)."),
-    pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
-    token_ttl: Optional[float] = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
-    purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
+    pack: str | None = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
+    token_ttl: float | None = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
+    purge_interval: float | None = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
     max_body: int = typer.Option(12 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a request may run."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
@@ -61,7 +60,7 @@ def serve(
     max_batch: int = typer.Option(8, "--max-batch", help="Most images in one micro-batch."),
     batch_workers: int = typer.Option(2, "--batch-workers", help="Threads forming and running batches."),
     detect_together: bool = typer.Option(False, "--detect-together/--detect-apart", help="One detector call per batch (GPU) or per image (CPU)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
+    threads: int | None = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
     allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
     cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
@@ -91,7 +90,7 @@ def serve(
     )  # fmt: skip
 
 
-def startup_notes(data: Optional[Path], store: Optional[str], host: str, port: int) -> list[str]:
+def startup_notes(data: Path | None, store: str | None, host: str, port: int) -> list[str]:
     """What a newcomer needs on stdout: where the console is, and how to get a key if none exists."""
     from ..service.keys import KeyStore
     from .state import open_service_state

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import (
@@ -27,7 +26,6 @@ from .output import console, handled
 from .state import DataOpt
 
 
-
 class RateColumn(ProgressColumn):
     """Frames per second over the last few seconds."""
 
@@ -38,16 +36,16 @@ class RateColumn(ProgressColumn):
 
 def video(
     input: Path = typer.Argument(..., help="Video file: mp4, webm, mov, avi, mkv."),
-    gallery: Optional[str] = typer.Option(None, "--gallery", "-g", help="Gallery (outer_id or faceset_token) to identify against; without it everyone is unknown-N."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write an annotated copy (.mp4, .webm, .mov, .mkv, .avi)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the timeline as JSON."),
-    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write the timeline as CSV (one row per segment), thumbnails beside it."),
+    gallery: str | None = typer.Option(None, "--gallery", "-g", help="Gallery (outer_id or faceset_token) to identify against; without it everyone is unknown-N."),
+    out: Path | None = typer.Option(None, "--out", help="Write an annotated copy (.mp4, .webm, .mov, .mkv, .avi)."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the timeline as JSON."),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write the timeline as CSV (one row per segment), thumbnails beside it."),
     detect_every: int = typer.Option(1, "--detect-every", min=1, max=100, help="Run the detector on every Nth frame; track in between."),
     min_face: int = typer.Option(0, "--min-face", min=0, help="Ignore faces narrower than this many pixels."),
     far: str = typer.Option("1e-5", "--far", help=f"Open-set operating point: {', '.join(FAR_LEVELS)}."),
     per_frame: bool = typer.Option(False, "--per-frame", help="Also put every frame's tracked boxes into --json."),
     allow_truncated: bool = typer.Option(False, "--allow-truncated", help="Process what a cut-short file holds instead of failing."),
-    data: Optional[Path] = DataOpt,
+    data: Path | None = DataOpt,
     tenant: str = typer.Option("default", "--tenant", help="Tenant the gallery belongs to."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
 ) -> None:
