@@ -34,7 +34,13 @@ face_recognition must go in with --no-deps: it requires ``dlib``, which pip woul
 source (15-25 minutes), while ``dlib-bin`` (already a faceprint dependency) provides the module.
 Note: insightface pulls ``opencv-python`` next to our ``opencv-python-headless`` (same version).
 
-Run:  .venv/bin/python bench/throughput.py [--rounds 9] [--fr-rounds 2] [--threads 1,2]
+Whole machine (bench/whole_machine.py, issue 17): after the per-thread runs, faceprint over every
+core through its worker pool (one process per core, 1 intra-op thread each) and, for the choice,
+one process with one thread per core; printed against the 1-thread rate of the same run (target
+1.8x on 2 cores) and InsightFace's best configuration on the same cores (target 2x). The bench
+exits 1 when a whole-machine target is missed.
+
+Run:  .venv/bin/python bench/throughput.py [--rounds 9] [--fr-rounds 2] [--threads 1,2] [--workers N]
 Prints everything and writes bench/results/throughput.json.
 """
 
@@ -53,6 +59,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
 PIPELINES = ("faceprint", "faceprint-1to1", "insightface", "insightface-nospin", "face_recognition")
@@ -372,6 +380,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=9, help="timed passes per ONNX pipeline and set (median)")
     ap.add_argument("--fr-rounds", type=int, default=2, help="timed passes for face_recognition (slow)")
     ap.add_argument("--no-face-recognition", action="store_true")
+    ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="cores for the whole-machine rows (default: all)")
     ap.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
     args = ap.parse_args()
     if args.worker:
@@ -418,11 +427,19 @@ def main() -> None:
 
     report = summarise(runs, sets)
     print_summary(report)
+    import whole_machine
+
+    print(f"\n--- whole machine: {args.workers} cores ---", flush=True)
+    whole = whole_machine.summarise(runs, whole_machine.pool_rates(sets, args.rounds, args.workers),
+                                    whole_machine.thread_rates(sets, args.rounds, args.workers), args.workers)  # fmt: skip
+    whole_machine.print_rows(whole)
     meta["loadavg_end"] = os.getloadavg()
     meta["elapsed_s"] = round(time.perf_counter() - t_start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "compare_rss": rss, "runs": runs, "summary": report}, indent=1))
+    args.out.write_text(json.dumps({"meta": meta, "compare_rss": rss, "runs": runs, "summary": report, "whole_machine": whole}, indent=1))
     print(f"\nload {meta['loadavg_end'][0]:.1f} at the end; {meta['elapsed_s']} s in all; wrote {args.out}")
+    if whole["targets_met"] is False:
+        sys.exit(1)
 
 
 def _label(p: Path) -> str:
