@@ -6,9 +6,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from ..parallel import serving
+from ..parallel.sizing import default_workers
 from .state import DataOpt, StoreOpt
 
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
@@ -28,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def json_logging(level: str) -> dict:
+def json_logging(level: str) -> dict[str, Any]:
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
@@ -63,9 +66,12 @@ def serve(
     threads: int | None = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
     allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
-    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
-    lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS"
+                                           " (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
+    lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list"
+                                            " them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error (JSON lines on stderr)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Server processes on the one port, each with its own engine (default: one per core; env FACEPRINT_WORKERS)."),
 ) -> None:
     """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
     import uvicorn
@@ -84,10 +90,14 @@ def serve(
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
     for line in startup_notes(data, store, host, port):
         print(line, flush=True)
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_config=json_logging(log_level), access_log=False,
-        timeout_keep_alive=5, limit_concurrency=1000,
-    )  # fmt: skip
+    n = default_workers(workers)
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": json_logging(log_level), "access_log": False,
+                               "timeout_keep_alive": 5, "limit_concurrency": 1000}  # fmt: skip
+    if n == 1:
+        uvicorn.run(create_app(config), **options)
+    else:
+        print(f"faceprint serve: {n} worker processes", flush=True)
+        serving.serve(config, n, **options)
 
 
 def startup_notes(data: Path | None, store: str | None, host: str, port: int) -> list[str]:

@@ -1,0 +1,62 @@
+"""``faceprint serve --workers N``: N uvicorn worker processes on one socket, each with its own app.
+
+uvicorn starts each worker with ``spawn`` and builds its app from an import string, so the
+settings go to the workers as a file: :func:`serve` writes the :class:`ServiceConfig` (pickled,
+mode 0600, removed when the server stops) and names it in ``FACEPRINT_SERVE_CONFIG_FILE``;
+:func:`app_factory` reads it in each worker. Each worker's engine runs ``cores // N`` onnxruntime
+threads (at least 1) unless ``--threads`` says; with SQLite state, each shares the rate limits and
+the audit chain with its siblings (:mod:`faceprint.service.processes`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .sizing import cores
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ..service.config import ServiceConfig
+
+CONFIG_ENV = "FACEPRINT_SERVE_CONFIG_FILE"
+# uvicorn replaces a worker that does not answer its ping within this (5 s by default): loading the
+# models on a busy machine, or a GIL held by a long request, takes longer than that
+HEALTHCHECK_S = 120
+
+
+def worker_config(config: ServiceConfig, workers: int) -> ServiceConfig:
+    """The settings each of ``workers`` processes runs: few intra-op threads, unless given."""
+    return config if config.threads is not None else replace(config, threads=max(1, cores() // workers))
+
+
+def app_factory() -> FastAPI:
+    """Run by uvicorn in each worker process (``factory=True``)."""
+    from ..service import create_app
+    from ..service.processes import share_local_state
+
+    with open(os.environ[CONFIG_ENV], "rb") as f:
+        config = pickle.load(f)  # our own file, written 0600 by the parent a moment ago
+    share_local_state()
+    app: FastAPI = create_app(config)
+    return app
+
+
+def serve(config: ServiceConfig, workers: int, **uvicorn_options: Any) -> None:
+    """Run the service in ``workers`` processes (the parent supervises, binds and restarts them)."""
+    import uvicorn
+
+    fd, name = tempfile.mkstemp(prefix="faceprint-serve-", suffix=".config")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(worker_config(config, workers), f)
+        os.environ[CONFIG_ENV] = name
+        uvicorn.run("faceprint.parallel.serving:app_factory", factory=True, workers=workers, timeout_worker_healthcheck=HEALTHCHECK_S, **uvicorn_options)
+    finally:
+        os.environ.pop(CONFIG_ENV, None)
+        Path(name).unlink(missing_ok=True)
