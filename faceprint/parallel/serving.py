@@ -10,9 +10,12 @@ the audit chain with its siblings (:mod:`faceprint.service.processes`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,12 +41,26 @@ def worker_config(config: ServiceConfig, workers: int) -> ServiceConfig:
 def app_factory() -> FastAPI:
     """Run by uvicorn in each worker process (``factory=True``)."""
     from ..service import create_app
-    from ..service.processes import share_local_state
+    from ..service.processes import SharedTasks, share_local_state
+    from ..service.runtime import Runtime
 
     with open(os.environ[CONFIG_ENV], "rb") as f:
         config = pickle.load(f)  # our own file, written 0600 by the parent a moment ago
     share_local_state()
-    app: FastAPI = create_app(config)
+    rt = Runtime.build(config)
+    if not rt.state.shared:  # async task status, readable from every process (PostgreSQL nodes keep theirs apart, as before)
+        rt.tasks.close()
+        rt.tasks = SharedTasks(rt.data_dir / "tasks.db")
+    app: FastAPI = create_app(config, runtime=rt)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            yield
+        await asyncio.to_thread(rt.close)  # create_app leaves a runtime it was given open
+
+    app.router.lifespan_context = lifespan
     return app
 
 

@@ -7,7 +7,9 @@ Two things a single process kept to itself are shared here, in the same data dir
 - the rate limit: one token bucket per key in ``ratelimit.db`` (SQLite, one ``BEGIN IMMEDIATE``
   transaction per request), so N processes together allow the key's ``qps``, not N times it;
 - the audit chain: each append takes an exclusive ``flock`` on ``audit.lock`` and first re-reads
-  the chain's last line when another process wrote after it, so the log stays one chain.
+  the chain's last line when another process wrote after it, so the log stays one chain;
+- ``faceset/async/*`` task status: a task runs in the process that took it, its status is also
+  written to ``tasks.db``, so ``task_status`` answers from whichever process the client reaches.
 
 :func:`share_local_state` makes the ``sqlite`` service state these (each uvicorn worker calls it
 before building its app); PostgreSQL state is shared by every node already.
@@ -21,13 +23,16 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import FaceprintError
 from .audit import GENESIS, AuditLog, Verdict
+from .errors import InvalidTaskId
 from .ratelimit import Limiter, _refused
 from .state import LocalState, register_state
+from .tasks import Task, Tasks
 
 TAIL = 64 * 1024  # an audit line is well under 1 KB: the last one is in the file's last 64 KB
 
@@ -36,8 +41,7 @@ class FileRateLimiter(Limiter):
     """Per-key token buckets (``qps`` a second, bursts up to ``max(1, qps)``) in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = _sqlite(path)
         self._db.execute("PRAGMA synchronous=OFF")  # a bucket lost in a power cut refills in a second
         self._db.execute("CREATE TABLE IF NOT EXISTS buckets(api_key TEXT PRIMARY KEY, tokens REAL NOT NULL, stamp REAL NOT NULL)")
         self._lock = threading.Lock()
@@ -126,6 +130,65 @@ class SharedFileAudit(AuditLog):
             if fd >= 0:
                 os.close(fd)
         self._lockfd = self._readfd = -1
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
+class SharedTasks(Tasks):
+    """Async tasks whose status every process on the data directory can read."""
+
+    def __init__(self, path: Path, keep: int = 10_000) -> None:
+        super().__init__(keep)
+        self._db = _sqlite(path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS tasks(task_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, kind TEXT NOT NULL,"
+                         " status INTEGER NOT NULL, result TEXT NOT NULL, error TEXT, created REAL NOT NULL)")  # fmt: skip
+        self._db_lock = threading.Lock()
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+        with self._db_lock:
+            self._db.execute(sql, args)
+
+    def submit(self, tenant: str, kind: str, work: Callable[[], dict[str, object]]) -> Task:
+        recorded = threading.Event()
+        box: list[str] = []
+
+        def run() -> dict[str, object]:
+            recorded.wait()
+            result: dict[str, object] = {}
+            error: str | None = "INTERNAL_ERROR"
+            try:
+                result, error = work(), None
+            except FaceprintError as exc:
+                error = exc.code
+                raise
+            finally:
+                self._write("UPDATE tasks SET status=1, result=?, error=? WHERE task_id=?", (json.dumps(result, default=str), error, box[0]))
+            return result
+
+        task = super().submit(tenant, kind, run)
+        self._write("INSERT INTO tasks VALUES (?,?,?,0,'{}',NULL,?)", (task.task_id, tenant, kind, time.time()))
+        self._write("DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM tasks ORDER BY created DESC LIMIT -1 OFFSET ?)", (self._keep,))
+        box.append(task.task_id)
+        recorded.set()
+        return task
+
+    def get(self, tenant: str, task_id: str) -> Task:
+        try:
+            return super().get(tenant, task_id)
+        except InvalidTaskId:
+            with self._db_lock:
+                row = self._db.execute("SELECT tenant, kind, status, result, error FROM tasks WHERE task_id=?", (task_id,)).fetchone()
+            if row is None or row[0] != tenant:
+                raise
+            return Task(task_id, row[0], row[1], int(row[2]), json.loads(row[3]), row[4])
+
+    def close(self) -> None:
+        super().close()
+        self._db.close()
 
 
 class ProcessSharedState(LocalState):

@@ -82,6 +82,24 @@ def test_a_key_rate_limit_holds_across_both_processes(server: Server) -> None:
     assert refused >= 5
 
 
+def test_an_async_task_is_known_to_every_process(server: Server) -> None:
+    key = make_key(server.data, "detect,faceset:read,faceset:write")
+    fst = _post(server, key, "/facepp/v3/faceset/create", outer_id="async").json()["faceset_token"]
+    token = _post(server, key, "/facepp/v3/detect", lfw_photos(1)[0]).json()["faces"][0]["face_token"]
+    task = _post(server, key, "/facepp/v3/faceset/async/addface", faceset_token=fst, face_tokens=token).json()["task_id"]
+    with ThreadPoolExecutor(4) as pool:  # fresh connections: both processes are asked
+        answers = list(pool.map(lambda _: _post(server, key, "/facepp/v3/faceset/async/task_status", task_id=task), range(12)))
+    assert all(r.status_code == 200 and r.json()["task_id"] == task for r in answers), [r.text for r in answers]
+    deadline = time.monotonic() + 30
+    while (done := _post(server, key, "/facepp/v3/faceset/async/task_status", task_id=task).json())["status"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert done["face_added"] == 1 and done["face_count"] == 1
+    other = make_key(server.data, "faceset:read", tenant="elsewhere")
+    r = _post(server, other, "/facepp/v3/faceset/async/task_status", task_id=task)
+    assert r.status_code == 400 and "INVALID_TASK_ID" in r.json()["error_message"], r.text
+
+
 def test_both_processes_append_to_one_audit_chain_that_verifies(server: Server) -> None:
     # after the two tests above: the chain holds every request they made, through both processes
     out = cli("audit", "verify", "--data", str(server.data), "--json", check=False)
