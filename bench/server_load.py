@@ -13,7 +13,15 @@ without. Every cell (endpoint, concurrency, batching) gets ``--seconds`` in tota
 ``--slice`` seconds taken in turns, so that load from other processes on the machine falls on
 all cells alike rather than on whichever ran during a busy minute.
 
+Every core (issue 17): detect at concurrency 8 also runs against the same server pinned to one core
+(``taskset -c 0 faceprint serve``: its default is then one worker process), in the same slices;
+the ratio is req/s of the default server (one worker process per core, ``--workers`` unset) over
+the pinned one. Target: at least 1.8x on 2 cores with zero 5xx; the bench exits 1 below it. The
+peak RSS of the default server (its parent and every worker process together, sampled every
+0.5 s under load) is printed and written.
+
 Run:  .venv/bin/python bench/server_load.py [--seconds 30] [--concurrency 1,8,32] [--gallery 100000]
+      .venv/bin/python bench/server_load.py --endpoints detect --concurrency 8 --seconds 60   # the cores row alone, ~3 min
 Prints a table and writes bench/results/server_load.json. Any 5xx makes it exit 1.
 """
 
@@ -26,20 +34,62 @@ import os
 import platform
 import statistics
 import sys
+import subprocess
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 
 from tests.conftest import fetch_test_images  # noqa: E402
-from tests.service.support import Server  # noqa: E402
+from tests.service.support import Server, free_port  # noqa: E402
+
+ONE_CORE = "one-core"  # the cell variant: the default server pinned to core 0
+TARGET_CORES = 1.8  # detect c=8, all cores over one core (2 cores)
+
+
+class PinnedServer(Server):
+    """The same ``faceprint serve``, started under ``taskset -c CPUS``."""
+
+    def __init__(self, data: Path, cpus: str, *flags: str) -> None:
+        self.data, self.port = data, free_port()
+        self.url, self.log = f"http://127.0.0.1:{self.port}", data / f"server-{cpus}.log"
+        cmd = ["taskset", "-c", cpus, sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self._wait()
+
+
+class PeakRss:
+    """The largest total RSS of a process and its children, sampled every 0.5 s until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.root, self.peak_mb, self.processes = psutil.Process(pid), 0.0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in procs) / 2**20
+            except psutil.Error:
+                continue
+            if total > self.peak_mb:
+                self.peak_mb, self.processes = total, len(procs)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return {"peak_rss_mb": round(self.peak_mb, 1), "processes": self.processes}
 
 
 def fill(data: Path, n: int, photos: Path) -> tuple[str, str, str]:
@@ -145,12 +195,17 @@ def main() -> int:
     auth = {"api_key": api_key, "api_secret": secret}
     extra = args.server_args.split()
     # Both servers share the data directory (SQLite in WAL mode), so one key and gallery serve both.
-    servers = {True: Server(tmp / "data", *extra)}
+    default = {"FACEPRINT_WORKERS": ""}  # the default worker count (tests' Server pins it to 1 otherwise)
+    servers: dict[object, Server] = {True: Server(tmp / "data", *extra, env=default)}
     cells = [(e, c, True) for e in endpoints for c in levels]
     if "detect" in endpoints and any(c > 1 for c in levels):
-        servers[False] = Server(tmp / "data", "--no-batching", *extra)
+        servers[False] = Server(tmp / "data", "--no-batching", *extra, env=default)
         cells += [("detect", c, False) for c in levels if c > 1]
+    if "detect" in endpoints and 8 in levels:
+        servers[ONE_CORE] = PinnedServer(tmp / "data", "0", *extra)
+        cells.append(("detect", 8, ONE_CORE))
     raw: dict[tuple, list[dict]] = {cell: [] for cell in cells}
+    rss = PeakRss(servers[True].proc.pid)
     try:
         rounds = max(1, round(args.seconds / args.slice))
         for r in range(rounds):
@@ -161,6 +216,8 @@ def main() -> int:
                 raw[(endpoint, c, batching)].append(part)
             print(f"round {r + 1}/{rounds} done", flush=True)
         batch_sizes = _batch_sizes(servers[True].url)
+        peak = rss.stop()
+        peak["workers"] = sum("resource_tracker" not in " ".join(p.cmdline()) for p in psutil.Process(servers[True].proc.pid).children())
     finally:
         for srv in servers.values():
             srv.stop()
@@ -168,9 +225,12 @@ def main() -> int:
     for (endpoint, c, batching), parts in raw.items():
         cell = {"endpoint": endpoint, "concurrency": c, "batching": batching, **summarise(parts)}
         results.append(cell)
-        print(f"{endpoint:8s} c={c:<3d} batching={'on ' if batching else 'off'} {cell['req_per_s']:8.2f} req/s  p50 {cell['p50_ms']} ms"
+        label = "one core " if batching == ONE_CORE else f"batching={'on ' if batching else 'off'}"
+        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  p50 {cell['p50_ms']} ms"
               f"  p99 {cell['p99_ms']} ms  errors {cell['errors']}  5xx {cell['status_5xx']}", flush=True)
     rps = {(x["endpoint"], x["concurrency"], x["batching"]): x["req_per_s"] for x in results}
+    cores = len(os.sched_getaffinity(0))
+    all_cores = round(rps[("detect", 8, True)] / max(rps[("detect", 8, ONE_CORE)], 1e-9), 3) if ("detect", 8, ONE_CORE) in rps else None
     ratios = {f"detect_c{c}": round(rps[("detect", c, True)] / max(rps[("detect", c, False)], 1e-9), 3)
               for c in levels if ("detect", c, False) in rps}  # fmt: skip
     scaling = round(rps[("detect", 8, True)] / rps[("detect", 1, True)], 3) if ("detect", 8, True) in rps and ("detect", 1, True) in rps else None
@@ -188,14 +248,22 @@ def main() -> int:
         "batch_size_histogram": batch_sizes,
         "detect_c8_over_c1": scaling,
         "total_5xx": total_5xx,
+        "all_cores": {"protocol": "detect c=8: default server (one worker process per core) / the same server under taskset -c 0, same slices",
+                      "cores": cores, "ratio": all_cores, "target": TARGET_CORES, "default_server_rss": peak,
+                      "pass": None if all_cores is None or cores < 2 else all_cores >= TARGET_CORES and total_5xx == 0},
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))
     print(f"\nmicro-batching gain, detect req/s with / without: {ratios}")
     print(f"detect throughput c8 / c1 (batching on): {scaling}")
     print(f"load average at the end: {os.getloadavg()}")
+    print(f"default server: {peak['workers']} worker process(es), peak RSS {peak['peak_rss_mb']:.0f} MiB over {peak['processes']} processes under load")
+    if all_cores is not None:
+        verdict = summary["all_cores"]["pass"]  # type: ignore[index]
+        print(f"detect c=8, all {cores} cores / one core (taskset -c 0): {all_cores:.2f}x (target {TARGET_CORES}x, zero 5xx): "
+              f"{'no verdict (1 core)' if verdict is None else 'PASS' if verdict else 'FAIL'}")  # fmt: skip
     print(f"5xx responses: {total_5xx}; wrote {args.out}")
-    return 1 if total_5xx else 0
+    return 1 if total_5xx or summary["all_cores"]["pass"] is False else 0  # type: ignore[index]
 
 
 def _batch_sizes(url: str) -> dict[str, float]:

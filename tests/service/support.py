@@ -54,7 +54,8 @@ class Server:
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
+            env={**os.environ, "FACEPRINT_WORKERS": "1", **(env or {})},  # one process unless a test asks (tests/parallel/test_serving.py)
         )
         self._wait()
 
