@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faceprint import FaceEngine
-from faceprint.gallery import EnrolOptions, GalleryConfig, GalleryService
-from faceprint.gallery.enrol import folder_items
-from faceprint.parallel import cores, default_workers
-from faceprint.parallel.enrol import enrol_pooled
+from faceprint import FaceEngine  # noqa: E402
+from faceprint.gallery import EnrolOptions, GalleryConfig, GalleryService  # noqa: E402
+from faceprint.gallery.enrol import folder_items  # noqa: E402
+from faceprint.parallel import cores, default_workers  # noqa: E402
+from faceprint.parallel.enrol import enrol_pooled  # noqa: E402
 
 TARGET = 1.7  # pooled (default workers) over 1 worker
 

@@ -33,12 +33,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -63,7 +63,7 @@ class PinnedServer(Server):
         self.data, self.port = data, free_port()
         self.url, self.log = f"http://127.0.0.1:{self.port}", data / f"server-{cpus}.log"
         cmd = ["taskset", "-c", cpus, sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
         self._wait()
 
 
@@ -236,7 +236,7 @@ def main() -> int:
     scaling = round(rps[("detect", 8, True)] / rps[("detect", 1, True)], 3) if ("detect", 8, True) in rps and ("detect", 1, True) in rps else None
     total_5xx = sum(x["status_5xx"] for x in results)
     summary = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "load_average_at_end": os.getloadavg()},
         "seconds_per_cell": args.seconds,

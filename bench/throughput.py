@@ -76,7 +76,7 @@ def vectron_dir() -> Path:
 
 def photo_sets() -> dict[str, list[Path]]:
     v = vectron_dir()
-    portraits = sorted((DATA / "gallery" / "train").glob("*/*.jp*g")) + [v / "yaoming.jpg"]
+    portraits = [*sorted((DATA / "gallery" / "train").glob("*/*.jp*g")), v / "yaoming.jpg"]
     groups = [
         v / "players.jpg",
         v / "gdp.jpg",
@@ -484,7 +484,7 @@ def summarise(runs: dict, sets: dict) -> dict:
                 "vs_insightface_cpu": st[best]["cpu_ms_per_image"] / st["faceprint"]["cpu_ms_per_image"],
             }
             row["vs_insightface_best"] = st["faceprint"]["best_images_per_s"] / st[best]["best_images_per_s"]
-            paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"])]
+            paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"], strict=True)]
             row["vs_insightface_paired"] = [statistics.median(paired), min(paired), max(paired)]
             row["faceprint_1to1"] = st["faceprint-1to1"]["images_per_s"]
             row["vs_insightface_1to1"] = row["faceprint_1to1"] / ins
