@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -91,7 +92,7 @@ def main() -> None:
             pooled = {n: _pooled(svc, folder, n, args.batch) for n in (1, default_workers(args.workers))}
         _, again_s = bare()  # before and after, to even out a busy machine
         base_s = (base_s + again_s) / 2
-    out = {
+    out: dict[str, Any] = {
         "pack": engine.pack.name, "images": len(items), "enrolled": len(report.enrolled), "rejected": len(report.rejected),
         "rejected_codes": sorted({r.code for r in report.rejected}), "duplicates": len(report.duplicates),
         "seconds": gal_s, "faces_per_s": len(report.enrolled) / gal_s,

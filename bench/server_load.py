@@ -40,10 +40,11 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -111,13 +112,13 @@ def fill(data: Path, n: int, photos: Path) -> tuple[str, str, str]:
             vecs = rng.standard_normal((m, engine.dim)).astype(np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             svc.add_embeddings(fs.token, [NewFace(v, f"synthetic-{start + i}") for i, v in enumerate(vecs)], tenant=key.tenant)
-        real = [NewFace(engine.template(photos / p)[0].embedding, p.split(".")[0]) for p in ("obama.jpg", "biden.jpg")]
+        real = [NewFace(engine.template(photos / p)[0].embedding, p.split(".")[0]) for p in ("obama.jpg", "biden.jpg")]  # type: ignore[arg-type]
         svc.add_embeddings(fs.token, real, tenant=key.tenant)
         print(f"gallery: {n + len(real)} faces in {time.perf_counter() - t:.1f} s", flush=True)
         return key.api_key, secret, fs.token
 
 
-def request_for(endpoint: str, photos: Path, auth: dict, faceset: str):
+def request_for(endpoint: str, photos: Path, auth: dict[str, str], faceset: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     obama, obama2, biden = ((photos / p).read_bytes() for p in ("obama.jpg", "obama2.jpg", "biden.jpg"))
     if endpoint == "detect":
         return "/facepp/v3/detect", auth, {"image_file": ("obama.jpg", obama, "image/jpeg")}
@@ -126,7 +127,7 @@ def request_for(endpoint: str, photos: Path, auth: dict, faceset: str):
     return "/facepp/v3/search", {**auth, "faceset_token": faceset, "return_result_count": "5"}, {"image_file": ("obama2.jpg", obama2, "image/jpeg")}
 
 
-async def load(url: str, path: str, data: dict, files: dict, concurrency: int, seconds: float, warm: bool) -> dict:
+async def load(url: str, path: str, data: dict[str, Any], files: dict[str, Any], concurrency: int, seconds: float, warm: bool) -> dict[str, Any]:
     """Keep ``concurrency`` requests in flight for ``seconds``; raw latencies and status counts."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -156,7 +157,7 @@ async def load(url: str, path: str, data: dict, files: dict, concurrency: int, s
     return {"latencies": latencies, "statuses": statuses, "errors": errors, "wall": wall}
 
 
-def summarise(raw: list[dict]) -> dict:
+def summarise(raw: list[dict[str, Any]]) -> dict[str, Any]:
     q = sorted(x for r in raw for x in r["latencies"])
     statuses: dict[int, int] = {}
     for r in raw:
@@ -197,14 +198,14 @@ def main() -> int:
     # Both servers share the data directory (SQLite in WAL mode), so one key and gallery serve both.
     default = {"FACEPRINT_WORKERS": ""}  # the default worker count (tests' Server pins it to 1 otherwise)
     servers: dict[object, Server] = {True: Server(tmp / "data", *extra, env=default)}
-    cells = [(e, c, True) for e in endpoints for c in levels]
+    cells: list[tuple[str, int, object]] = [(e, c, True) for e in endpoints for c in levels]
     if "detect" in endpoints and any(c > 1 for c in levels):
         servers[False] = Server(tmp / "data", "--no-batching", *extra, env=default)
         cells += [("detect", c, False) for c in levels if c > 1]
     if "detect" in endpoints and 8 in levels:
         servers[ONE_CORE] = PinnedServer(tmp / "data", "0", *extra)
         cells.append(("detect", 8, ONE_CORE))
-    raw: dict[tuple, list[dict]] = {cell: [] for cell in cells}
+    raw: dict[tuple[str, int, object], list[dict[str, Any]]] = {cell: [] for cell in cells}
     rss = PeakRss(servers[True].proc.pid)
     try:
         rounds = max(1, round(args.seconds / args.slice))
@@ -259,11 +260,11 @@ def main() -> int:
     print(f"load average at the end: {os.getloadavg()}")
     print(f"default server: {peak['workers']} worker process(es), peak RSS {peak['peak_rss_mb']:.0f} MiB over {peak['processes']} processes under load")
     if all_cores is not None:
-        verdict = summary["all_cores"]["pass"]  # type: ignore[index]
+        verdict = summary["all_cores"]["pass"]
         print(f"detect c=8, all {cores} cores / one core (taskset -c 0): {all_cores:.2f}x (target {TARGET_CORES}x, zero 5xx): "
               f"{'no verdict (1 core)' if verdict is None else 'PASS' if verdict else 'FAIL'}")  # fmt: skip
     print(f"5xx responses: {total_5xx}; wrote {args.out}")
-    return 1 if total_5xx or summary["all_cores"]["pass"] is False else 0  # type: ignore[index]
+    return 1 if total_5xx or summary["all_cores"]["pass"] is False else 0
 
 
 def _batch_sizes(url: str) -> dict[str, float]:

@@ -57,6 +57,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,7 +89,7 @@ def photo_sets() -> dict[str, list[Path]]:
 
 
 # ---------------------------------------------------------------- worker side (one per pipeline x threads)
-def _faceprint(threads: int, one_to_one: bool = False):
+def _faceprint(threads: int, one_to_one: bool = False) -> Any:
     from faceprint.engine import EngineConfig, FaceEngine
     from faceprint.errors import NoFaceFound
 
@@ -104,19 +105,19 @@ def _faceprint(threads: int, one_to_one: bool = False):
             return []
 
     def det_input(path: str) -> str:  # what the detector sees: scaled to fit 640, padded to /32
-        w, h = engine.detector.input_size(engine.load(path))
+        w, h = engine.detector.input_size(engine.load(path))  # type: ignore[attr-defined]  # SCRFD's, the default pack's detector
         return f"{w}x{h}"
 
     run.det_input = det_input  # type: ignore[attr-defined]
     return run
 
 
-def _insightface(threads: int, spinning: bool):
+def _insightface(threads: int, spinning: bool) -> Any:
     import tempfile
 
     import cv2
-    import onnxruntime as ort
-    from insightface.app import FaceAnalysis
+    import onnxruntime as ort  # type: ignore[import-untyped]
+    from insightface.app import FaceAnalysis  # type: ignore[import-untyped]
 
     root = Path(tempfile.mkdtemp(prefix="fp-bench-"))
     pack = root / "models" / "vectron"
@@ -146,8 +147,8 @@ def _insightface(threads: int, spinning: bool):
     return run
 
 
-def _face_recognition(threads: int):
-    import face_recognition
+def _face_recognition(threads: int) -> Any:
+    import face_recognition  # type: ignore[import-untyped]
 
     def run(path: str) -> list[list[float]]:
         img = face_recognition.load_image_file(path)
@@ -214,14 +215,15 @@ class Worker:
         self._read()
         self.startup_s = time.perf_counter() - t0
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"{self.name} worker died (exit {self.proc.wait()})")
-        return json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
-    def run(self, files: list[Path], **extra: object) -> dict:
+    def run(self, files: list[Path], **extra: object) -> dict[str, Any]:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"files": [str(f) for f in files], **extra}) + "\n")
         self.proc.stdin.flush()
@@ -241,30 +243,30 @@ def iou(a: list[float], b: list[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _pass() -> dict:
+def _pass() -> dict[str, Any]:
     return {"wall": 0.0, "cpu": 0.0, "boxes": [], "walls": []}
 
 
-def _add(acc: dict, res: dict) -> None:
+def _add(acc: dict[str, Any], res: dict[str, Any]) -> None:
     acc["wall"] += res["wall"]
     acc["walls"].append(res["wall"])
     acc["cpu"] += res["cpu"]
     acc["boxes"] += res["boxes"]
 
 
-def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict:
+def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict[str, Any]:
     names = ["faceprint", "faceprint-1to1", "insightface"] + (["insightface-nospin"] if threads > 1 else [])
     if not args.no_face_recognition:
         names.append("face_recognition")
     workers = {n: Worker(n, threads) for n in names}
-    out: dict = {"startup_s": {n: round(w.startup_s, 2) for n, w in workers.items()}, "sets": {}}
+    out: dict[str, Any] = {"startup_s": {n: round(w.startup_s, 2) for n, w in workers.items()}, "sets": {}}
     for set_name, files in sets.items():
-        boxes: dict[str, list] = {}
+        boxes: dict[str, list[Any]] = {}
         det_input = {n: workers[n].run(files, det_input=True)["det_input"] for n in ("faceprint", "insightface")}
         onnx = [n for n in names if n != "face_recognition"]
         for n in onnx:  # warm-up: a whole pass, which also gives the boxes
             boxes[n] = workers[n].run(files)["boxes"]
-        passes: dict[str, list[dict]] = {n: [] for n in names}
+        passes: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
         for r in range(args.rounds):
             acc = {n: _pass() for n in onnx}
             for i, f in enumerate(files):  # photo by photo, each pipeline in turn: the same load for all
@@ -298,12 +300,12 @@ def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace)
     return out
 
 
-def faces_report(files: list[str], boxes: dict[str, list], det_input: dict[str, list[str]]) -> list[dict]:
+def faces_report(files: list[str], boxes: dict[str, list[Any]], det_input: dict[str, list[str]]) -> list[dict[str, Any]]:
     rows = []
     names = [Path(f).name for f in files]
     for i, f in enumerate(files):
         ours = boxes["faceprint"][i]
-        row = {
+        row: dict[str, Any] = {
             "image": names[i] if names.count(names[i]) == 1 else f"{Path(f).parent.name}/{names[i]}",
             "found": {n: len(b[i]) for n, b in boxes.items()},
             "missed": {},
@@ -322,7 +324,7 @@ def faces_report(files: list[str], boxes: dict[str, list], det_input: dict[str, 
     return rows
 
 
-def compare_rss(a: Path, b: Path, reps: int = 3) -> dict:
+def compare_rss(a: Path, b: Path, reps: int = 3) -> dict[str, Any]:
     """Peak RSS of ``faceprint compare A B`` in a fresh process (os.wait4 gives that child's own rusage)."""
     exe = Path(sys.executable).parent / "faceprint"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "faceprint.cli.main"]
@@ -345,10 +347,10 @@ def compare_rss(a: Path, b: Path, reps: int = 3) -> dict:
     }
 
 
-def versions() -> dict:
+def versions() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
+    out: dict[str, Any] = {}
     for pkg in (
         "faceprint",
         "onnxruntime",
@@ -456,7 +458,7 @@ def _cpu_name() -> str:
     return platform.processor()
 
 
-def print_table(threads: int, run: dict) -> None:
+def print_table(threads: int, run: dict[str, Any]) -> None:
     print(f"{'set':20s} {'pipeline':20s} {'images/s':>9s} {'best':>6s} {'cpu ms/img':>11s}  passes (images/s)")
     for set_name, s in run["sets"].items():
         for n, st in s["stats"].items():
@@ -466,7 +468,7 @@ def print_table(threads: int, run: dict) -> None:
             )
 
 
-def summarise(runs: dict, sets: dict) -> dict:
+def summarise(runs: dict[int, Any], sets: dict[str, Any]) -> dict[str, Any]:
     ratios, ok = [], True
     for t, run in runs.items():
         for set_name, s in run["sets"].items():
@@ -499,7 +501,7 @@ def summarise(runs: dict, sets: dict) -> dict:
     return {"ratios": ratios, "faces": faces, "missed_total": missed, "targets_met": bool(ok and missed == 0)}
 
 
-def print_summary(report: dict) -> None:
+def print_summary(report: dict[str, Any]) -> None:
     print("\n=== median images/s and ratios (InsightFace: the faster of its configurations) ===")
     print("(also fp/if from: CPU ms per image; 'best', each photo's fastest pass; the median and range of the")
     print(" ratios of passes run side by side. The targets are judged on the medians, fp/if and fp/fr.)")
