@@ -12,6 +12,7 @@ import typer
 
 from ..parallel import serving
 from ..parallel.sizing import default_workers
+from .output import handled
 from .state import DataOpt, StoreOpt
 
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
@@ -97,7 +98,8 @@ def serve(
         uvicorn.run(create_app(config), **options)
     else:
         print(f"faceprint serve: {n} worker processes", flush=True)
-        serving.serve(config, n, **options)
+        with handled(False):  # a worker that cannot start (bad pack, cut audit chain) stops them all, with its code
+            serving.serve(config, n, **options)
 
 
 def startup_notes(data: Path | None, store: str | None, host: str, port: int) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import ErrorReport
 from .sizing import cores
+
+STARTUP_FAILURE = 3  # uvicorn.config.STARTUP_FAILURE
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -47,7 +51,12 @@ def app_factory() -> FastAPI:
     with open(os.environ[CONFIG_ENV], "rb") as f:
         config = pickle.load(f)  # our own file, written 0600 by the parent a moment ago
     share_local_state()
-    rt = Runtime.build(config)
+    try:
+        rt = Runtime.build(config)
+    except Exception as exc:  # a bad pack, a cut audit chain...: the same in every worker, so stop them all
+        with open(os.environ[CONFIG_ENV] + ".error", "wb") as out:
+            pickle.dump(ErrorReport.of(exc), out)
+        sys.exit(STARTUP_FAILURE)  # uvicorn's supervisor stops the parent on this exit code
     if not rt.state.shared:  # async task status, readable from every process (PostgreSQL nodes keep theirs apart, as before)
         rt.tasks.close()
         rt.tasks = SharedTasks(rt.data_dir / "tasks.db")
@@ -74,6 +83,12 @@ def serve(config: ServiceConfig, workers: int, **uvicorn_options: Any) -> None:
             pickle.dump(worker_config(config, workers), f)
         os.environ[CONFIG_ENV] = name
         uvicorn.run("faceprint.parallel.serving:app_factory", factory=True, workers=workers, timeout_worker_healthcheck=HEALTHCHECK_S, **uvicorn_options)
+        failed = Path(name + ".error")
+        if failed.exists():
+            with open(failed, "rb") as f:
+                report: ErrorReport = pickle.load(f)
+            raise report.error()
     finally:
         os.environ.pop(CONFIG_ENV, None)
-        Path(name).unlink(missing_ok=True)
+        for path in (Path(name), Path(name + ".error")):
+            path.unlink(missing_ok=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.service.support import Key, Server, cli, make_key
+from tests.service.support import ROOT, Key, Server, cli, free_port, make_key
 
 from .support import lfw_photos
 
@@ -98,6 +100,14 @@ def test_an_async_task_is_known_to_every_process(server: Server) -> None:
     other = make_key(server.data, "faceset:read", tenant="elsewhere")
     r = _post(server, other, "/facepp/v3/faceset/async/task_status", task_id=task)
     assert r.status_code == 400 and "INVALID_TASK_ID" in r.json()["error_message"], r.text
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_its_code(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(tmp_path), "--port", str(free_port()),
+                        "--workers", "2", "--pack", "no-such-pack"], capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "MODEL_NOT_FOUND: unknown model pack 'no-such-pack'" in r.stderr and "Traceback" not in r.stderr
+    assert "died" not in r.stderr  # stopped at the first failure, not restarted in a loop
 
 
 def test_both_processes_append_to_one_audit_chain_that_verifies(server: Server) -> None:
