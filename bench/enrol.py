@@ -1,6 +1,6 @@
 """Enrolment throughput (faces/s) from a folder tree of real photos, through GalleryService.
 
-    python bench/enrol.py                      # the first 600 LFW images, as DIR/<person>/*.jpg
+    python bench/enrol.py                      # the first 1200 LFW images, as DIR/<person>/*.jpg
     python bench/enrol.py --folder DIR         # any DIR/<subject>/*.jpg
     python bench/enrol.py --store postgresql://... --index milvus://host:19530   # into servers
 
@@ -59,7 +59,7 @@ def lfw_subset(limit: int, into: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--folder", type=Path)
-    ap.add_argument("--images", type=int, default=600)
+    ap.add_argument("--images", type=int, default=1200)  # the pooled rows include worker start-up: enough images to amortise it
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--pack", default=None)
     ap.add_argument("--store", help="store URL (default: SQLite in a temp dir)")

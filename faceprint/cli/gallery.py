@@ -26,7 +26,7 @@ TenantOpt = typer.Option(
     "default", "--tenant", help="Tenant the galleries belong to; a server key sees them if made with this --tenant."
 )
 
-POOL_FROM = 32  # fewer images than this are enrolled in this process: starting workers (seconds) would not pay
+POOL_FROM = 128  # fewer images than this are enrolled in this process: starting workers (~1.5 s of imports each) would not pay
 
 gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, update, delete.")
 
@@ -126,7 +126,7 @@ def enroll(
     face: int | None = typer.Option(None, "--face", help="With several faces in an image, enrol this one (0 = largest)."),
     min_quality: float = typer.Option(Quality.THRESHOLD, "--min-quality", help="Refuse faces below this quality (0-100)."),
     thumbnails: bool = typer.Option(False, "--thumbnails", help="Also store the aligned face thumbnail."),
-    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Processes that detect and embed (default: one per core, env FACEPRINT_WORKERS); from 32 images on."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Processes that detect and embed (default: one per core from 128 images on, env FACEPRINT_WORKERS)."),
     data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
@@ -144,7 +144,7 @@ def enroll(
             task = bar.add_task("enrolling", total=None)
             step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
             n = default_workers(workers)
-            if n > 1 and len(items) >= POOL_FROM:
+            if n > 1 and (workers is not None or len(items) >= POOL_FROM):
                 report = enrol_pooled(svc, gallery, items, opts, workers=n, tenant=tenant, progress=step)
             else:
                 report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
