@@ -68,6 +68,15 @@ class PinnedServer(Server):
         self._wait()
 
 
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (warm-up requests included)."""
+    try:
+        root = psutil.Process(pid)
+        return float(sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)]))
+    except psutil.Error:
+        return 0.0
+
+
 class PeakRss:
     """The largest total RSS of a process and its children, sampled every 0.5 s until stopped."""
 
@@ -175,6 +184,8 @@ def summarise(raw: list[dict[str, Any]]) -> dict[str, Any]:
         "status_5xx": sum(v for k, v in statuses.items() if k >= 500),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "seconds": round(wall, 1),
+        # the server's CPU per answered request (all its processes): equal figures mean no work added, whatever the wall ratio
+        "server_cpu_ms_per_request": round(1000 * sum(r["server_cpu_s"] for r in raw) / max(1, len(q) + failed), 1),
     }
 
 
@@ -213,7 +224,9 @@ def main() -> int:
             order = cells[r % len(cells):] + cells[: r % len(cells)]  # rotate who goes first
             for endpoint, c, batching in order:
                 path, data, files = request_for(endpoint, photos, auth, faceset)
+                cpu0 = tree_cpu_s(servers[batching].proc.pid)
                 part = asyncio.run(load(servers[batching].url, path, data, files, c, args.seconds / rounds, warm=r == 0))
+                part["server_cpu_s"] = tree_cpu_s(servers[batching].proc.pid) - cpu0
                 raw[(endpoint, c, batching)].append(part)
             print(f"round {r + 1}/{rounds} done", flush=True)
         batch_sizes = _batch_sizes(servers[True].url)
@@ -227,7 +240,7 @@ def main() -> int:
         cell = {"endpoint": endpoint, "concurrency": c, "batching": batching, **summarise(parts)}
         results.append(cell)
         label = "one core " if batching == ONE_CORE else f"batching={'on ' if batching else 'off'}"
-        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  p50 {cell['p50_ms']} ms"
+        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  cpu {cell['server_cpu_ms_per_request']} ms/req  p50 {cell['p50_ms']} ms"
               f"  p99 {cell['p99_ms']} ms  errors {cell['errors']}  5xx {cell['status_5xx']}", flush=True)
     rps = {(x["endpoint"], x["concurrency"], x["batching"]): x["req_per_s"] for x in results}
     cores = len(os.sched_getaffinity(0))
