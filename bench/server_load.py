@@ -13,7 +13,15 @@ without. Every cell (endpoint, concurrency, batching) gets ``--seconds`` in tota
 ``--slice`` seconds taken in turns, so that load from other processes on the machine falls on
 all cells alike rather than on whichever ran during a busy minute.
 
+Every core (issue 17): detect at concurrency 8 also runs against the same server pinned to one core
+(``taskset -c 0 faceprint serve``: its default is then one worker process), in the same slices;
+the ratio is req/s of the default server (one worker process per core, ``--workers`` unset) over
+the pinned one. Target: at least 1.8x on 2 cores with zero 5xx; the bench exits 1 below it. The
+peak RSS of the default server (its parent and every worker process together, sampled every
+0.5 s under load) is printed and written.
+
 Run:  .venv/bin/python bench/server_load.py [--seconds 30] [--concurrency 1,8,32] [--gallery 100000]
+      .venv/bin/python bench/server_load.py --endpoints detect --concurrency 8 --seconds 60   # the cores row alone, ~3 min
 Prints a table and writes bench/results/server_load.json. Any 5xx makes it exit 1.
 """
 
@@ -25,21 +33,73 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
+import psutil  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 
 from tests.conftest import fetch_test_images  # noqa: E402
-from tests.service.support import Server  # noqa: E402
+from tests.service.support import Server, free_port  # noqa: E402
+
+ONE_CORE = "one-core"  # the cell variant: the default server pinned to core 0
+TARGET_CORES = 1.8  # detect c=8, all cores over one core (2 cores)
+
+
+class PinnedServer(Server):
+    """The same ``faceprint serve``, started under ``taskset -c CPUS``."""
+
+    def __init__(self, data: Path, cpus: str, *flags: str) -> None:
+        self.data, self.port = data, free_port()
+        self.url, self.log = f"http://127.0.0.1:{self.port}", data / f"server-{cpus}.log"
+        cmd = ["taskset", "-c", cpus, sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
+        self._wait()
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (warm-up requests included)."""
+    try:
+        root = psutil.Process(pid)
+        return float(sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)]))
+    except psutil.Error:
+        return 0.0
+
+
+class PeakRss:
+    """The largest total RSS of a process and its children, sampled every 0.5 s until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.root, self.peak_mb, self.processes = psutil.Process(pid), 0.0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in procs) / 2**20
+            except psutil.Error:
+                continue
+            if total > self.peak_mb:
+                self.peak_mb, self.processes = total, len(procs)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return {"peak_rss_mb": round(self.peak_mb, 1), "processes": self.processes}
 
 
 def fill(data: Path, n: int, photos: Path) -> tuple[str, str, str]:
@@ -61,13 +121,13 @@ def fill(data: Path, n: int, photos: Path) -> tuple[str, str, str]:
             vecs = rng.standard_normal((m, engine.dim)).astype(np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             svc.add_embeddings(fs.token, [NewFace(v, f"synthetic-{start + i}") for i, v in enumerate(vecs)], tenant=key.tenant)
-        real = [NewFace(engine.template(photos / p)[0].embedding, p.split(".")[0]) for p in ("obama.jpg", "biden.jpg")]
+        real = [NewFace(engine.template(photos / p)[0].embedding, p.split(".")[0]) for p in ("obama.jpg", "biden.jpg")]  # type: ignore[arg-type]
         svc.add_embeddings(fs.token, real, tenant=key.tenant)
         print(f"gallery: {n + len(real)} faces in {time.perf_counter() - t:.1f} s", flush=True)
         return key.api_key, secret, fs.token
 
 
-def request_for(endpoint: str, photos: Path, auth: dict, faceset: str):
+def request_for(endpoint: str, photos: Path, auth: dict[str, str], faceset: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     obama, obama2, biden = ((photos / p).read_bytes() for p in ("obama.jpg", "obama2.jpg", "biden.jpg"))
     if endpoint == "detect":
         return "/facepp/v3/detect", auth, {"image_file": ("obama.jpg", obama, "image/jpeg")}
@@ -76,7 +136,7 @@ def request_for(endpoint: str, photos: Path, auth: dict, faceset: str):
     return "/facepp/v3/search", {**auth, "faceset_token": faceset, "return_result_count": "5"}, {"image_file": ("obama2.jpg", obama2, "image/jpeg")}
 
 
-async def load(url: str, path: str, data: dict, files: dict, concurrency: int, seconds: float, warm: bool) -> dict:
+async def load(url: str, path: str, data: dict[str, Any], files: dict[str, Any], concurrency: int, seconds: float, warm: bool) -> dict[str, Any]:
     """Keep ``concurrency`` requests in flight for ``seconds``; raw latencies and status counts."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -106,7 +166,7 @@ async def load(url: str, path: str, data: dict, files: dict, concurrency: int, s
     return {"latencies": latencies, "statuses": statuses, "errors": errors, "wall": wall}
 
 
-def summarise(raw: list[dict]) -> dict:
+def summarise(raw: list[dict[str, Any]]) -> dict[str, Any]:
     q = sorted(x for r in raw for x in r["latencies"])
     statuses: dict[int, int] = {}
     for r in raw:
@@ -124,6 +184,8 @@ def summarise(raw: list[dict]) -> dict:
         "status_5xx": sum(v for k, v in statuses.items() if k >= 500),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "seconds": round(wall, 1),
+        # the server's CPU per answered request (all its processes): equal figures mean no work added, whatever the wall ratio
+        "server_cpu_ms_per_request": round(1000 * sum(r["server_cpu_s"] for r in raw) / max(1, len(q) + failed), 1),
     }
 
 
@@ -145,22 +207,31 @@ def main() -> int:
     auth = {"api_key": api_key, "api_secret": secret}
     extra = args.server_args.split()
     # Both servers share the data directory (SQLite in WAL mode), so one key and gallery serve both.
-    servers = {True: Server(tmp / "data", *extra)}
-    cells = [(e, c, True) for e in endpoints for c in levels]
+    default = {"FACEPRINT_WORKERS": ""}  # the default worker count (tests' Server pins it to 1 otherwise)
+    servers: dict[object, Server] = {True: Server(tmp / "data", *extra, env=default)}
+    cells: list[tuple[str, int, object]] = [(e, c, True) for e in endpoints for c in levels]
     if "detect" in endpoints and any(c > 1 for c in levels):
-        servers[False] = Server(tmp / "data", "--no-batching", *extra)
+        servers[False] = Server(tmp / "data", "--no-batching", *extra, env=default)
         cells += [("detect", c, False) for c in levels if c > 1]
-    raw: dict[tuple, list[dict]] = {cell: [] for cell in cells}
+    if "detect" in endpoints and 8 in levels:
+        servers[ONE_CORE] = PinnedServer(tmp / "data", "0", *extra)
+        cells.append(("detect", 8, ONE_CORE))
+    raw: dict[tuple[str, int, object], list[dict[str, Any]]] = {cell: [] for cell in cells}
+    rss = PeakRss(servers[True].proc.pid)
     try:
         rounds = max(1, round(args.seconds / args.slice))
         for r in range(rounds):
             order = cells[r % len(cells):] + cells[: r % len(cells)]  # rotate who goes first
             for endpoint, c, batching in order:
                 path, data, files = request_for(endpoint, photos, auth, faceset)
+                cpu0 = tree_cpu_s(servers[batching].proc.pid)
                 part = asyncio.run(load(servers[batching].url, path, data, files, c, args.seconds / rounds, warm=r == 0))
+                part["server_cpu_s"] = tree_cpu_s(servers[batching].proc.pid) - cpu0
                 raw[(endpoint, c, batching)].append(part)
             print(f"round {r + 1}/{rounds} done", flush=True)
         batch_sizes = _batch_sizes(servers[True].url)
+        peak = rss.stop()
+        peak["workers"] = sum("resource_tracker" not in " ".join(p.cmdline()) for p in psutil.Process(servers[True].proc.pid).children())
     finally:
         for srv in servers.values():
             srv.stop()
@@ -168,15 +239,18 @@ def main() -> int:
     for (endpoint, c, batching), parts in raw.items():
         cell = {"endpoint": endpoint, "concurrency": c, "batching": batching, **summarise(parts)}
         results.append(cell)
-        print(f"{endpoint:8s} c={c:<3d} batching={'on ' if batching else 'off'} {cell['req_per_s']:8.2f} req/s  p50 {cell['p50_ms']} ms"
+        label = "one core " if batching == ONE_CORE else f"batching={'on ' if batching else 'off'}"
+        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  cpu {cell['server_cpu_ms_per_request']} ms/req  p50 {cell['p50_ms']} ms"
               f"  p99 {cell['p99_ms']} ms  errors {cell['errors']}  5xx {cell['status_5xx']}", flush=True)
     rps = {(x["endpoint"], x["concurrency"], x["batching"]): x["req_per_s"] for x in results}
+    cores = len(os.sched_getaffinity(0))
+    all_cores = round(rps[("detect", 8, True)] / max(rps[("detect", 8, ONE_CORE)], 1e-9), 3) if ("detect", 8, ONE_CORE) in rps else None
     ratios = {f"detect_c{c}": round(rps[("detect", c, True)] / max(rps[("detect", c, False)], 1e-9), 3)
               for c in levels if ("detect", c, False) in rps}  # fmt: skip
     scaling = round(rps[("detect", 8, True)] / rps[("detect", 1, True)], 3) if ("detect", 8, True) in rps and ("detect", 1, True) in rps else None
     total_5xx = sum(x["status_5xx"] for x in results)
     summary = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "load_average_at_end": os.getloadavg()},
         "seconds_per_cell": args.seconds,
@@ -188,14 +262,22 @@ def main() -> int:
         "batch_size_histogram": batch_sizes,
         "detect_c8_over_c1": scaling,
         "total_5xx": total_5xx,
+        "all_cores": {"protocol": "detect c=8: default server (one worker process per core) / the same server under taskset -c 0, same slices",
+                      "cores": cores, "ratio": all_cores, "target": TARGET_CORES, "default_server_rss": peak,
+                      "pass": None if all_cores is None or cores < 2 else all_cores >= TARGET_CORES and total_5xx == 0},
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))
     print(f"\nmicro-batching gain, detect req/s with / without: {ratios}")
     print(f"detect throughput c8 / c1 (batching on): {scaling}")
     print(f"load average at the end: {os.getloadavg()}")
+    print(f"default server: {peak['workers']} worker process(es), peak RSS {peak['peak_rss_mb']:.0f} MiB over {peak['processes']} processes under load")
+    if all_cores is not None:
+        verdict = summary["all_cores"]["pass"]
+        print(f"detect c=8, all {cores} cores / one core (taskset -c 0): {all_cores:.2f}x (target {TARGET_CORES}x, zero 5xx): "
+              f"{'no verdict (1 core)' if verdict is None else 'PASS' if verdict else 'FAIL'}")  # fmt: skip
     print(f"5xx responses: {total_5xx}; wrote {args.out}")
-    return 1 if total_5xx else 0
+    return 1 if total_5xx or summary["all_cores"]["pass"] is False else 0
 
 
 def _batch_sizes(url: str) -> dict[str, float]:

@@ -34,7 +34,13 @@ face_recognition must go in with --no-deps: it requires ``dlib``, which pip woul
 source (15-25 minutes), while ``dlib-bin`` (already a faceprint dependency) provides the module.
 Note: insightface pulls ``opencv-python`` next to our ``opencv-python-headless`` (same version).
 
-Run:  .venv/bin/python bench/throughput.py [--rounds 9] [--fr-rounds 2] [--threads 1,2]
+Whole machine (bench/whole_machine.py, issue 17): after the per-thread runs, faceprint over every
+core through its worker pool (one process per core, 1 intra-op thread each) and, for the choice,
+one process with one thread per core; printed against the 1-thread rate of the same run (target
+1.8x on 2 cores) and InsightFace's best configuration on the same cores (target 2x). The bench
+exits 1 when a whole-machine target is missed.
+
+Run:  .venv/bin/python bench/throughput.py [--rounds 9] [--fr-rounds 2] [--threads 1,2] [--workers N]
 Prints everything and writes bench/results/throughput.json.
 """
 
@@ -51,8 +57,11 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
 PIPELINES = ("faceprint", "faceprint-1to1", "insightface", "insightface-nospin", "face_recognition")
@@ -68,7 +77,7 @@ def vectron_dir() -> Path:
 
 def photo_sets() -> dict[str, list[Path]]:
     v = vectron_dir()
-    portraits = sorted((DATA / "gallery" / "train").glob("*/*.jp*g")) + [v / "yaoming.jpg"]
+    portraits = [*sorted((DATA / "gallery" / "train").glob("*/*.jp*g")), v / "yaoming.jpg"]
     groups = [
         v / "players.jpg",
         v / "gdp.jpg",
@@ -80,7 +89,7 @@ def photo_sets() -> dict[str, list[Path]]:
 
 
 # ---------------------------------------------------------------- worker side (one per pipeline x threads)
-def _faceprint(threads: int, one_to_one: bool = False):
+def _faceprint(threads: int, one_to_one: bool = False) -> Any:
     from faceprint.engine import EngineConfig, FaceEngine
     from faceprint.errors import NoFaceFound
 
@@ -96,19 +105,19 @@ def _faceprint(threads: int, one_to_one: bool = False):
             return []
 
     def det_input(path: str) -> str:  # what the detector sees: scaled to fit 640, padded to /32
-        w, h = engine.detector.input_size(engine.load(path))
+        w, h = engine.detector.input_size(engine.load(path))  # type: ignore[attr-defined]  # SCRFD's, the default pack's detector
         return f"{w}x{h}"
 
     run.det_input = det_input  # type: ignore[attr-defined]
     return run
 
 
-def _insightface(threads: int, spinning: bool):
+def _insightface(threads: int, spinning: bool) -> Any:
     import tempfile
 
     import cv2
-    import onnxruntime as ort
-    from insightface.app import FaceAnalysis
+    import onnxruntime as ort  # type: ignore[import-untyped]
+    from insightface.app import FaceAnalysis  # type: ignore[import-untyped]
 
     root = Path(tempfile.mkdtemp(prefix="fp-bench-"))
     pack = root / "models" / "vectron"
@@ -138,8 +147,8 @@ def _insightface(threads: int, spinning: bool):
     return run
 
 
-def _face_recognition(threads: int):
-    import face_recognition
+def _face_recognition(threads: int) -> Any:
+    import face_recognition  # type: ignore[import-untyped]
 
     def run(path: str) -> list[list[float]]:
         img = face_recognition.load_image_file(path)
@@ -206,14 +215,15 @@ class Worker:
         self._read()
         self.startup_s = time.perf_counter() - t0
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"{self.name} worker died (exit {self.proc.wait()})")
-        return json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
-    def run(self, files: list[Path], **extra: object) -> dict:
+    def run(self, files: list[Path], **extra: object) -> dict[str, Any]:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"files": [str(f) for f in files], **extra}) + "\n")
         self.proc.stdin.flush()
@@ -233,30 +243,30 @@ def iou(a: list[float], b: list[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _pass() -> dict:
+def _pass() -> dict[str, Any]:
     return {"wall": 0.0, "cpu": 0.0, "boxes": [], "walls": []}
 
 
-def _add(acc: dict, res: dict) -> None:
+def _add(acc: dict[str, Any], res: dict[str, Any]) -> None:
     acc["wall"] += res["wall"]
     acc["walls"].append(res["wall"])
     acc["cpu"] += res["cpu"]
     acc["boxes"] += res["boxes"]
 
 
-def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict:
+def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace) -> dict[str, Any]:
     names = ["faceprint", "faceprint-1to1", "insightface"] + (["insightface-nospin"] if threads > 1 else [])
     if not args.no_face_recognition:
         names.append("face_recognition")
     workers = {n: Worker(n, threads) for n in names}
-    out: dict = {"startup_s": {n: round(w.startup_s, 2) for n, w in workers.items()}, "sets": {}}
+    out: dict[str, Any] = {"startup_s": {n: round(w.startup_s, 2) for n, w in workers.items()}, "sets": {}}
     for set_name, files in sets.items():
-        boxes: dict[str, list] = {}
+        boxes: dict[str, list[Any]] = {}
         det_input = {n: workers[n].run(files, det_input=True)["det_input"] for n in ("faceprint", "insightface")}
         onnx = [n for n in names if n != "face_recognition"]
         for n in onnx:  # warm-up: a whole pass, which also gives the boxes
             boxes[n] = workers[n].run(files)["boxes"]
-        passes: dict[str, list[dict]] = {n: [] for n in names}
+        passes: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
         for r in range(args.rounds):
             acc = {n: _pass() for n in onnx}
             for i, f in enumerate(files):  # photo by photo, each pipeline in turn: the same load for all
@@ -290,12 +300,12 @@ def measure(threads: int, sets: dict[str, list[Path]], args: argparse.Namespace)
     return out
 
 
-def faces_report(files: list[str], boxes: dict[str, list], det_input: dict[str, list[str]]) -> list[dict]:
+def faces_report(files: list[str], boxes: dict[str, list[Any]], det_input: dict[str, list[str]]) -> list[dict[str, Any]]:
     rows = []
     names = [Path(f).name for f in files]
     for i, f in enumerate(files):
         ours = boxes["faceprint"][i]
-        row = {
+        row: dict[str, Any] = {
             "image": names[i] if names.count(names[i]) == 1 else f"{Path(f).parent.name}/{names[i]}",
             "found": {n: len(b[i]) for n, b in boxes.items()},
             "missed": {},
@@ -314,7 +324,7 @@ def faces_report(files: list[str], boxes: dict[str, list], det_input: dict[str, 
     return rows
 
 
-def compare_rss(a: Path, b: Path, reps: int = 3) -> dict:
+def compare_rss(a: Path, b: Path, reps: int = 3) -> dict[str, Any]:
     """Peak RSS of ``faceprint compare A B`` in a fresh process (os.wait4 gives that child's own rusage)."""
     exe = Path(sys.executable).parent / "faceprint"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "faceprint.cli.main"]
@@ -337,10 +347,10 @@ def compare_rss(a: Path, b: Path, reps: int = 3) -> dict:
     }
 
 
-def versions() -> dict:
+def versions() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
+    out: dict[str, Any] = {}
     for pkg in (
         "faceprint",
         "onnxruntime",
@@ -372,6 +382,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=9, help="timed passes per ONNX pipeline and set (median)")
     ap.add_argument("--fr-rounds", type=int, default=2, help="timed passes for face_recognition (slow)")
     ap.add_argument("--no-face-recognition", action="store_true")
+    ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="cores for the whole-machine rows (default: all)")
     ap.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
     args = ap.parse_args()
     if args.worker:
@@ -418,11 +429,19 @@ def main() -> None:
 
     report = summarise(runs, sets)
     print_summary(report)
+    import whole_machine
+
+    print(f"\n--- whole machine: {args.workers} cores ---", flush=True)
+    whole = whole_machine.summarise(runs, whole_machine.pool_rates(sets, args.rounds, args.workers),
+                                    whole_machine.thread_rates(sets, args.rounds, args.workers), args.workers)  # fmt: skip
+    whole_machine.print_rows(whole)
     meta["loadavg_end"] = os.getloadavg()
     meta["elapsed_s"] = round(time.perf_counter() - t_start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "compare_rss": rss, "runs": runs, "summary": report}, indent=1))
+    args.out.write_text(json.dumps({"meta": meta, "compare_rss": rss, "runs": runs, "summary": report, "whole_machine": whole}, indent=1))
     print(f"\nload {meta['loadavg_end'][0]:.1f} at the end; {meta['elapsed_s']} s in all; wrote {args.out}")
+    if whole["targets_met"] is False:
+        sys.exit(1)
 
 
 def _label(p: Path) -> str:
@@ -439,7 +458,7 @@ def _cpu_name() -> str:
     return platform.processor()
 
 
-def print_table(threads: int, run: dict) -> None:
+def print_table(threads: int, run: dict[str, Any]) -> None:
     print(f"{'set':20s} {'pipeline':20s} {'images/s':>9s} {'best':>6s} {'cpu ms/img':>11s}  passes (images/s)")
     for set_name, s in run["sets"].items():
         for n, st in s["stats"].items():
@@ -449,7 +468,7 @@ def print_table(threads: int, run: dict) -> None:
             )
 
 
-def summarise(runs: dict, sets: dict) -> dict:
+def summarise(runs: dict[int, Any], sets: dict[str, Any]) -> dict[str, Any]:
     ratios, ok = [], True
     for t, run in runs.items():
         for set_name, s in run["sets"].items():
@@ -467,7 +486,7 @@ def summarise(runs: dict, sets: dict) -> dict:
                 "vs_insightface_cpu": st[best]["cpu_ms_per_image"] / st["faceprint"]["cpu_ms_per_image"],
             }
             row["vs_insightface_best"] = st["faceprint"]["best_images_per_s"] / st[best]["best_images_per_s"]
-            paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"])]
+            paired = [a / b for a, b in zip(st["faceprint"]["passes_images_per_s"], st[best]["passes_images_per_s"], strict=True)]
             row["vs_insightface_paired"] = [statistics.median(paired), min(paired), max(paired)]
             row["faceprint_1to1"] = st["faceprint-1to1"]["images_per_s"]
             row["vs_insightface_1to1"] = row["faceprint_1to1"] / ins
@@ -482,7 +501,7 @@ def summarise(runs: dict, sets: dict) -> dict:
     return {"ratios": ratios, "faces": faces, "missed_total": missed, "targets_met": bool(ok and missed == 0)}
 
 
-def print_summary(report: dict) -> None:
+def print_summary(report: dict[str, Any]) -> None:
     print("\n=== median images/s and ratios (InsightFace: the faster of its configurations) ===")
     print("(also fp/if from: CPU ms per image; 'best', each photo's fastest pass; the median and range of the")
     print(" ratios of passes run side by side. The targets are judged on the medians, fp/if and fp/fr.)")

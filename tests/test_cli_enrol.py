@@ -74,3 +74,25 @@ def test_gallery_delete_asks_first(data):
     assert run("gallery", "create", "H", "--data", data).returncode == 0
     r = run("gallery", "delete", "H", "--yes", "--json", "--data", data)
     assert r.returncode == 0 and json.loads(r.stdout) == {"deleted": "H", "faces_erased": 0}
+
+
+def test_enroll_with_workers_gives_the_one_process_result(tmp_path, shared):
+    folder = tmp_path / "people"
+    lfw = shared / "lfw" / "images"
+    for person in sorted(lfw.iterdir())[:6]:
+        (folder / person.name).mkdir(parents=True)
+        for img in sorted(person.glob("*.jpg"))[:2]:
+            (folder / person.name / img.name).symlink_to(img)
+    (folder / "nobody").mkdir()
+    (folder / "nobody" / "junk.jpg").write_bytes(b"not a photo")
+    d = tmp_path / "data"
+    reports = {}
+    for n in ("1", "2"):
+        assert run("gallery", "create", f"W{n}", "--data", d).returncode == 0
+        r = run("enroll", f"W{n}", folder, "--workers", n, "--face", "0", "--data", d, "--json")
+        reports[n] = json.loads(r.stdout)
+        assert r.returncode == 0, r.stderr
+    assert reports["1"]["enrolled"] == reports["2"]["enrolled"] >= 6
+    assert reports["1"]["rejected"] == reports["2"]["rejected"] and reports["2"]["rejected"][0]["code"] == "IMAGE_ERROR_UNSUPPORTED_FORMAT"
+    shown = {n: json.loads(run("gallery", "show", f"W{n}", "--data", d, "--json").stdout)["faces"] for n in ("1", "2")}
+    assert [(f["user_id"], f["quality"]) for f in shown["1"]] == [(f["user_id"], f["quality"]) for f in shown["2"]]

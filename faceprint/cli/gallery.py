@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import Progress
@@ -14,8 +13,10 @@ from ..compare import FAR_LEVELS
 from ..errors import BadInput, InvalidFaceToken, TooManyFaces
 from ..gallery import EnrolOptions, FaceSetUpdate, GalleryConfig, GalleryService, SearchOptions
 from ..gallery.enrol import IMAGE_SUFFIXES, EnrolItem, folder_items
-from ..types import Quality
+from ..parallel import default_workers
+from ..parallel.enrol import enrol_pooled
 from ..redact import mask_url
+from ..types import Quality
 from .output import EXIT_ERROR, confirm, console, err_console, handled, print_json, table
 from .state import DataOpt
 
@@ -25,11 +26,13 @@ TenantOpt = typer.Option(
     "default", "--tenant", help="Tenant the galleries belong to; a server key sees them if made with this --tenant."
 )
 
+POOL_FROM = 128  # fewer images than this are enrolled in this process: starting workers (~1.5 s of imports each) would not pay
+
 gallery_app = typer.Typer(no_args_is_help=True, help="Galleries (FaceSets): create, list, show, update, delete.")
 
 
 @contextmanager
-def service(data: Optional[Path], pack: Optional[str] = None, *, tenant: str = "default") -> Iterator[GalleryService]:
+def service(data: Path | None, pack: str | None = None, *, tenant: str = "default") -> Iterator[GalleryService]:
     """The gallery service, after saying on stderr (stdout stays clean for --json) which data it uses."""
     with GalleryService(GalleryConfig(data_dir=data, pack=pack)) as svc:
         typer.echo(f"faceprint: data {svc.data_dir.resolve()} (store {mask_url(svc.store_url)}), tenant {tenant!r}", err=True)
@@ -43,8 +46,8 @@ def create(
     tags: list[str] = typer.Option([], "--tag", help="A tag (repeatable)."),
     user_data: str = typer.Option("", "--user-data", help="Up to 16 KB of your own data."),
     index_spec: str = typer.Option("auto", "--index", help='Index structure: "auto", "Flat", "IVF1024,PQ64x4fs,Refine".'),
-    data: Optional[Path] = DataOpt,
-    pack: Optional[str] = PackOpt,
+    data: Path | None = DataOpt,
+    pack: str | None = PackOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -58,8 +61,8 @@ def create(
 def list_(
     start: int = typer.Option(0, "--start", min=0, help="Skip this many galleries (from the last page's \"more:\" line)."),
     limit: int = typer.Option(100, "--limit", min=1, max=1000, help="Galleries per page."),
-    tag: Optional[str] = typer.Option(None, "--tag", help="Only galleries with this tag."),
-    data: Optional[Path] = DataOpt,
+    tag: str | None = typer.Option(None, "--tag", help="Only galleries with this tag."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -81,8 +84,8 @@ def show(
     name: str = typer.Argument(..., help="outer_id or faceset_token."),
     start: int = typer.Option(0, "--start", min=0, help="Skip this many faces (from the last page's \"more:\" line)."),
     limit: int = typer.Option(100, "--limit", min=1, max=1000, help="Faces per page."),
-    subject: Optional[str] = typer.Option(None, "--subject", help="Only this subject's faces."),
-    data: Optional[Path] = DataOpt,
+    subject: str | None = typer.Option(None, "--subject", help="Only this subject's faces."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -104,7 +107,7 @@ def show(
 def delete(
     name: str = typer.Argument(..., help="outer_id or faceset_token."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (needed when not at a terminal)."),
-    data: Optional[Path] = DataOpt,
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -119,11 +122,12 @@ def delete(
 def enroll(
     gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
     paths: list[Path] = typer.Argument(..., help="Images of --subject, or one folder DIR/<subject>/*.jpg."),
-    subject: Optional[str] = typer.Option(None, "--subject", help="Who the images show (not with a folder)."),
-    face: Optional[int] = typer.Option(None, "--face", help="With several faces in an image, enrol this one (0 = largest)."),
+    subject: str | None = typer.Option(None, "--subject", help="Who the images show (not with a folder)."),
+    face: int | None = typer.Option(None, "--face", help="With several faces in an image, enrol this one (0 = largest)."),
     min_quality: float = typer.Option(Quality.THRESHOLD, "--min-quality", help="Refuse faces below this quality (0-100)."),
     thumbnails: bool = typer.Option(False, "--thumbnails", help="Also store the aligned face thumbnail."),
-    data: Optional[Path] = DataOpt,
+    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Processes that detect and embed (default: one per core from 128 images on, env FACEPRINT_WORKERS)."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -139,7 +143,11 @@ def enroll(
         with Progress(console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task("enrolling", total=None)
             step = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
-            report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
+            n = default_workers(workers)
+            if n > 1 and (workers is not None or len(items) >= POOL_FROM):
+                report = enrol_pooled(svc, gallery, items, opts, workers=n, tenant=tenant, progress=step)
+            else:
+                report = svc.enroll_items(gallery, items, opts, tenant=tenant, progress=step)
         if as_json:
             print_json(report.to_dict())
         else:
@@ -163,8 +171,8 @@ def search(
     top: int = typer.Option(5, "--top", min=1, max=100, help="How many results (1-100)."),
     by: str = typer.Option("subject", "--by", help='"subject": the best face of each subject; "face": every face.'),
     far: str = typer.Option("1e-4", "--far", help=f"Operating point for known/unknown: {', '.join(FAR_LEVELS)}."),
-    face: Optional[int] = typer.Option(None, "--face", help="Which face of the probe (0 = largest)."),
-    data: Optional[Path] = DataOpt,
+    face: int | None = typer.Option(None, "--face", help="Which face of the probe (0 = largest)."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -184,8 +192,8 @@ def search(
 def remove(
     gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
     faces: list[str] = typer.Option([], "--face", help="face_token to erase (repeatable)."),
-    subject: Optional[str] = typer.Option(None, "--subject", help="Erase every face of this subject."),
-    data: Optional[Path] = DataOpt,
+    subject: str | None = typer.Option(None, "--subject", help="Erase every face of this subject."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -232,10 +240,10 @@ def folder_tree(root: Path) -> list[EnrolItem]:
 
 def update(
     gallery: str = typer.Argument(..., help="outer_id or faceset_token."),
-    new_name: Optional[str] = typer.Option(None, "--outer-id", help="A new outer_id."),
-    display_name: Optional[str] = typer.Option(None, "--display-name", help="A new display name."),
-    user_data: Optional[str] = typer.Option(None, "--user-data", help="New user data (up to 16 KB)."),
-    data: Optional[Path] = DataOpt,
+    new_name: str | None = typer.Option(None, "--outer-id", help="A new outer_id."),
+    display_name: str | None = typer.Option(None, "--display-name", help="A new display name."),
+    user_data: str | None = typer.Option(None, "--user-data", help="New user data (up to 16 KB)."),
+    data: Path | None = DataOpt,
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:

@@ -6,10 +6,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
+from ..parallel import serving
+from ..parallel.sizing import default_workers
+from .output import handled
 from .state import DataOpt, StoreOpt
 
 IndexOpt = typer.Option(None, "--index", envvar="FACEPRINT_INDEX", show_envvar=False, help="Vector index: faiss (default) or milvus://host:19530.")
@@ -29,7 +32,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def json_logging(level: str) -> dict:
+def json_logging(level: str) -> dict[str, Any]:
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
@@ -46,14 +49,14 @@ def json_logging(level: str) -> dict:
 
 
 def serve(
-    data: Optional[Path] = DataOpt,
-    store: Optional[str] = StoreOpt,
-    index: Optional[str] = IndexOpt,
+    data: Path | None = DataOpt,
+    store: str | None = StoreOpt,
+    index: str | None = IndexOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. 0.0.0.0 exposes the service to the network."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, envvar="FACEPRINT_PORT", help="TCP port to listen on (env FACEPRINT_PORT)."),
-    pack: Optional[str] = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
-    token_ttl: Optional[float] = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
-    purge_interval: Optional[float] = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
+    pack: str | None = typer.Option(None, "--pack", envvar="FACEPRINT_PACK", help="Model pack."),
+    token_ttl: float | None = typer.Option(None, "--token-ttl", help="Seconds a detected face token lives unless added to a faceset (default 259200 = 72 h; env FACEPRINT_TOKEN_TTL)."),
+    purge_interval: float | None = typer.Option(None, "--purge-interval", help="Seconds between sweeps of expired face tokens (default 60)."),
     max_body: int = typer.Option(12 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a request may run."),
     batching: bool = typer.Option(True, "--batching/--no-batching", help="Micro-batch concurrent requests into shared model calls."),
@@ -61,12 +64,15 @@ def serve(
     max_batch: int = typer.Option(8, "--max-batch", help="Most images in one micro-batch."),
     batch_workers: int = typer.Option(2, "--batch-workers", help="Threads forming and running batches."),
     detect_together: bool = typer.Option(False, "--detect-together/--detect-apart", help="One detector call per batch (GPU) or per image (CPU)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
+    threads: int | None = typer.Option(None, "--threads", help="onnxruntime threads per model call (default: cores, up to 4)."),
     allow_url_host: list[str] = typer.Option([], "--allow-url-host", help="Allow image_url for this host (repeatable). Off by default."),
     allow_private_urls: bool = typer.Option(False, "--allow-private-urls", help="Let allow-listed hosts resolve to private addresses."),
-    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
-    lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Let web pages of this origin (e.g. https://app.example.com) call the API: CORS"
+                                           " (repeatable; env FACEPRINT_CORS_ORIGINS, comma-separated). Off by default."),
+    lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list"
+                                            " them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error (JSON lines on stderr)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Server processes on the one port, each with its own engine (default: one per core; env FACEPRINT_WORKERS)."),
 ) -> None:
     """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
     import uvicorn
@@ -85,13 +91,18 @@ def serve(
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
     for line in startup_notes(data, store, host, port):
         print(line, flush=True)
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_config=json_logging(log_level), access_log=False,
-        timeout_keep_alive=5, limit_concurrency=1000,
-    )  # fmt: skip
+    n = default_workers(workers)
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": json_logging(log_level), "access_log": False,
+                               "timeout_keep_alive": 5, "limit_concurrency": 1000}  # fmt: skip
+    if n == 1:
+        uvicorn.run(create_app(config), **options)
+    else:
+        print(f"faceprint serve: {n} worker processes", flush=True)
+        with handled(False):  # a worker that cannot start (bad pack, cut audit chain) stops them all, with its code
+            serving.serve(config, n, **options)
 
 
-def startup_notes(data: Optional[Path], store: Optional[str], host: str, port: int) -> list[str]:
+def startup_notes(data: Path | None, store: str | None, host: str, port: int) -> list[str]:
     """What a newcomer needs on stdout: where the console is, and how to get a key if none exists."""
     from ..service.keys import KeyStore
     from .state import open_service_state

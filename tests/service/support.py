@@ -54,7 +54,8 @@ class Server:
         data.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
         with open(self.log, "wb") as log:  # the server writes its own copy; ours closes here
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+            env = {**os.environ, "FACEPRINT_WORKERS": "1", **(env or {})}  # one process unless a test asks (tests/parallel/test_serving.py)
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         self._wait()
 
     def _wait(self, timeout: float = 120.0) -> None:

@@ -51,3 +51,22 @@ def test_bad_input_exits_with_a_code(tmp_path, gallery_dir):
 def test_unwritable_output_fails_before_any_work(tmp_path, hamilton):
     r = run("video", hamilton, "--out", tmp_path / "x.gifv")
     assert r.exit_code == 2 and "VIDEO_ERROR_UNSUPPORTED_FORMAT" in r.output and "analysing" not in r.output
+
+
+def test_several_files_at_once_each_in_its_own_worker(tmp_path, hamilton, gallery, gallery_dir):
+    second = tmp_path / "second.mp4"
+    second.symlink_to(hamilton)
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("not a video")
+    single = tmp_path / "single.json"
+    assert run("video", hamilton, "--gallery", "video", "--data", gallery_dir, "--detect-every", "3", "--json", single, "--quiet").exit_code == 0
+    outdir = tmp_path / "timelines"
+    r = run("video", hamilton, broken, second, "--jobs", "2", "--gallery", "video", "--data", gallery_dir, "--detect-every", "3",
+            "--json", outdir)  # fmt: skip
+    assert r.exit_code == 1 and "VIDEO_ERROR_UNSUPPORTED_FORMAT" in r.output and "broken.mp4" in r.output and "Traceback" not in r.output
+    assert r.output.count("Lin-Manuel Miranda") == 2  # a table for each good file
+    want = json.loads(single.read_text())["subjects"]
+    for name in (hamilton.stem, "second"):
+        got = json.loads((outdir / f"{name}.json").read_text())["subjects"]
+        assert [(s["label"], s["segments"]) for s in got] == [(s["label"], s["segments"]) for s in want]
+    assert not (outdir / "broken.json").exists()
