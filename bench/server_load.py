@@ -64,7 +64,8 @@ class PinnedServer(Server):
         self.data, self.port = data, free_port()
         self.url, self.log = f"http://127.0.0.1:{self.port}", data / f"server-{cpus}.log"
         cmd = ["taskset", "-c", cpus, sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(data), "--port", str(self.port), *flags]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
+        with open(self.log, "wb") as log:  # the server writes its own copy; ours closes here
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self._wait()
 
 

@@ -127,6 +127,14 @@ class VideoWorkerTimeout(VideoError, code="VIDEO_ERROR_TIMEOUT"):
     """Decoding ran past the worker's wall-clock limit (FACEPRINT_VIDEO_WORKER_TIMEOUT_S)."""
 
 
+# -- the worker pool (faceprint.parallel) ------------------------------------------------------
+class WorkerCrashed(FaceprintError, code="WORKER_CRASHED"):
+    """The worker process died (killed, out of memory, a native crash) while on this item."""
+class WorkerFailed(FaceprintError, code="WORKER_ERROR"):
+    """The worker raised something that is not a FaceprintError (a bug): the item fails, the worker lives on."""
+class PoolClosed(FaceprintError, code="WORKER_POOL_CLOSED", http_status=503): ...
+
+
 # -- video jobs (the HTTP queue) --------------------------------------------------------------
 class InvalidJobId(BadInput, code="INVALID_JOB_ID"): ...
 class JobNotFinished(BadInput, code="JOB_NOT_FINISHED"): ...

@@ -168,7 +168,7 @@ def decode_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarra
             return bgr
     except FaceprintError:
         raise
-    except Exception:  # Pillow raises many types for corrupt data; all mean one thing here
+    except Exception:  # noqa: BLE001 - Pillow raises many types for corrupt data; all mean one thing here
         raise ImageFormatError("not a decodable image (JPEG, PNG, WebP, BMP, TIFF, GIF)") from None
 
 

@@ -107,7 +107,7 @@ def startup_notes(data: Path | None, store: str | None, host: str, port: int) ->
     from ..service.keys import KeyStore
     from .state import open_service_state
 
-    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 - a bind-all address shown as its loopback
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
     notes = [f"faceprint console: {url}  (API docs: {url}docs)"]
     state = open_service_state(data, store)

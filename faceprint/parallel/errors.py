@@ -1,39 +1,12 @@
-"""The pool's own errors, and how a worker's error crosses the pipe with its code intact."""
+"""The pool's errors (defined in the one tree, faceprint.errors), and how a worker's error crosses the pipe with its code intact."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import FaceprintError
+from ..errors import FaceprintError, PoolClosed, WorkerCrashed, WorkerFailed, tree
 
-
-class WorkerCrashed(FaceprintError):
-    """The worker process died (killed, out of memory, a native crash) while on this item."""
-
-    code = "WORKER_CRASHED"
-    http_status = 500
-
-
-class WorkerFailed(FaceprintError):
-    """The worker raised something that is not a FaceprintError (a bug): the item fails, the worker lives on."""
-
-    code = "WORKER_ERROR"
-    http_status = 500
-
-
-class PoolClosed(FaceprintError):
-    code = "WORKER_POOL_CLOSED"
-    http_status = 503
-
-
-def _by_code() -> dict[str, type[FaceprintError]]:
-    out: dict[str, type[FaceprintError]] = {}
-    todo: list[type[FaceprintError]] = [FaceprintError]
-    while todo:
-        cls = todo.pop()
-        out.setdefault(cls.code, cls)
-        todo.extend(cls.__subclasses__())
-    return out
+__all__ = ["ErrorReport", "PoolClosed", "WorkerCrashed", "WorkerFailed"]
 
 
 @dataclass(frozen=True)
@@ -58,5 +31,12 @@ class ErrorReport:
         Exception.__init__(exc, self.message)
         exc.message, exc.details, exc.source = self.message, dict(self.details), self.source
         if kind is FaceprintError and self.code != FaceprintError.code:
-            exc.code = self.code  # an error class this process does not know: keep its code
+            object.__setattr__(exc, "code", self.code)  # an error class this process does not know: keep its code
         return exc
+
+
+def _by_code() -> dict[str, type[FaceprintError]]:
+    out: dict[str, type[FaceprintError]] = {}
+    for cls in tree():
+        out.setdefault(cls.code, cls)
+    return out

@@ -14,6 +14,7 @@ parent stops every worker; ``close`` leaves no process behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -125,7 +126,8 @@ class EnginePool:
             raise WorkerCrashed(f"a worker died while loading its models (exit {slot.proc.exitcode})") from None
         if isinstance(msg, Broken):
             raise msg.error.error()
-        assert isinstance(msg, Ready)
+        if not isinstance(msg, Ready):
+            raise WorkerCrashed(f"a worker answered {type(msg).__name__} while loading its models")
         slot.info = msg.info
         return slot
 
@@ -244,10 +246,8 @@ class EnginePool:
         """Stop every worker: asked first, then terminated, then killed; each one is reaped."""
         slots, self._slots = self._slots, []
         for s in slots:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 s.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
         for s in slots:
             s.proc.join(5)
             if s.proc.is_alive():

@@ -49,11 +49,11 @@ def app_factory() -> FastAPI:
     from ..service.runtime import Runtime
 
     with open(os.environ[CONFIG_ENV], "rb") as f:
-        config = pickle.load(f)  # our own file, written 0600 by the parent a moment ago
+        config = pickle.load(f)  # noqa: S301 - our own file, written 0600 by the parent a moment ago
     share_local_state()
     try:
         rt = Runtime.build(config)
-    except Exception as exc:  # a bad pack, a cut audit chain...: the same in every worker, so stop them all
+    except Exception as exc:  # noqa: BLE001 - a bad pack, a cut audit chain...: the same in every worker, so stop them all
         with open(os.environ[CONFIG_ENV] + ".error", "wb") as out:
             pickle.dump(ErrorReport.of(exc), out)
         sys.exit(STARTUP_FAILURE)  # uvicorn's supervisor stops the parent on this exit code
@@ -86,7 +86,7 @@ def serve(config: ServiceConfig, workers: int, **uvicorn_options: Any) -> None:
         failed = Path(name + ".error")
         if failed.exists():
             with open(failed, "rb") as f:
-                report: ErrorReport = pickle.load(f)
+                report: ErrorReport = pickle.load(f)  # noqa: S301 - written by our own worker, beside the 0600 settings file
             raise report.error()
     finally:
         os.environ.pop(CONFIG_ENV, None)

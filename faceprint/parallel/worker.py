@@ -83,7 +83,7 @@ def main(conn: Connection, config: EngineConfig) -> None:
     before = rss_mb()
     try:
         engine = FaceEngine(config.pack, config)
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - whatever stops the models loading goes back to the parent as its error
         conn.send(Broken(ErrorReport.of(exc)))
         return
     after = rss_mb()
@@ -97,5 +97,5 @@ def main(conn: Connection, config: EngineConfig) -> None:
             return
         try:
             conn.send(Done(task.id, value=task.fn(engine, task.item)))
-        except Exception as exc:  # every failure is this item's answer; the worker serves on
+        except Exception as exc:  # noqa: BLE001 - every failure is this item's answer; the worker serves on
             conn.send(Done(task.id, error=ErrorReport.of(exc)))

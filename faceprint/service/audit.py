@@ -29,6 +29,7 @@ Two homes, one format: :class:`AuditLog`, a file in a node's data directory, and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -370,10 +371,8 @@ def verify(data_dir: Path, key: bytes | None = None, exported: dict[str, object]
     """Walk the chain in ``data_dir/audit.log``; check the head file (and an exported head) against it."""
     path, head_path = Path(data_dir) / AUDIT_FILE, Path(data_dir) / HEAD_FILE
     if key is None:
-        try:
+        with contextlib.suppress(AuditKeyError):  # then a keyed line reads as "verifying needs the key"
             key = audit_key(Path(data_dir), create=False)
-        except AuditKeyError:
-            pass  # then a keyed line reads as "verifying needs the key"
     head = _read_head(head_path)
     at = [h["seq"] for h in (head, exported) if h and isinstance(h.get("seq"), int)]
     w = walk(_lines(path), key, at)  # type: ignore[arg-type]

@@ -27,6 +27,10 @@ A timeline names people and an annotated copy shows their faces, so neither is k
 deleting a job (queued, running or finished) removes its row and files at once, and finished jobs
 are deleted ``keep_days`` after they finished (``FACEPRINT_VIDEO_KEEP_DAYS``, 7; 0 keeps them).
 
+With ``serve --workers N``, every process accepts and answers for jobs, and one of them (the holder
+of ``<data>/video_jobs.lock``, :mod:`faceprint.service.job_owner`) runs them all: a job is never run
+twice at once, and deleting a job through any process stops its run.
+
 Video jobs are node-local, whatever the store: the upload and the annotated copy are files on the
 node that took the job, so its row stays in that node's SQLite file too. With several nodes on one
 PostgreSQL store, poll and download a job through the node that accepted it (pin by job_id at the
@@ -62,6 +66,7 @@ from ..video import (
 )
 from ..video.isolated import WorkerLimits
 from .db import SqliteDb
+from .job_owner import ProcessLock
 from .runtime import Runtime, attached, detached
 
 log = logging.getLogger("faceprint.video_jobs")
@@ -140,11 +145,22 @@ class VideoJobs:
         self._threads: list[threading.Thread] = []
         self._deleted: set[str] = set()  # running jobs deleted meanwhile: their worker stops and cleans up
         self._swept = 0.0
+        self._owner = ProcessLock(rt.data_dir / "video_jobs.lock")
 
     # -- lifetime ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Delete jobs past their keep time, re-queue what a previous run left, then start the workers."""
         self.sweep()
+        self._claim()
+        for k in range(max(self.config.workers, 1)):
+            t = threading.Thread(target=self._work, name=f"faceprint-video-{k}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _claim(self) -> None:
+        """Become the process that runs this data directory's jobs, if none is; then recover what a previous one left."""
+        if not self._owner.try_acquire():
+            return
         with self.db.write() as c:
             rows = c.execute("SELECT job_id, status, attempts, upload FROM jobs WHERE status IN (?, ?) ORDER BY created",
                              (QUEUED, RUNNING)).fetchall()  # fmt: skip
@@ -157,15 +173,12 @@ class VideoJobs:
                 self._set(job_id, status=QUEUED, frames_done=0, progress=0.0)
                 self._queue.put(job_id)
                 log.info("video job %s resumed after a restart (was %s, %d runs so far)", job_id, status, attempts)
-        for k in range(max(self.config.workers, 1)):
-            t = threading.Thread(target=self._work, name=f"faceprint-video-{k}", daemon=True)
-            t.start()
-            self._threads.append(t)
 
     def close(self) -> None:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
+        self._owner.release()
         self.db.close()
 
     # -- requests ---------------------------------------------------------------------------------
@@ -195,7 +208,8 @@ class VideoJobs:
                     " VALUES (?,?,?,?,?,?,?,?)",
                     (job_id, tenant, QUEUED, now, now, total, str(path), json.dumps(vars(request))),
                 )
-        self._queue.put(job_id)
+        if self._owner.held:  # else the holder finds it in the table
+            self._queue.put(job_id)
         return {"job_id": job_id, "status": QUEUED, "queued_before": waiting}
 
     def annotated_path(self, job_id: str) -> Path:
@@ -269,9 +283,12 @@ class VideoJobs:
     # -- workers ----------------------------------------------------------------------------------
     def _work(self) -> None:
         while not self._stop.is_set():
-            try:
-                job_id = self._queue.get(timeout=0.2)
-            except queue.Empty:
+            if not self._owner.held:
+                self._claim()
+                self._stop.wait(0.2)
+                continue
+            job_id = self._next()
+            if job_id is None:
                 if time.monotonic() - self._swept >= self.config.sweep_every_s:
                     self._swept = time.monotonic()
                     self.sweep()
@@ -288,6 +305,14 @@ class VideoJobs:
             except Exception:  # recorded on the job (and logged); the worker lives on
                 log.exception("video job %s crashed", job_id)
                 self._fail(job_id, FaceprintError("internal error while processing the video; see the server log"))
+
+    def _next(self) -> str | None:
+        """The next job to run: one this process queued, else the oldest queued one (another process may have taken it)."""
+        try:
+            return self._queue.get(timeout=0.2)
+        except queue.Empty:
+            row = self.db.conn().execute("SELECT job_id FROM jobs WHERE status = ? ORDER BY created LIMIT 1", (QUEUED,)).fetchone()
+            return None if row is None else str(row[0])
 
     def _run(self, job_id: str) -> None:
         with self.db.write() as c:
@@ -314,7 +339,8 @@ class VideoJobs:
                 cols: dict[str, object] = {"progress": base + span * share}
                 if stage == "analysing":  # frames_done counts analysed frames; it stays at the total while writing
                     cols.update(frames_done=done, frames_total=total)
-                self._set(job_id, **cols)
+                if not self._set(job_id, **cols):  # deleted through another process
+                    raise _Deleted
 
         try:
             gallery = self.rt.gallery.gallery(options.faceset, tenant=tenant) if options.faceset else None
@@ -324,10 +350,9 @@ class VideoJobs:
             self._fail(job_id, exc)
             upload.unlink(missing_ok=True)
             return
-        if job_id in self._deleted:  # deleted after its last progress report
-            raise _Deleted
         body = result.to_dict(per_frame=options.per_frame)
-        self._set(job_id, status=DONE, frames_done=result.stats.frames, progress=1.0, result=json.dumps(body))
+        if job_id in self._deleted or not self._set(job_id, status=DONE, frames_done=result.stats.frames, progress=1.0, result=json.dumps(body)):
+            raise _Deleted  # deleted after its last progress report
         upload.unlink(missing_ok=True)
         log.info("video job %s done: %d frames, %.2fx real time", job_id, result.stats.frames, result.realtime_factor)
 
@@ -341,11 +366,12 @@ class VideoJobs:
                 self._engine = video_engine(self.rt.engine.pack.name)
             return self._engine
 
-    def _set(self, job_id: str, **cols: object) -> None:
+    def _set(self, job_id: str, **cols: object) -> bool:
+        """Update the job's row; False when it is gone (deleted)."""
         cols["updated"] = time.time()
         names = ", ".join(f"{k} = ?" for k in cols)
         with self.db.write() as c:
-            c.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*cols.values(), job_id))  # noqa: S608 - fixed column names
+            return c.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*cols.values(), job_id)).rowcount > 0  # noqa: S608 - fixed column names
 
     def _fail(self, job_id: str, exc: FaceprintError) -> None:
         self._set(job_id, status=FAILED, error_code=exc.code, error_message=exc.message)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+
 from service.support import ROOT, Key, Server, make_key
 
 HUGE = "9" * 400
