@@ -13,7 +13,9 @@ Protocol (one run, one server on loopback, all clients on 127.0.0.1):
    ``--seconds`` under a flood of ``--rate`` failed logins a second (open loop: sent on the clock,
    whatever the answers; wrong secrets for the legitimate key and for random unknown keys, in
    turn), then ``--seconds`` unloaded again. Ratio: flooded req/s over the mean of the two
-   unloaded phases (the issue asks for >= 0.80).
+   unloaded phases (the issue asks for >= 0.80). The attacker writes its requests by hand on raw
+   sockets, one connection each (as a flood would): on this one machine an HTTP library's own CPU
+   per request (httpx: about 6 ms) would be taken from the server and counted as the flood's cost.
 
 Run:  .venv/bin/python bench/auth_flood.py [--seconds 20] [--rate 30]
 Prints a table and writes bench/results/auth_flood.json; exits 1 if an acceptance point fails.
@@ -36,6 +38,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -190,24 +193,40 @@ def flood_process(url: str, victim: str, rate: float, seconds: float, ready: Any
 
     async def go() -> dict[str, object]:
         ready.set()
-        limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-            return await flood(client, victim, rate, seconds)
+        return await flood(url, victim, rate, seconds)
 
     out.put(asyncio.run(go()))
 
 
-async def flood(client: httpx.AsyncClient, victim: str, rate: float, seconds: float) -> dict[str, object]:
+async def raw_post(host: str, port: int, form: dict[str, str]) -> tuple[int, str]:
+    """One POST on a connection of its own, written and read by hand: an attacker's client costs
+    next to nothing (on this one machine, an HTTP library's CPU would be counted against the server)."""
+    body = urlencode(form).encode()
+    head = f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(head.encode() + body)
+        await writer.drain()
+        answer = await reader.read()
+    finally:
+        writer.close()
+    status = int(answer.split(b" ", 2)[1])
+    return status, json.loads(answer.split(b"\r\n\r\n", 1)[1])["error_message"]
+
+
+async def flood(url: str, victim: str, rate: float, seconds: float) -> dict[str, object]:
     codes: Counter[str] = Counter()
     lat: list[float] = []
+    where = urlsplit(url)
+    host, port = where.hostname or "127.0.0.1", where.port or 80
 
     async def one(i: int) -> None:
         name = victim if i % 2 == 0 else "fpk_" + secrets.token_urlsafe(18)
         t = time.perf_counter()
         try:
-            r = await client.post(PATH, data={"api_key": name, "api_secret": secrets.token_urlsafe(32)})
-            codes[f"{r.status_code} {r.json()['error_message']}"] += 1
-        except httpx.HTTPError as exc:
+            status, message = await raw_post(host, port, {"api_key": name, "api_secret": secrets.token_urlsafe(32)})
+            codes[f"{status} {message}"] += 1
+        except (OSError, ValueError, IndexError) as exc:
             codes[type(exc).__name__] += 1
         lat.append(time.perf_counter() - t)
 
