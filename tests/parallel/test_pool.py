@@ -114,7 +114,9 @@ def test_an_unknown_pack_fails_the_pool_with_its_code() -> None:
 
 def test_ctrl_c_stops_every_worker(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
+        import signal
         import sys
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job starts with SIGINT ignored
         sys.path.insert(0, {str(ROOT / "tests")!r})
         from faceprint.parallel import EnginePool, PoolConfig
         from parallel.support import slow_embed

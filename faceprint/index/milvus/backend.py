@@ -61,8 +61,7 @@ class MilvusIndexes(MilvusConnection, Indexes):
 
     # -- catching up ---------------------------------------------------------------------------
     def sync(self, faceset: FaceSet, fresh: bool = False) -> None:
-        with self.talking("sync"):
-            self._sync(faceset)
+        self.retrying("sync", lambda: self._sync(faceset))
 
     def _sync(self, faceset: FaceSet, *, force: bool = False, rewrite: bool = False) -> _Known:
         try:
@@ -138,12 +137,14 @@ class MilvusIndexes(MilvusConnection, Indexes):
     # -- erasure -------------------------------------------------------------------------------
     def erase(self, faceset: FaceSet) -> None:
         """Delete by id, then make the bytes go: a rewrite on Lite, flush + compaction elsewhere."""
-        with self.talking("erase"):
+        def erase() -> None:
             if self.erase_mode == "rewrite":
                 self._sync(faceset, rewrite=True)
                 return
             known = self._sync(faceset, force=True)
             self.compact(known.collection)
+
+        self.retrying("erase", erase)
 
     def drop(self, token: str) -> None:
         """The gallery was deleted: drop its alias and every collection of it."""
@@ -159,15 +160,17 @@ class MilvusIndexes(MilvusConnection, Indexes):
         q = as_queries(queries, faceset.dim)
         if k <= 0 or not len(q):
             return [Hits.empty() for _ in range(len(q))]
-        with self.talking("search"):
-            known = self._sync(faceset)
-            try:
-                return self._search(faceset, known.plan, q, k)
-            except Exception as exc:
-                if not collection_gone(exc):
-                    raise
-            log.warning("Milvus: the collection of gallery %s went away; catching up", faceset.token)
-            return self._search(faceset, self._sync(faceset, force=True).plan, q, k)
+        return self.retrying("search", lambda: self._search_synced(faceset, q, k))
+
+    def _search_synced(self, faceset: FaceSet, q: np.ndarray, k: int) -> list[Hits]:
+        known = self._sync(faceset)
+        try:
+            return self._search(faceset, known.plan, q, k)
+        except Exception as exc:
+            if not collection_gone(exc):
+                raise
+        log.warning("Milvus: the collection of gallery %s went away; catching up", faceset.token)
+        return self._search(faceset, self._sync(faceset, force=True).plan, q, k)
 
     def _search(self, faceset: FaceSet, plan: MilvusPlan, q: np.ndarray, k: int) -> list[Hits]:
         found = self.client().search(

@@ -10,10 +10,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from hashlib import sha256
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - the scale extra is not installed
     MilvusClient = None
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 PREFIX = "faceprint_"
 ID, VECTOR = "id", "vector"
@@ -97,6 +98,17 @@ class MilvusConnection:
         if client is not None:
             with contextlib.suppress(Exception):  # closing a broken connection
                 client.close()
+
+    def retrying(self, what: str, fn: Callable[[], R]) -> R:
+        """``fn()`` under :meth:`talking`, once more on a new connection if the first was dropped
+        (a server's GOAWAY, a restart): for calls that are safe to repeat (catching up, search, erasure)."""
+        try:
+            with self.talking(what):
+                return fn()
+        except IndexUnavailable:
+            log.info("Milvus at %s: the connection was dropped during %s; trying once more on a new one", self.address.uri, what)
+            with self.talking(what):
+                return fn()
 
     @contextmanager
     def talking(self, what: str) -> Iterator[None]:
