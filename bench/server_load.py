@@ -1,8 +1,9 @@
 """Load on ``faceprint serve`` over loopback: detect, compare and search at several concurrencies.
 
 The server is a real ``faceprint serve`` process; this script is the load generator, a separate
-process driving it with an async HTTP client (httpx) that keeps ``concurrency`` requests in
-flight for ``--seconds`` per cell. Probes are real photos (obama.jpg, obama2.jpg, biden.jpg from
+process driving it with a hand-written HTTP/1.1 client on asyncio streams (its own CPU is a
+fraction of a millisecond a request, printed) that keeps ``concurrency`` requests in flight, one
+kept-alive connection each, for ``--seconds`` per cell. Probes are real photos (obama.jpg, obama2.jpg, biden.jpg from
 the face_recognition test images, fetched by tests/conftest.py). Search runs against a faceset
 of ``--gallery`` faces (default 100k): synthetic unit vectors written through the gallery
 library's low-level ``add_embeddings`` (quick to fill), plus the real faces of the probes.
@@ -15,8 +16,9 @@ all cells alike rather than on whichever ran during a busy minute.
 
 Every core (issue 17): detect at concurrency 8 also runs against the same server pinned to one core
 (``taskset -c 0 faceprint serve``: its default is then one worker process), in the same slices;
-the ratio is req/s of the default server (one worker process per core, ``--workers`` unset) over
-the pinned one. Target: at least 1.8x on 2 cores with zero 5xx; the bench exits 1 below it. The
+the ratio is req/s of the default server (one server process feeding one inference worker
+process per core, ``--workers`` unset) over the pinned one (one core: inference in its one
+process). Target: at least 1.8x on 2 cores with zero 5xx; the bench exits 1 below it. The
 peak RSS of the default server (its parent and every worker process together, sampled every
 0.5 s under load) is printed and written.
 
@@ -32,6 +34,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -41,6 +44,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -137,34 +141,72 @@ def request_for(endpoint: str, photos: Path, auth: dict[str, str], faceset: str)
     return "/facepp/v3/search", {**auth, "faceset_token": faceset, "return_result_count": "5"}, {"image_file": ("obama2.jpg", obama2, "image/jpeg")}
 
 
+def http_request(url: str, path: str, data: dict[str, Any], files: dict[str, Any]) -> bytes:
+    """One multipart POST, written out once: every request of a cell sends these same bytes."""
+    boundary = "faceprint-bench-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in data.items()]
+    for name, (filename, content, ctype) in files.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'
+        parts.append(head.encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    host = urlsplit(url).netloc
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bool]:
+    """Send the request on a kept-alive connection and read the whole answer: (status, server closes)."""
+    writer.write(request)
+    head = (await reader.readuntil(b"\r\n\r\n")).lower()
+    length = re.search(rb"content-length:\s*(\d+)", head)
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return int(head.split(b" ", 2)[1]), b"connection: close" in head
+
+
 async def load(url: str, path: str, data: dict[str, Any], files: dict[str, Any], concurrency: int, seconds: float, warm: bool) -> dict[str, Any]:
-    """Keep ``concurrency`` requests in flight for ``seconds``; raw latencies and status counts."""
+    """Keep ``concurrency`` requests in flight for ``seconds``, one kept-alive connection each; raw
+    latencies, status counts and this client's own CPU.
+
+    The client is HTTP/1.1 written by hand on asyncio streams, the request bytes built once: it runs
+    on the same cores as the server, and an HTTP library's CPU (httpx: several ms a request) would
+    be taken from the server's share."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        if warm:
-            for _ in range(min(concurrency, 4)):
-                await client.post(path, data=data, files=files)
-        stop = time.perf_counter() + seconds
+    request = http_request(url, path, data, files)
+    where = urlsplit(url)
+    host, port = where.hostname or "127.0.0.1", where.port or 80
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop:
+    async def worker(stop: float, record: bool) -> None:  # requests until ``stop`` (at least one)
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while True:
                 t = time.perf_counter()
                 try:
-                    r = await client.post(path, data=data, files=files)
-                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                    if r.status_code == 200:
-                        latencies.append(time.perf_counter() - t)
-                except httpx.HTTPError:
-                    errors += 1
+                    status, closing = await _exchange(reader, writer, request)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    errors += record
+                    closing = True
+                else:
+                    if record:
+                        statuses[status] = statuses.get(status, 0) + 1
+                        if status == 200:
+                            latencies.append(time.perf_counter() - t)
+                if time.perf_counter() >= stop:
+                    return
+                if closing:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+        finally:
+            writer.close()
 
-        begin = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - begin
-    return {"latencies": latencies, "statuses": statuses, "errors": errors, "wall": wall}
+    if warm:
+        await asyncio.gather(*(worker(0.0, False) for _ in range(min(concurrency, 4))))  # one request each
+    cpu, begin = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker(begin + seconds, True) for _ in range(concurrency)))
+    wall = time.perf_counter() - begin
+    return {"latencies": latencies, "statuses": statuses, "errors": errors, "wall": wall, "client_cpu_s": time.process_time() - cpu}
 
 
 def summarise(raw: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,6 +229,7 @@ def summarise(raw: list[dict[str, Any]]) -> dict[str, Any]:
         "seconds": round(wall, 1),
         # the server's CPU per answered request (all its processes): equal figures mean no work added, whatever the wall ratio
         "server_cpu_ms_per_request": round(1000 * sum(r["server_cpu_s"] for r in raw) / max(1, len(q) + failed), 1),
+        "client_cpu_ms_per_request": round(1000 * sum(r["client_cpu_s"] for r in raw) / max(1, len(q) + failed), 2),
     }
 
 
@@ -241,7 +284,8 @@ def main() -> int:
         cell = {"endpoint": endpoint, "concurrency": c, "batching": batching, **summarise(parts)}
         results.append(cell)
         label = "one core " if batching == ONE_CORE else f"batching={'on ' if batching else 'off'}"
-        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  cpu {cell['server_cpu_ms_per_request']} ms/req  p50 {cell['p50_ms']} ms"
+        print(f"{endpoint:8s} c={c:<3d} {label} {cell['req_per_s']:8.2f} req/s  cpu {cell['server_cpu_ms_per_request']} ms/req"
+              f" (client {cell['client_cpu_ms_per_request']})  p50 {cell['p50_ms']} ms"
               f"  p99 {cell['p99_ms']} ms  errors {cell['errors']}  5xx {cell['status_5xx']}", flush=True)
     rps = {(x["endpoint"], x["concurrency"], x["batching"]): x["req_per_s"] for x in results}
     cores = len(os.sched_getaffinity(0))

@@ -6,7 +6,8 @@
 - ``threads``: one process, one engine with 1 intra-op thread, shared by one Python thread per
   core (the weights exist once; the GIL is held between model calls).
 
-Each pass is the photo set repeated to at least 8 images per worker; the figure is the median
+Each pass is the photo set repeated whole (each photo as often as the others, as in the 1-thread
+passes) to at least 8 images per worker; the figure is the median
 images/s over ``rounds`` passes after a warm-up pass; worker start-up is timed apart. Memory: each
 pool worker's RSS after loading its models, and the share loading the models added; for
 ``threads``, the process's RSS. InsightFace's FaceAnalysis has no multi-process mode of its own:
@@ -28,8 +29,10 @@ TARGET_VS_INSIGHTFACE = 2.0  # whole machine over InsightFace's best configurati
 
 
 def _repeat(files: list[Path], workers: int) -> list[str]:
-    n = max(len(files), 8 * workers)
-    return [str(files[i % len(files)]) for i in range(n)]
+    """The set, whole, as many times as it takes to give each worker 8 images: a partial last copy
+    would weigh some photos more than the 1-thread rate it is compared with does."""
+    copies = -(-8 * workers // len(files))
+    return [str(f) for _ in range(copies) for f in files]
 
 
 def _engine_config() -> Any:

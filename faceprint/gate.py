@@ -15,11 +15,11 @@ rate on animal and object photos, and the share of LFW's faces lost (at most 0.1
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .align import mirror
 from .embed.base import Embedder
 from .types import Face
 
@@ -46,30 +46,20 @@ class FaceGate:
 GATES: dict[str, FaceGate] = {"arcface-s": FaceGate(max_score=0.65, min_quality=40.0, min_norm=18.6, floor_norm=14.5)}
 
 
-def feature_norms(embedder: Embedder, img: np.ndarray, faces: list[Face]) -> np.ndarray | None:
-    """min(norm of the crop, norm of its mirror) per face; None where the embedder cannot say."""
-    norms = getattr(embedder, "feature_norms", None)
-    if norms is None:
-        return None
-    mirrored = []
-    for f in faces:
-        m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
-        mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
-    plain = np.asarray(norms([(img, f) for f in faces]))
-    flipped = np.asarray(norms(mirrored))
-    out: np.ndarray = np.minimum(plain, flipped)
-    return out
-
-
-def keep_faces(gate: FaceGate | None, embedder: Embedder, img: np.ndarray, faces: list[Face]) -> list[Face]:
-    """``faces`` without the detections the gate finds are not faces (order kept)."""
-    if gate is None:
-        return faces
-    idx = gate.suspects(faces)
+def screen(
+    gate: FaceGate | None, embedder: Embedder, img: np.ndarray, faces: Sequence[Face], crops: Sequence[np.ndarray | None]
+) -> tuple[list[int], dict[int, np.ndarray]]:
+    """The indices of ``faces`` the gate keeps (in order), and the templates it computed for the
+    suspects it kept (their crops were embedded to read the norm; embedding them again would
+    cost as much once more)."""
+    everyone = list(range(len(faces)))
+    gate_features = getattr(embedder, "gate_features", None)
+    if gate is None or gate_features is None:
+        return everyone, {}
+    idx = gate.suspects(list(faces))
     if not idx:
-        return faces
-    norms = feature_norms(embedder, img, [faces[i] for i in idx])
-    if norms is None:
-        return faces
+        return everyone, {}
+    norms, templates = gate_features([(img, faces[i]) for i in idx], [crops[i] for i in idx])
     dropped = {i for i, n in zip(idx, norms, strict=True) if gate.rejects(faces[i], float(n))}
-    return [f for i, f in enumerate(faces) if i not in dropped]
+    kept = {i: t for i, t in zip(idx, templates, strict=True) if i not in dropped}
+    return [i for i in everyone if i not in dropped], kept

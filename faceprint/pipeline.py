@@ -20,12 +20,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from .align import align_crop, mirror
+from .align import align_crop
 from .choose import template_keypoints
 from .detect.base import Detector
 from .embed.base import Embedder, l2_normalize
 from .errors import BadInput
-from .gate import GATES, FaceGate, keep_faces
+from .gate import GATES, FaceGate, screen
 from .image import DEFAULT_LIMITS, ImageInput, ImageLimits, load_image
 from .landmarks.base import Landmarker
 from .models.packs import BuildOptions, Pack, get_pack
@@ -80,19 +80,29 @@ class Models:
 
 @dataclass(frozen=True, eq=False)
 class Found:
-    """One image's faces (largest first, finished) and the aligned crop quality was measured on."""
+    """One image's faces (largest first, finished), the aligned crop quality was measured on, and
+    the template where one was already computed (the non-face gate embeds the faces it checks)."""
 
     image: np.ndarray
     faces: tuple[Face, ...]
     crops: tuple[np.ndarray | None, ...]  # None: aligned when embedded
+    templates: tuple[np.ndarray | None, ...] = ()  # () or one per face; None: embedded when asked
 
     @classmethod
     def of(cls, image: np.ndarray, faces: Sequence[Face]) -> Found:
         """Faces finished elsewhere (a video track's crop); their crops are aligned when embedded."""
         return cls(image, tuple(faces), (None,) * len(faces))
 
+    def template(self, i: int) -> np.ndarray | None:
+        return self.templates[i] if self.templates else None
+
     def only(self, *indices: int) -> Found:
-        return Found(self.image, tuple(self.faces[i] for i in indices), tuple(self.crops[i] for i in indices))
+        return Found(
+            self.image,
+            tuple(self.faces[i] for i in indices),
+            tuple(self.crops[i] for i in indices),
+            tuple(self.template(i) for i in indices),
+        )
 
 
 def dress(img: np.ndarray, face: Face) -> tuple[Face, np.ndarray]:
@@ -109,13 +119,9 @@ def finish(models: Models, img: np.ndarray, faces: Sequence[Face], steps: Steps)
     dressed = [dress(img, f) for f in sorted(faces, key=lambda f: -f.area)]
     out = [f for f, _ in dressed]
     crops: list[np.ndarray | None] = [c for _, c in dressed]
-    if steps.gate:
-        kept = {id(f) for f in keep_faces(models.gate, models.embedder, img, out)}
-        crops = [c for f, c in zip(out, crops, strict=True) if id(f) in kept]
-        out = [f for f in out if id(f) in kept]
-    if steps.landmarks:
-        out = add_landmarks(models, img, out)
-    return Found(img, tuple(out), tuple(crops))
+    kept, templates = screen(models.gate if steps.gate else None, models.embedder, img, out, crops)
+    out = add_landmarks(models, img, [out[i] for i in kept]) if steps.landmarks else [out[i] for i in kept]
+    return Found(img, tuple(out), tuple(crops[i] for i in kept), tuple(templates.get(i) for i in kept))
 
 
 def in_box(models: Models, img: np.ndarray, box: Sequence[float] | np.ndarray) -> Found:
@@ -152,9 +158,17 @@ def detect(models: Models, imgs: Sequence[np.ndarray], steps: Steps = Steps()) -
 
 
 def embed(models: Models, found: Sequence[Found], flip: bool = False) -> list[list[Face]]:
-    """Each Found's faces with their templates: one embedder call for all of them."""
+    """Each Found's faces with their templates: one embedder call for all those not yet embedded."""
     items = [(d.image, f) for d in found for f in d.faces]
-    vecs = models.embedder.embed_aligned(items, [c for d in found for c in d.crops])
+    known = [d.template(i) for d in found for i in range(len(d.faces))]
+    todo = [k for k, t in enumerate(known) if t is None]
+    vecs = np.zeros((len(items), models.embedder.dim), np.float32)
+    if todo:
+        crops = [c for d in found for c in d.crops]
+        vecs[todo] = models.embedder.embed_aligned([items[k] for k in todo], [crops[k] for k in todo])
+    for k, t in enumerate(known):
+        if t is not None:
+            vecs[k] = t
     if flip and items:
         vecs = fuse_mirrors(models.embedder, items, vecs)
     out: list[list[Face]] = []
@@ -167,11 +181,7 @@ def embed(models: Models, found: Sequence[Found], flip: bool = False) -> list[li
 
 def fuse_mirrors(embedder: Embedder, items: Sequence[tuple[np.ndarray, Face]], vecs: np.ndarray) -> np.ndarray:
     """Flip fusion: each template plus its mirror image's, normalised."""
-    mirrored = []
-    for img, f in items:
-        m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
-        mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
-    return l2_normalize(vecs + embedder.embed(mirrored))
+    return l2_normalize(vecs + embedder.embed_mirrored(items))
 
 
 def analyse(models: Models, imgs: Sequence[np.ndarray], steps: Steps = Steps()) -> list[list[Face]]:

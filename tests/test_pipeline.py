@@ -113,11 +113,29 @@ def test_the_aligned_crop_is_warped_once_per_face(engine, images, monkeypatch):
     np.testing.assert_array_equal(found.crops[0], original(images[0], similarity.estimate_similarity(found.faces[0].kps, similarity.ARCFACE_TEMPLATE), (112, 112)))
 
 
+def test_the_gate_embeds_a_suspect_and_its_mirror_once_and_a_kept_one_is_not_embedded_again(engine, images, monkeypatch):
+    (raw,) = pipeline.detect(engine.models, images[3:], Steps(gate=False, embed=False))
+    suspects = engine.models.gate.suspects(list(raw.faces))
+    assert suspects, "players.jpg has low-scoring faces for the gate to check"
+    rows = []
+    original = engine.embedder.raw_crops
+
+    def counting(crops):
+        rows.append(len(crops))
+        return original(crops)
+
+    monkeypatch.setattr(engine.embedder, "raw_crops", counting)
+    (faces,) = engine.embed_batch(images[3:])
+    assert len(faces) == 22
+    assert sum(rows) == 2 * len(suspects) + (len(faces) - len(suspects))
+
+
 def test_found_only_keeps_faces_and_crops_together(engine, images):
     (found,) = pipeline.detect(engine.models, images[3:], Steps(embed=False))
     picked = found.only(5, 2)
     assert [f.area for f in picked.faces] == [found.faces[5].area, found.faces[2].area]
     assert picked.crops[0] is found.crops[5] and picked.crops[1] is found.crops[2]
+    assert picked.template(0) is found.template(5) and picked.template(1) is found.template(2)
     (embedded,) = pipeline.embed(engine.models, [picked])
     whole = pipeline.embed(engine.models, [found])[0]
     assert float(embedded[0].embedding @ whole[5].embedding) >= MIN_COSINE

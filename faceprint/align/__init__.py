@@ -1,5 +1,5 @@
 """Five-point similarity alignment onto the ArcFace 112x112 template."""
 
-from .similarity import ARCFACE_TEMPLATE, align_crop, estimate_similarity, mirror
+from .similarity import ARCFACE_TEMPLATE, align_crop, align_mirrored, estimate_similarity, mirror
 
-__all__ = ["ARCFACE_TEMPLATE", "align_crop", "estimate_similarity", "mirror"]
+__all__ = ["ARCFACE_TEMPLATE", "align_crop", "align_mirrored", "estimate_similarity", "mirror"]

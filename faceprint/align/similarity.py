@@ -46,6 +46,20 @@ def align_crop(img: np.ndarray, kps: np.ndarray, size: int = 112) -> np.ndarray:
     return cv2.warpAffine(img, m, (size, size), borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
+def align_mirrored(img: np.ndarray, kps: np.ndarray, size: int = 112) -> np.ndarray:
+    """``align_crop`` of the mirrored image (see :func:`mirror`), warped from ``img`` itself.
+
+    The mirror's transform is composed with the flip x -> w-1-x, so the same source points are
+    sampled without copying the whole image once per face (a group photo has dozens)."""
+    w = img.shape[1]
+    m_kps = kps.copy()
+    m_kps[:, 0] = w - 1 - m_kps[:, 0]
+    m = estimate_similarity(m_kps[_MIRROR_ORDER], ARCFACE_TEMPLATE * (size / 112.0))
+    m[:, 2] += m[:, 0] * (w - 1)  # M @ flip, with flip = [[-1, 0, w-1], [0, 1, 0]]
+    m[:, 0] = -m[:, 0]
+    return cv2.warpAffine(img, m, (size, size), borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
 _MIRROR_ORDER = [1, 0, 2, 4, 3]  # left/right keypoints swap places in a mirror
 
 

@@ -72,7 +72,9 @@ def serve(
     lenient_attributes: bool = typer.Option(False, "--lenient-attributes", help="Attributes we cannot compute (gender, age, ...): omit them and list"
                                             " them in omitted_attributes instead of refusing the request. ethnicity is always refused."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error (JSON lines on stderr)."),
-    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Server processes on the one port, each with its own engine (default: one per core; env FACEPRINT_WORKERS)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=256, help="Inference worker processes that detect, compare and search run in,"
+                                       " fed from one queue (default: one per core; env FACEPRINT_WORKERS; 1: all in the server process)."),
+    processes: int = typer.Option(1, "--processes", min=1, max=256, help="Server processes on the one port (HTTP, auth, audit), sharing the workers."),
 ) -> None:
     """Run the Face++ v3-compatible REST service (OpenAPI docs at /docs)."""
     import uvicorn
@@ -85,21 +87,22 @@ def serve(
         request_timeout_s=timeout,
         urls=UrlPolicy(allow_hosts=tuple(allow_url_host), allow_private=allow_private_urls),
         batching=BatchPolicy(enabled=batching, window_ms=batch_window_ms, max_batch=max_batch, workers=batch_workers, detect_together=detect_together),
-        threads=threads, cors_origins=tuple(cors_origin) or None, lenient_attributes=lenient_attributes,
+        threads=threads, cors_origins=tuple(cors_origin) or None, lenient_attributes=lenient_attributes, workers=default_workers(workers),
     )  # fmt: skip
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: binding {host}: the service is reachable from other machines", file=sys.stderr)
     for line in startup_notes(data, store, host, port):
         print(line, flush=True)
-    n = default_workers(workers)
     options: dict[str, Any] = {"host": host, "port": port, "log_config": json_logging(log_level), "access_log": False,
                                "timeout_keep_alive": 5, "limit_concurrency": 1000}  # fmt: skip
-    if n == 1:
+    if config.workers > 1:
+        print(f"faceprint serve: {config.workers} inference worker processes", flush=True)
+    if processes == 1:
         uvicorn.run(create_app(config), **options)
     else:
-        print(f"faceprint serve: {n} worker processes", flush=True)
-        with handled(False):  # a worker that cannot start (bad pack, cut audit chain) stops them all, with its code
-            serving.serve(config, n, **options)
+        print(f"faceprint serve: {processes} server processes", flush=True)
+        with handled(False):  # a process that cannot start (bad pack, cut audit chain) stops them all, with its code
+            serving.serve(config, processes, **options)
 
 
 def startup_notes(data: Path | None, store: str | None, host: str, port: int) -> list[str]:

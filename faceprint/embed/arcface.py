@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..align import align_crop
+from ..align import align_crop, align_mirrored
 from ..models.onnx import make_session
 from ..types import Face
 from .base import Embedder, l2_normalize
@@ -57,13 +57,19 @@ class ArcFaceONNX(Embedder):
         """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) unit vectors."""
         return l2_normalize(self.raw_crops(crops))
 
-    def feature_norms(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
-        """The network's feature norm for each face before normalisation (it tracks how face-like
-        and how good the crop is, as MagFace shows); the non-face gate reads it."""
+    def gate_features(self, items: Sequence[tuple[np.ndarray, Face]], crops: Sequence[np.ndarray | None] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """What the non-face gate reads, per face: the network's feature norm before normalisation,
+        the smaller of the crop's and its mirror image's (it tracks how face-like and how good the
+        crop is, as MagFace shows), and the crop's template, so that a kept face is not embedded again."""
         if not items:
-            return np.zeros(0, np.float32)
-        norms: np.ndarray = np.linalg.norm(self.raw_crops(self.crops(items)), axis=1)
-        return norms
+            return np.zeros(0, np.float32), np.zeros((0, self.dim), np.float32)
+        n = len(items)
+        raw = self.raw_crops(np.concatenate([self.crops(items, crops), self.mirrored_crops(items)]))
+        norms: np.ndarray = np.minimum(np.linalg.norm(raw[:n], axis=1), np.linalg.norm(raw[n:], axis=1))
+        return norms, l2_normalize(raw[:n])
+
+    def mirrored_crops(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        return np.stack([align_mirrored(img, face.kps, self.size) for img, face in items])
 
     def raw_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, size, size, 3) BGR uint8 aligned crops -> (N, dim) features as the network gives them."""
@@ -84,3 +90,8 @@ class ArcFaceONNX(Embedder):
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.embed_crops(self.crops(items, crops))
+
+    def embed_mirrored(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.embed_crops(self.mirrored_crops(items))

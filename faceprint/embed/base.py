@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..align import mirror
 from ..types import Face
 
 
@@ -22,6 +23,15 @@ class Embedder(ABC):
         """:meth:`embed`, given each face's 112x112 ArcFace-template crop where one is already warped
         (None where not). An embedder that aligns its own way ignores them."""
         return self.embed(items)
+
+    def embed_mirrored(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        """The templates of each face's mirror image (flip fusion). This default mirrors the whole
+        image; an embedder that warps its own crops mirrors the warp instead."""
+        mirrored = []
+        for img, f in items:
+            m_img, m_kps, m_box = mirror(img, f.kps, f.bbox)
+            mirrored.append((m_img, f.with_(kps=m_kps, bbox=m_box)))
+        return self.embed(mirrored)
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -4,10 +4,13 @@
         for outcome in pool.map(embed_path, paths):           # in input order
             faces = outcome.get()                             # raises that item's error
 
+    pool.submit(fn, item)   # or from any thread: a concurrent.futures.Future, answered as soon as done
+
 onnxruntime parallelises these small models poorly inside one image (two threads gave +3% on
 portraits); separate processes with one intra-op thread each scale with the cores. Workers are
 started with ``spawn`` (never ``fork`` after onnxruntime made threads) and fed by the parent,
-a few tasks ahead each, from one queue. A worker that dies fails the item it was on with
+a few tasks ahead each, from one queue (``submit``: one task each, so that no task waits behind a
+busy worker while another is idle; a dispatcher thread feeds them and answers the futures). A worker that dies fails the item it was on with
 ``WORKER_CRASHED`` (the items queued behind it go to the others) and is replaced; Ctrl-C in the
 parent stops every worker; ``close`` leaves no process behind.
 """
@@ -18,9 +21,11 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
@@ -79,6 +84,12 @@ def _child_env(threads: int) -> Iterator[None]:
                     os.environ[k] = v
 
 
+def _call(engine: FaceEngine, job: tuple[Callable[[FaceEngine, Any], Any], Any]) -> Any:
+    """A submitted task as the worker runs it: ``fn(engine, item)``."""
+    fn, item = job
+    return fn(engine, item)
+
+
 @dataclass
 class _Slot:
     proc: BaseProcess
@@ -98,6 +109,11 @@ class EnginePool:
         self._lock = threading.Lock()
         self._slots: list[_Slot] = []
         self.crashes = 0
+        self._jobs: queue.SimpleQueue[tuple[Callable[[FaceEngine, Any], Any], Any, Future[Any]] | None] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()  # a submit wakes the dispatcher out of its wait on the workers
+        self._dispatcher: threading.Thread | None = None
+        self._submit_lock = threading.Lock()
+        self._closed = False
         try:
             for _ in range(self.size):
                 self._slots.append(self._start())
@@ -163,9 +179,21 @@ class EnginePool:
         sent: dict[int, T] = {}
         done: dict[int, Outcome[R]] = {}
         want, exhausted = first, False
+
+        def take() -> tuple[int, T] | None:
+            nonlocal exhausted
+            if exhausted:
+                return None
+            try:
+                item = next(source)
+            except StopIteration:
+                exhausted = True
+                return None
+            return next(order), item
+
         try:
             while True:
-                exhausted = self._feed(fn, source, order, todo, sent, exhausted)
+                self._feed(fn, take, todo, sent, self.config.depth)
                 if want in done:
                     yield done.pop(want)
                     want += 1
@@ -181,36 +209,101 @@ class EnginePool:
             self.close()
             raise
 
-    def _feed(self, fn: Callable[[FaceEngine, T], R], source: Iterator[T], order: Iterator[int],
-              todo: deque[tuple[int, T]], sent: dict[int, T], exhausted: bool) -> bool:  # fmt: skip
+    def _feed(self, fn: Callable[[FaceEngine, T], R], take: Callable[[], tuple[int, T] | None],
+              todo: deque[tuple[int, T]], sent: dict[int, T], depth: int) -> None:  # fmt: skip
+        """Send each worker tasks until it has ``depth``: first those given back, then ``take()``'s."""
         for slot in sorted(self._slots, key=lambda s: len(s.inflight)):
-            while len(slot.inflight) < self.config.depth:
-                if todo:
-                    tid, item = todo.popleft()
-                elif not exhausted:
-                    try:
-                        item = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    tid = next(order)
-                else:
-                    break
+            while len(slot.inflight) < depth:
+                task = todo.popleft() if todo else take()
+                if task is None:
+                    return
+                tid, item = task
                 sent[tid] = item
                 slot.inflight.append(tid)
                 try:
                     slot.conn.send(Task(tid, fn, item))
                 except (BrokenPipeError, OSError):
                     break  # the worker is gone: _collect sees its sentinel and gives its items back
-        return exhausted
 
-    def _collect(self, sent: dict[int, Any], done: dict[int, Outcome[Any]], todo: deque[tuple[int, Any]]) -> None:
+    # -- submit: any thread, answered out of order ----------------------------------------------
+    def submit(self, fn: Callable[[FaceEngine, T], R], item: T) -> Future[R]:
+        """``fn(engine, item)`` in the first free worker; the future raises that item's error.
+
+        Thread-safe. A worker that dies fails only the item it was on. Once a pool has taken a
+        ``submit``, it takes no ``map``."""
+        fut: Future[R] = Future()
+        with self._submit_lock:
+            if self._closed or not self._slots:
+                raise PoolClosed("the worker pool is closed")
+            if self._dispatcher is None:
+                if not self._lock.acquire(blocking=False):
+                    raise PoolClosed("this pool is running a map: one mode at a time")
+                self._dispatcher = threading.Thread(target=self._dispatch, name="faceprint-pool-dispatch", daemon=True)
+                self._dispatcher.start()
+            self._jobs.put((fn, item, fut))
+            os.write(self._wake_w, b"x")
+        return fut
+
+    def _dispatch(self) -> None:
+        """The submit loop: one task per worker at a time, each answer to its future at once."""
+        futures: dict[int, Future[Any]] = {}
+        sent: dict[int, Any] = {}
+        done: dict[int, Outcome[Any]] = {}
+        todo: deque[tuple[int, Any]] = deque()
+        closing = False
+
+        def take() -> tuple[int, Any] | None:
+            nonlocal closing
+            while not closing:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    return None
+                if job is None:
+                    closing = True
+                elif job[2].set_running_or_notify_cancel():
+                    tid = next(self._ids)
+                    futures[tid] = job[2]
+                    return tid, job[:2]
+            return None
+
+        try:
+            while True:
+                self._feed(_call, take, todo, sent, 1)
+                if closing and not sent and not todo:
+                    break
+                self._collect(sent, done, todo, wake=None if closing else self._wake_r)
+                for tid, outcome in done.items():
+                    fut = futures.pop(tid)
+                    if outcome.error is None:
+                        fut.set_result(outcome.value)
+                    else:
+                        fut.set_exception(outcome.error)
+                done.clear()
+        except BaseException as exc:  # noqa: BLE001 - a replacement worker that cannot load its models: every waiting task gets the error
+            with self._submit_lock:
+                self._closed = True
+            for fut in futures.values():
+                fut.set_exception(exc if isinstance(exc, FaceprintError) else WorkerCrashed(f"the worker pool failed: {exc}"))
+        while True:  # what is still queued fails
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and job[2].set_running_or_notify_cancel():
+                job[2].set_exception(PoolClosed("the worker pool closed before this task ran"))
+
+    def _collect(self, sent: dict[int, Any], done: dict[int, Outcome[Any]], todo: deque[tuple[int, Any]], wake: int | None = None) -> None:
+        """Wait for any worker's answer or death (or a byte on ``wake``) and take in what came."""
         by_handle: dict[object, _Slot] = {}
         for s in self._slots:
             by_handle[s.conn] = s
             by_handle[s.proc.sentinel] = s
         handles: list[Connection | int] = [h for s in self._slots for h in (s.conn, s.proc.sentinel)]
-        for handle in wait(handles):
+        for handle in wait([*handles, wake] if wake is not None else handles):
+            if handle == wake:
+                os.read(wake, 4096)
+                continue
             slot = by_handle[handle]
             if slot not in self._slots:
                 continue  # already replaced in this round
@@ -243,8 +336,20 @@ class EnginePool:
 
     # -- shutdown -------------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop every worker: asked first, then terminated, then killed; each one is reaped."""
-        slots, self._slots = self._slots, []
+        """Stop every worker: asked first, then terminated, then killed; each one is reaped.
+
+        Tasks submitted before it still run (a graceful stop: a server closes its pool once its
+        requests are answered); a ``submit`` after it raises ``WORKER_POOL_CLOSED``."""
+        with self._submit_lock:
+            self._closed = True
+            dispatcher = self._dispatcher
+            if dispatcher is not None:
+                self._jobs.put(None)
+                os.write(self._wake_w, b"x")
+        if dispatcher is not None and dispatcher is not threading.current_thread():
+            dispatcher.join()
+        with self._submit_lock:
+            slots, self._slots = self._slots, []
         for s in slots:
             with contextlib.suppress(BrokenPipeError, OSError):
                 s.conn.send(None)
@@ -257,6 +362,10 @@ class EnginePool:
                 s.proc.kill()
                 s.proc.join()
             s.conn.close()
+        with self._submit_lock:
+            for fd in {self._wake_r, self._wake_w} - {-1}:
+                os.close(fd)
+            self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> Self:
         return self

@@ -1,11 +1,12 @@
-"""``faceprint serve --workers N``: N uvicorn worker processes on one socket, each with its own app.
+"""``faceprint serve --processes P``: P uvicorn server processes on one socket, each with its own app.
 
 uvicorn starts each worker with ``spawn`` and builds its app from an import string, so the
 settings go to the workers as a file: :func:`serve` writes the :class:`ServiceConfig` (pickled,
 mode 0600, removed when the server stops) and names it in ``FACEPRINT_SERVE_CONFIG_FILE``;
-:func:`app_factory` reads it in each worker. Each worker's engine runs ``cores // N`` onnxruntime
-threads (at least 1) unless ``--threads`` says; with SQLite state, each shares the rate limits and
-the audit chain with its siblings (:mod:`faceprint.service.processes`).
+:func:`app_factory` reads it in each process. The inference workers (``--workers``) are shared out:
+each process gets ``workers // P`` of them (at least 1: then it runs inference itself, on ``cores //
+P`` onnxruntime threads unless ``--threads`` says). With SQLite state, each shares the rate limits
+and the audit chain with its siblings (:mod:`faceprint.service.processes`).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ CONFIG_ENV = "FACEPRINT_SERVE_CONFIG_FILE"
 HEALTHCHECK_S = 120
 
 
-def worker_config(config: ServiceConfig, workers: int) -> ServiceConfig:
-    """The settings each of ``workers`` processes runs: few intra-op threads, unless given."""
-    return config if config.threads is not None else replace(config, threads=max(1, cores() // workers))
+def worker_config(config: ServiceConfig, processes: int) -> ServiceConfig:
+    """The settings each of ``processes`` runs: its share of the inference workers, few intra-op threads unless given."""
+    threads = config.threads if config.threads is not None else max(1, cores() // processes)
+    return replace(config, threads=threads, workers=max(1, config.workers // processes))
 
 
 def app_factory() -> FastAPI:
@@ -73,16 +75,16 @@ def app_factory() -> FastAPI:
     return app
 
 
-def serve(config: ServiceConfig, workers: int, **uvicorn_options: Any) -> None:
-    """Run the service in ``workers`` processes (the parent supervises, binds and restarts them)."""
+def serve(config: ServiceConfig, processes: int, **uvicorn_options: Any) -> None:
+    """Run the service in ``processes`` processes (the parent supervises, binds and restarts them)."""
     import uvicorn
 
     fd, name = tempfile.mkstemp(prefix="faceprint-serve-", suffix=".config")
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(worker_config(config, workers), f)
+            pickle.dump(worker_config(config, processes), f)
         os.environ[CONFIG_ENV] = name
-        uvicorn.run("faceprint.parallel.serving:app_factory", factory=True, workers=workers, timeout_worker_healthcheck=HEALTHCHECK_S, **uvicorn_options)
+        uvicorn.run("faceprint.parallel.serving:app_factory", factory=True, workers=processes, timeout_worker_healthcheck=HEALTHCHECK_S, **uvicorn_options)
         failed = Path(name + ".error")
         if failed.exists():
             with open(failed, "rb") as f:

@@ -7,6 +7,12 @@ call for every face) and hands each request its faces. ``workers`` threads (defa
 side by side, so one group computes while the next one gathers. With batching off, :func:`analyse` runs
 per request in the thread pool instead. Either way inference never runs on the event loop.
 ``bench/server_load.py`` measures one against the other.
+
+Given an :class:`~faceprint.parallel.EnginePool` (``faceprint serve --workers N``), each request is
+one task for the first free worker process: every core computes, and no request waits behind a
+busy process while another is idle, whichever connection it came on. Requests are not grouped
+then: on CPU a group gained nothing (0.94x, bench/server_load.py), and a group in one worker would
+leave the others idle.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 
 from .. import pipeline
 from ..engine import FaceEngine
+from ..parallel import EnginePool
 from ..types import Face
 from .config import BatchPolicy
 
@@ -42,6 +49,12 @@ def analyse(engine: FaceEngine, imgs: Sequence[np.ndarray], detect_together: boo
     return pipeline.analyse(engine.models, [engine.load(img) for img in imgs], steps)  # load: the size limits
 
 
+def _analyse_in_worker(engine: FaceEngine, job: tuple[list[np.ndarray], bool]) -> list[list[Face]]:
+    """:func:`analyse` in a pool worker, on its own engine."""
+    imgs, together = job
+    return analyse(engine, imgs, together)
+
+
 @dataclass
 class _Job:
     img: np.ndarray
@@ -49,19 +62,26 @@ class _Job:
 
 
 class MicroBatcher:
-    def __init__(self, engine: FaceEngine, policy: BatchPolicy, on_batch: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, engine: FaceEngine, policy: BatchPolicy, on_batch: Callable[[int], None] | None = None, pool: EnginePool | None = None
+    ) -> None:
         self.engine = engine
         self.policy = policy
+        self.pool = pool
         self._on_batch = on_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
-        if policy.enabled:
+        if policy.enabled and pool is None:
             for i in range(max(1, policy.workers)):
                 worker = threading.Thread(target=self._run, name=f"faceprint-batcher-{i}", daemon=True)
                 worker.start()
                 self._workers.append(worker)
 
     async def faces(self, img: np.ndarray) -> list[Face]:
+        if self.pool is not None:
+            if self._on_batch is not None:
+                self._on_batch(1)
+            return (await asyncio.wrap_future(self.pool.submit(_analyse_in_worker, ([img], self.policy.detect_together))))[0]
         if not self._workers:
             return (await anyio.to_thread.run_sync(analyse, self.engine, [img]))[0]
         fut: Future[list[Face]] = Future()

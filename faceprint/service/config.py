@@ -46,7 +46,10 @@ class ServiceConfig:
     store: str | None = None  # sqlite:///path or postgresql://...; None: $FACEPRINT_STORE, else SQLite in data_dir
     index: str | None = None  # faiss or milvus://host:19530; None: $FACEPRINT_INDEX, else faiss
     pack: str | None = None  # None: $FACEPRINT_PACK or the default pack
-    threads: int | None = None  # onnxruntime threads per model call; None: all cores up to 4
+    threads: int | None = None  # onnxruntime threads per model call in this process; None: all cores up to 4
+    # Inference worker processes that detect, compare and search run in (1 intra-op thread each);
+    # 1: all in this process. `faceprint serve` defaults to one per core.
+    workers: int = 1
     token_ttl_s: float = 3 * DAY  # face tokens from detect expire unless added to a faceset
     purge_interval_s: float = 60.0  # how often expired face tokens are deleted
     max_body_bytes: int = 12 * 1024 * 1024  # whole request; larger gets 413

@@ -1,6 +1,6 @@
 """Which process of a data directory runs its video jobs: the one holding an exclusive ``flock``.
 
-``faceprint serve --workers N`` runs N processes on one data directory, and each one's
+``faceprint serve --processes N`` runs N processes on one data directory, and each one's
 :class:`~faceprint.service.video_jobs.VideoJobs` would otherwise re-queue the jobs a previous run
 left ``running`` and run them again, beside the process already running them. The lock file
 settles it: its holder recovers what a previous run left and runs every queued job (whichever

@@ -1,4 +1,4 @@
-"""Service state shared by several server processes on one host (``faceprint serve --workers N``).
+"""Service state shared by several server processes on one host (``faceprint serve --processes N``).
 
 With the default SQLite store, keys, face tokens, galleries and liveness sessions already live in
 SQLite files every process opens (each gallery index catches up from the store's generation).

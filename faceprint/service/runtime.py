@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from fastapi import Request
 from ..engine import EngineConfig, FaceEngine
 from ..gallery import GalleryConfig, GalleryService
 from ..gallery.service import default_data_dir
+from ..parallel import EnginePool, PoolConfig
 from ..redact import mask_url
 from . import legacy_tokens
 from .audit import Audit
@@ -80,7 +81,13 @@ class Runtime:
             raise
         tokens = TokenStore(gallery, config.token_ttl_s)
         metrics = Metrics(gallery, tokens)
-        batcher = MicroBatcher(engine, config.batching, metrics.batch_size.observe)
+        try:
+            pool = inference_pool(config, engine)
+        except BaseException:
+            state.close()
+            gallery.close()
+            raise
+        batcher = MicroBatcher(engine, config.batching, metrics.batch_size.observe, pool)
         rt = cls(
             config=config, data_dir=data_dir, engine=engine, gallery=gallery, state=state, tokens=tokens, keys=KeyStore(state),
             limiter=state.limiter(), audit=state.audit(fsync=config.audit_fsync), batcher=batcher,
@@ -110,12 +117,22 @@ class Runtime:
     def close(self) -> None:
         self._stop.set()
         self.batcher.close()
+        if self.batcher.pool is not None:
+            self.batcher.pool.close()
         self.tasks.close()
         self.audit.close()
         self.tokens.close()
         self.keys.close()
         self.gallery.close()
         self.state.close()
+
+
+def inference_pool(config: ServiceConfig, engine: FaceEngine) -> EnginePool | None:
+    """The worker processes detect, compare and search run in (None: one worker, this process)."""
+    if config.workers <= 1:
+        return None
+    log.info("faceprint serve: %d inference worker processes", config.workers)
+    return EnginePool(PoolConfig(workers=config.workers, engine=replace(engine.config, threads=None)))
 
 
 def runtime(request: Request) -> Runtime:

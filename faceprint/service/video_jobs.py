@@ -27,7 +27,7 @@ A timeline names people and an annotated copy shows their faces, so neither is k
 deleting a job (queued, running or finished) removes its row and files at once, and finished jobs
 are deleted ``keep_days`` after they finished (``FACEPRINT_VIDEO_KEEP_DAYS``, 7; 0 keeps them).
 
-With ``serve --workers N``, every process accepts and answers for jobs, and one of them (the holder
+With ``serve --processes N``, every process accepts and answers for jobs, and one of them (the holder
 of ``<data>/video_jobs.lock``, :mod:`faceprint.service.job_owner`) runs them all: a job is never run
 twice at once, and deleting a job through any process stops its run.
 

@@ -43,3 +43,8 @@ def slow_embed(engine: FaceEngine, item: str) -> list[Face]:
 
 def pid_of(engine: FaceEngine, item: object) -> int:
     return os.getpid()
+
+
+def slow_pid(engine: FaceEngine, item: object) -> int:
+    time.sleep(0.5)
+    return os.getpid()

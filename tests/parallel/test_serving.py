@@ -1,4 +1,4 @@
-"""``faceprint serve --workers 2`` under load on loopback: one store, one rate limit, one audit chain for both processes."""
+"""``faceprint serve --processes 2`` under load on loopback: one store, one rate limit, one audit chain for both processes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ QPS = 0.5  # low: on a loaded 2-core machine a request takes a good part of a se
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("workers"), "--workers", "2")
+    srv = Server(tmp_path_factory.mktemp("workers"), "--processes", "2")
     yield srv
     srv.stop()
 
@@ -104,7 +104,7 @@ def test_an_async_task_is_known_to_every_process(server: Server) -> None:
 
 def test_a_worker_that_cannot_start_stops_the_server_with_its_code(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "serve", "--data", str(tmp_path), "--port", str(free_port()),
-                        "--workers", "2", "--pack", "no-such-pack"], capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+                        "--processes", "2", "--pack", "no-such-pack"], capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
     assert r.returncode == 2, r.stdout + r.stderr
     assert "MODEL_NOT_FOUND: unknown model pack 'no-such-pack'" in r.stderr and "Traceback" not in r.stderr
     assert "died" not in r.stderr  # stopped at the first failure, not restarted in a loop

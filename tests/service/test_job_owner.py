@@ -39,7 +39,7 @@ def test_two_processes_resume_a_job_once_run_each_once_and_a_delete_through_eith
         first.proc.kill()  # a crash mid-job: the job stays "running"
         first.proc.wait()
 
-    both = Server(data, "--workers", "2")
+    both = Server(data, "--processes", "2")
     try:
         done, _ = wait(both, key, left, finished)
         assert done["status"] == "done" and done["runs"] == 2, done  # resumed by one process, once (not failed by the other)
