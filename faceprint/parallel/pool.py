@@ -165,7 +165,7 @@ class EnginePool:
         if not self._slots:
             raise PoolClosed("the worker pool is closed")
         if not self._lock.acquire(blocking=False):
-            raise PoolClosed("this pool is already running a map: one at a time")
+            raise PoolClosed("this pool is running a map or has taken a submit: one at a time")
         try:
             yield from self._run(fn, items)
         finally:

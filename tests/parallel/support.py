@@ -48,3 +48,10 @@ def pid_of(engine: FaceEngine, item: object) -> int:
 def slow_pid(engine: FaceEngine, item: object) -> int:
     time.sleep(0.5)
     return os.getpid()
+
+
+def slow_touch(engine: FaceEngine, path: str) -> str:
+    """Leaves a mark that the task ran."""
+    time.sleep(0.3)
+    Path(path).touch()
+    return path

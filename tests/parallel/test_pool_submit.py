@@ -14,7 +14,7 @@ from faceprint.errors import FaceprintError
 from faceprint.parallel import EnginePool, PoolConfig, WorkerCrashed
 from faceprint.parallel.batch import embed_one
 
-from .support import embed_or_die, mixed_photos, pid_of, slow_embed, slow_pid
+from .support import embed_or_die, mixed_photos, pid_of, slow_embed, slow_pid, slow_touch
 
 
 def _alive(pid: int) -> bool:
@@ -75,3 +75,14 @@ def test_close_runs_what_was_submitted_before_it_and_leaves_no_process() -> None
     p.close()
     assert [f.result(timeout=0) for f in futs] == [pid] * 4
     assert not _alive(pid)
+
+
+def test_a_task_cancelled_while_queued_never_runs(tmp_path: Path) -> None:
+    """A request that times out cancels its task: its image is not computed (nor held) for nobody."""
+    with EnginePool(PoolConfig(workers=1)) as p:
+        first = p.submit(slow_touch, str(tmp_path / "first"))
+        queued = [p.submit(slow_touch, str(tmp_path / f"queued-{i}")) for i in range(4)]
+        assert all(f.cancel() for f in queued)
+        last = p.submit(slow_touch, str(tmp_path / "last"))
+        assert first.result(timeout=60) and last.result(timeout=60)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["first", "last"]
