@@ -10,9 +10,10 @@ onnxruntime parallelises these small models poorly inside one image (two threads
 portraits); separate processes with one intra-op thread each scale with the cores. Workers are
 started with ``spawn`` (never ``fork`` after onnxruntime made threads) and fed by the parent,
 a few tasks ahead each, from one queue (``submit``: one task each, so that no task waits behind a
-busy worker while another is idle; a dispatcher thread feeds them and answers the futures). A worker that dies fails the item it was on with
-``WORKER_CRASHED`` (the items queued behind it go to the others) and is replaced; Ctrl-C in the
-parent stops every worker; ``close`` leaves no process behind.
+busy worker while another is idle; a dispatcher thread feeds them and answers the futures). A
+worker that dies fails the item it was on with ``WORKER_CRASHED`` (the items queued behind it go
+to the others) and is replaced; Ctrl-C in the parent stops every worker; ``close`` leaves no
+process behind.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class EnginePool:
         self.crashes = 0
         self._jobs: queue.SimpleQueue[tuple[Callable[[FaceEngine, Any], Any], Any, Future[Any]] | None] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()  # a submit wakes the dispatcher out of its wait on the workers
+        os.set_blocking(self._wake_w, False)  # a full pipe is awake enough
         self._dispatcher: threading.Thread | None = None
         self._submit_lock = threading.Lock()
         self._closed = False
@@ -241,7 +243,8 @@ class EnginePool:
                 self._dispatcher = threading.Thread(target=self._dispatch, name="faceprint-pool-dispatch", daemon=True)
                 self._dispatcher.start()
             self._jobs.put((fn, item, fut))
-            os.write(self._wake_w, b"x")
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b"x")
         return fut
 
     def _dispatch(self) -> None:
@@ -345,7 +348,8 @@ class EnginePool:
             dispatcher = self._dispatcher
             if dispatcher is not None:
                 self._jobs.put(None)
-                os.write(self._wake_w, b"x")
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._wake_w, b"x")
         if dispatcher is not None and dispatcher is not threading.current_thread():
             dispatcher.join()
         with self._submit_lock:
