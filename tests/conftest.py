@@ -109,3 +109,46 @@ def milvus_uri() -> Iterator[str]:
 
     with milvus_server() as (uri, _, _):
         yield uri
+
+
+# -- pytest-xdist (make test: -n 2 --dist loadfile): a package whose fixtures are package- or
+# session-scoped and expensive goes to one worker as one unit, not file by file ---------------------
+# console/: a browser and a `faceprint serve` per package set-up; hostile/: one server for the suite.
+ONE_WORKER_PACKAGES = ("tests/console/", "tests/hostile/")
+
+
+# Sent out first, longest first (the longest of a pass, by --durations), so that no long file is
+# left for the end while the other worker idles; the rest follow in collection order.
+LONG_FIRST = (
+    "tests/console/", "tests/service/test_video_jobs.py", "tests/parallel/test_serving.py", "tests/service/test_addface_crash.py",
+    "tests/video/test_identify.py", "tests/video/test_pipeline.py", "tests/hostile/", "tests/service/test_multinode.py",
+    "tests/service/test_job_owner.py", "tests/service/test_security.py", "tests/liveness/test_pad_cli.py", "tests/index/test_milvus.py",
+)
+
+
+def _long_first(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the order work is sent out
+        items.sort(key=lambda item: _long_first(item.nodeid))  # stable: within a file, tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False  # keep the order above (xdist would sort files by their number of tests)
+
+    class PackageOrFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            for package in ONE_WORKER_PACKAGES:
+                if path.startswith(package):
+                    return package
+            return path
+
+    return PackageOrFileScheduling(config, log)
