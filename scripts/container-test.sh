@@ -27,6 +27,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HERE="$ROOT/scripts/container"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
+case "$PY" in */*) PY="$(realpath -s "$PY")" ;; esac  # a relative PYTHON= still works after a cd (not resolving the venv's symlink)
 BASE_IMAGE=localhost/faceprint-debian-python:bookworm
 IMAGE=localhost/faceprint:test
 PG_IMAGE=localhost/faceprint-postgres:test

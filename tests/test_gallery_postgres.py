@@ -120,6 +120,7 @@ def test_stats_count_every_tenant(kind, tmp_path, request):
     st.close()
 
 # -- index markers and concurrent writers -----------------------------------------------------
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_index_marker_has_one_holder_across_nodes(postgres_url):
     a, b = PostgresStore(postgres_url), PostgresStore(postgres_url)  # two API nodes
     fs = a.create_faceset(new_set(dim=8))

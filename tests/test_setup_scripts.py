@@ -30,7 +30,10 @@ print("held", flush=True)
 time.sleep(float(sys.argv[1]))
 """
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not Path("/var/lib/dpkg").is_dir(), reason="needs root on Debian, as make test")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0 or not Path("/var/lib/dpkg").is_dir(), reason="needs root on Debian, as make test"),
+    pytest.mark.serial,  # holds the machine's apt locks (and times the wait): run alone, not beside the container test's apt-get
+]
 
 
 @pytest.fixture

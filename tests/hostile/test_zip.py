@@ -23,6 +23,7 @@ def verify(server, key, token: str, archive: bytes):
                       files={"frames_file": ("frames.zip", archive, "application/zip")})  # fmt: skip
 
 
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_zip_bomb_with_a_made_up_token_is_refused_before_unpacking(hostile, bomb):
     server, key = hostile
     with watched(server.proc.pid, server.url + "/health") as w:

@@ -48,6 +48,7 @@ def _cases(keys: KeyStore, c: httpx.Client) -> dict[str, dict[str, str]]:
     }
 
 
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_revoked_unknown_and_wrong_secret_answer_alike_in_the_same_time(server):
     times: dict[str, list[float]] = {"wrong secret": [], "revoked, right secret": [], "unknown key": []}
     answers: dict[str, set] = {name: set() for name in times}
@@ -113,6 +114,7 @@ def test_revoked_unknown_and_wrong_secret_spend_the_same_failure_tokens(tmp_path
         assert codes[0] == codes[1]
 
 
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_a_failed_login_flood_is_refused_cheaply_while_a_proven_key_keeps_working(server):
     victim, other = make_key(server.data, "faceset:read"), make_key(server.data, "faceset:read")
     wrong = {"api_key": victim.api_key, "api_secret": "guess"}

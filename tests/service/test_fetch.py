@@ -94,6 +94,7 @@ def photo() -> Iterator[int]:
 
 
 @pytest.mark.parametrize("peer", ["body_drip", "header_drip"])
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_a_drip_feeding_peer_is_cut_at_the_total_deadline(request, peer):
     port = request.getfixturevalue(peer)
     start = time.monotonic()

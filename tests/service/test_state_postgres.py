@@ -142,6 +142,7 @@ def test_purge_on_every_node_at_once_deletes_each_expired_token_once(galleries, 
 
 
 # -- rate limits ---------------------------------------------------------------------------------------
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_one_bucket_per_key_across_nodes(nodes):
     limiters = [n.limiter() for n in nodes]
     qps, seconds = 5.0, 2.0
@@ -175,6 +176,7 @@ def test_one_bucket_per_key_across_nodes(nodes):
     limiters[0].check("fpk_other", qps)  # buckets are per key
 
 
+@pytest.mark.serial  # a wall-clock bound: run alone (Makefile, docs/development.md)
 def test_a_refused_request_does_not_eat_the_refill(nodes):
     lim_a, lim_b = (n.limiter() for n in nodes)
     lim_a.check("k", 2.0)
