@@ -307,7 +307,7 @@ def main() -> int:
         "batch_size_histogram": batch_sizes,
         "detect_c8_over_c1": scaling,
         "total_5xx": total_5xx,
-        "all_cores": {"protocol": "detect c=8: default server (one worker process per core) / the same server under taskset -c 0, same slices",
+        "all_cores": {"protocol": "detect c=8: default server (one server process, one inference worker process per core) / the same server under taskset -c 0, same slices",
                       "cores": cores, "ratio": all_cores, "target": TARGET_CORES, "default_server_rss": peak,
                       "pass": None if all_cores is None or cores < 2 else all_cores >= TARGET_CORES and total_5xx == 0},
     }  # fmt: skip

@@ -7,7 +7,7 @@
   core (the weights exist once; the GIL is held between model calls).
 
 Each pass is the photo set repeated whole (each photo as often as the others, as in the 1-thread
-passes) to at least 8 images per worker; the figure is the median
+passes) to at least 16 images per worker; the figure is the median
 images/s over ``rounds`` passes after a warm-up pass; worker start-up is timed apart. Memory: each
 pool worker's RSS after loading its models, and the share loading the models added; for
 ``threads``, the process's RSS. InsightFace's FaceAnalysis has no multi-process mode of its own:
@@ -29,9 +29,10 @@ TARGET_VS_INSIGHTFACE = 2.0  # whole machine over InsightFace's best configurati
 
 
 def _repeat(files: list[Path], workers: int) -> list[str]:
-    """The set, whole, as many times as it takes to give each worker 8 images: a partial last copy
-    would weigh some photos more than the 1-thread rate it is compared with does."""
-    copies = -(-8 * workers // len(files))
+    """The set, whole, as many times as it takes to give each worker 16 images: a partial last copy
+    would weigh some photos more than the 1-thread rate it is compared with does, and a short
+    pass more the moment a worker waits for the last image."""
+    copies = -(-16 * workers // len(files))
     return [str(f) for _ in range(copies) for f in files]
 
 
