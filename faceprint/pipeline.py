@@ -120,7 +120,9 @@ def finish(models: Models, img: np.ndarray, faces: Sequence[Face], steps: Steps)
     out = [f for f, _ in dressed]
     crops: list[np.ndarray | None] = [c for _, c in dressed]
     kept, templates = screen(models.gate if steps.gate else None, models.embedder, img, out, crops)
-    out = add_landmarks(models, img, [out[i] for i in kept]) if steps.landmarks else [out[i] for i in kept]
+    out = [out[i] for i in kept]
+    if steps.landmarks:
+        out = add_landmarks(models, img, out)
     return Found(img, tuple(out), tuple(crops[i] for i in kept), tuple(templates.get(i) for i in kept))
 
 
