@@ -53,13 +53,20 @@ def screen(
     suspects it kept (their crops were embedded to read the norm; embedding them again would
     cost as much once more)."""
     everyone = list(range(len(faces)))
-    gate_features = getattr(embedder, "gate_features", None)
-    if gate is None or gate_features is None:
+    gate_features, mirror_norms = getattr(embedder, "gate_features", None), getattr(embedder, "mirror_norms", None)
+    if gate is None or gate_features is None or mirror_norms is None:
         return everyone, {}
     idx = gate.suspects(list(faces))
     if not idx:
         return everyone, {}
-    norms, templates = gate_features([(img, faces[i]) for i in idx], [crops[i] for i in idx])
+    items = [(img, faces[i]) for i in idx]
+    norms, templates = gate_features(items, [crops[i] for i in idx])
+    # The rule reads the smaller of the crop's and its mirror's norm, and rejects below a threshold:
+    # a crop already rejected on its own norm is rejected whatever its mirror's, so only the others'
+    # mirrors are embedded (in crowd video, most suspects; measured on LFW, half of them).
+    open_ = [k for k, i in enumerate(idx) if not gate.rejects(faces[i], float(norms[k]))]
+    if open_:
+        norms[open_] = np.minimum(norms[open_], mirror_norms([items[k] for k in open_]))
     dropped = {i for i, n in zip(idx, norms, strict=True) if gate.rejects(faces[i], float(n))}
     kept = {i: t for i, t in zip(idx, templates, strict=True) if i not in dropped}
     return [i for i in everyone if i not in dropped], kept

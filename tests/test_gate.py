@@ -29,6 +29,23 @@ def test_a_dog_is_not_a_face(engine, dogs, photos):
     assert out.returncode == 2 and "NO_FACE_FOUND" in out.stderr
 
 
+def test_a_suspect_rejected_on_its_own_norm_is_not_embedded_mirrored(engine, dogs, monkeypatch):
+    rows = []
+    original = engine.embedder.raw_crops
+
+    def counting(crops):
+        rows.append(len(crops))
+        return original(crops)
+
+    monkeypatch.setattr(engine.embedder, "raw_crops", counting)
+    assert engine.detect(dogs) == []
+    assert rows == [1, 1]  # the dog's crop passes on its own norm (18.66): its mirror's (17.15) rejects it
+    rows.clear()
+    img = engine.load(dogs)
+    assert engine.detect(np.ascontiguousarray(img[::2, ::2])) == []
+    assert rows == [1]  # at half size its own norm (18.56) is below the threshold, whatever its mirror's
+
+
 def test_the_tiny_faces_of_a_crowd_and_the_gallery_faces_stay(engine, vectron, shared):
     assert len(engine.detect(vectron / "players.jpg")) == 22
     for photo, n in (("kit_with_rose.jpg", 2), ("obama_and_biden.jpg", 3), ("obama1.jpg", 1)):

@@ -58,15 +58,20 @@ class ArcFaceONNX(Embedder):
         return l2_normalize(self.raw_crops(crops))
 
     def gate_features(self, items: Sequence[tuple[np.ndarray, Face]], crops: Sequence[np.ndarray | None] = ()) -> tuple[np.ndarray, np.ndarray]:
-        """What the non-face gate reads, per face: the network's feature norm before normalisation,
-        the smaller of the crop's and its mirror image's (it tracks how face-like and how good the
-        crop is, as MagFace shows), and the crop's template, so that a kept face is not embedded again."""
+        """What the non-face gate reads, per face: the network's feature norm before normalisation
+        (it tracks how face-like and how good the crop is, as MagFace shows), and the crop's
+        template, so that a kept face is not embedded again."""
         if not items:
             return np.zeros(0, np.float32), np.zeros((0, self.dim), np.float32)
-        n = len(items)
-        raw = self.raw_crops(np.concatenate([self.crops(items, crops), self.mirrored_crops(items)]))
-        norms: np.ndarray = np.minimum(np.linalg.norm(raw[:n], axis=1), np.linalg.norm(raw[n:], axis=1))
-        return norms, l2_normalize(raw[:n])
+        raw = self.raw_crops(self.crops(items, crops))
+        return np.linalg.norm(raw, axis=1), l2_normalize(raw)
+
+    def mirror_norms(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
+        """The feature norm of each face's mirror image (the gate reads the smaller of the two)."""
+        if not items:
+            return np.zeros(0, np.float32)
+        norms: np.ndarray = np.linalg.norm(self.raw_crops(self.mirrored_crops(items)), axis=1)
+        return norms
 
     def mirrored_crops(self, items: Sequence[tuple[np.ndarray, Face]]) -> np.ndarray:
         return np.stack([align_mirrored(img, face.kps, self.size) for img, face in items])

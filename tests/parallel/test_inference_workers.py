@@ -68,7 +68,7 @@ def test_requests_on_kept_alive_connections_reach_both_workers(server: Server, p
         statuses = [s for run in pool.map(client_run, range(2)) for s in run]
     assert statuses == [200] * 8
     gained = {p.pid: sum(p.cpu_times()[:2]) - before[p.pid] for p in workers}
-    assert all(g > 0.2 for g in gained.values()), gained  # each worker computed some of them
+    assert all(g > 0.2 * sum(gained.values()) for g in gained.values()), gained  # each worker computed a share of them (idle: ~0)
 
 
 def test_a_killed_worker_is_replaced_and_the_server_answers_on(server: Server, photos: Path) -> None:

@@ -92,7 +92,7 @@ def _networks(paths: tuple[Path, ...], threads: int | None) -> tuple[_Net, ...]:
     nets = []
     for wf, path in zip(MINIFASNET.files, paths, strict=True):
         graph = build_graph(load_state_dict(path), wf.name).SerializeToString()
-        nets.append(_Net(float(wf.role.split()[-1]), make_session(graph, threads, rewrite_prelu=False)))
+        nets.append(_Net(float(wf.role.split()[-1]), make_session(graph, threads, rewrite=False)))
     return tuple(nets)
 
 
